@@ -1,0 +1,137 @@
+"""Loading a folder of post-mortems into validated incidents plus every problem found."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .loader import Document, LoadError, read_document
+from .metrics import IncidentMetrics, incident_metrics
+from .problems import Level, Problem
+from .regulations import RegulationRegistry
+from .schema import PostMortem
+from .validation import corpus_problems, validate_document
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A valid post-mortem: its source document, its front matter and its derived metrics."""
+
+    document: Document
+    model: PostMortem
+    metrics: IncidentMetrics
+
+    @property
+    def id(self) -> str:
+        """The post-mortem's id."""
+        return self.model.id
+
+    @property
+    def slug(self) -> str:
+        """The id as it appears in URLs (lower case)."""
+        return self.model.id.lower()
+
+
+@dataclass
+class Corpus:
+    """The outcome of loading a folder: valid incidents (sorted by start) and all problems."""
+
+    incidents: list[Incident]
+    problems: list[Problem]
+    files: list[str] = field(default_factory=list)
+    """Display paths of every post-mortem file found, valid or not."""
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that make the corpus invalid (a strict build fails on them)."""
+        return [p for p in self.problems if p.level is Level.ERROR]
+
+    def by_id(self) -> dict[str, Incident]:
+        """Incidents keyed by lower-cased id."""
+        return {incident.id.lower(): incident for incident in self.incidents}
+
+
+@dataclass
+class _FileResult:
+    stamp: tuple[int, int]
+    document: Document | None
+    model: PostMortem | None
+    problems: list[Problem]
+
+
+class CorpusLoader:
+    """Loads a folder of post-mortems, re-reading only files whose mtime or size changed."""
+
+    def __init__(self, registry: RegulationRegistry | None = None) -> None:
+        self.registry = registry or RegulationRegistry()
+        self._cache: dict[Path, _FileResult] = {}
+        self.files_parsed = 0
+        """How many files the last `load` actually parsed (the rest came from the cache)."""
+
+    def load(self, directory: Path, display_root: Path | None = None) -> Corpus:
+        """Load every `*.md` file under `directory` (recursively, in path order)."""
+        display_root = display_root or directory
+        paths = sorted(discover(directory))
+        self.files_parsed = 0
+        results: list[_FileResult] = []
+        for path in paths:
+            results.append(self._load_file(path, display_root))
+        self._cache = {p: r for p, r in self._cache.items() if p in set(paths)}
+
+        problems = [p for r in results for p in r.problems]
+        valid = [r for r in results if r.model is not None and r.document is not None]
+        records = [
+            Incident(r.document, r.model, incident_metrics(r.model))  # type: ignore[arg-type]
+            for r in valid
+        ]
+        cross, dropped = corpus_problems(records)
+        problems.extend(cross)
+        incidents = [rec for i, rec in enumerate(records) if i not in dropped]
+        incidents.sort(key=lambda inc: (inc.model.started, inc.id))
+        problems.sort(key=lambda p: (p.path, p.line, p.field))
+        return Corpus(incidents, problems, [_display(p, display_root) for p in paths])
+
+    def _load_file(self, path: Path, display_root: Path) -> _FileResult:
+        try:
+            stat = path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = (0, 0)
+        cached = self._cache.get(path)
+        if cached is not None and cached.stamp == stamp:
+            return cached
+        self.files_parsed += 1
+        display = _display(path, display_root)
+        try:
+            document = read_document(path, display)
+        except LoadError as exc:
+            result = _FileResult(stamp, None, None, exc.problems)
+        else:
+            model, problems = validate_document(document, self.registry)
+            result = _FileResult(stamp, document, model, problems)
+        self._cache[path] = result
+        return result
+
+
+def discover(directory: Path) -> list[Path]:
+    """Every Markdown file below `directory`, skipping hidden folders and files like README.md."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in files:
+            if name.endswith(".md") and not name.startswith((".", "_")) and name != "README.md":
+                found.append(Path(root) / name)
+    return found
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_corpus(directory: Path, registry: RegulationRegistry | None = None) -> Corpus:
+    """Load a folder once, without caching (convenience for scripts and tests)."""
+    return CorpusLoader(registry).load(directory, directory.parent)

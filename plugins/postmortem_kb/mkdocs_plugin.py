@@ -1,0 +1,101 @@
+"""The MkDocs adapter: plugin events that load the corpus and add the generated pages as Files."""
+
+from __future__ import annotations
+
+import logging
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files, InclusionLevel
+
+from .corpus import Corpus, CorpusLoader
+from .pages import PageBuilder
+from .problems import Level
+from .regulations import RegulationRegistry
+from .settings import Settings, resolve_reference_date
+
+log = logging.getLogger("mkdocs.plugins.postmortem_kb")
+
+CSS_PATH = "assets/postmortem-kb/postmortem-kb.css"
+
+
+class PostmortemPluginConfig(base.Config):
+    """Options of the `postmortem-kb` plugin in mkdocs.yml."""
+
+    postmortems_dir = c.Type(str, default="postmortems")
+    """Folder of post-mortem files, relative to mkdocs.yml."""
+    url_prefix = c.Type(str, default="incidents")
+    reference_date = c.Optional(c.Type(str))
+    """Pin 'today' (YYYY-MM-DD) for overdue action items; else SOURCE_DATE_EPOCH, else today."""
+    regulations = c.Type(dict, default={})
+    """Extra regulations: {CODE: {name, requirement, notification_days, industries}}."""
+    include_drafts = c.Type(bool, default=True)
+
+
+class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
+    """Turns the post-mortems folder into incident pages, indexes and a home page."""
+
+    def __init__(self) -> None:
+        self.loader: CorpusLoader | None = None
+        self.corpus: Corpus | None = None
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Defined so the plugin (and its parse cache) lives across `mkdocs serve` rebuilds."""
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        root = Path(config.config_file_path).parent
+        self.source_dir = (root / self.config.postmortems_dir).resolve()
+        self.root = root
+        registry = RegulationRegistry.from_config(self.config.regulations)
+        if self.loader is None or self.loader.registry != registry:
+            self.loader = CorpusLoader(registry)
+        self.settings = Settings(
+            reference_date=resolve_reference_date(self.config.reference_date),
+            regulations=registry,
+            url_prefix=self.config.url_prefix.strip("/"),
+            use_directory_urls=config.use_directory_urls,
+            include_drafts=self.config.include_drafts,
+        )
+        custom_dir = config.theme.custom_dir
+        self.builder = PageBuilder(self.settings, Path(custom_dir) if custom_dir else None)
+        if CSS_PATH not in config.extra_css:
+            config.extra_css.append(CSS_PATH)
+        return config
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.loader is not None
+        if not self.source_dir.is_dir():
+            log.warning(f"postmortems_dir: folder {self.source_dir} does not exist")
+            corpus = Corpus([], [])
+        else:
+            corpus = self.loader.load(self.source_dir, self.root)
+        self.corpus = corpus
+        for problem in corpus.problems:
+            level = logging.WARNING if problem.level is Level.ERROR else logging.INFO
+            log.log(level, problem.format())
+        log.info(
+            f"{len(corpus.files)} post-mortem files, {len(corpus.incidents)} valid,"
+            f" {self.loader.files_parsed} parsed this build"
+        )
+        docs_dir = Path(config.docs_dir)
+        for page in self.builder.build(corpus, site_title=config.site_name):
+            if files.get_file_from_path(page.path) is not None:
+                continue  # a hand-written page in docs/ wins over a generated one
+            inclusion = InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV
+            file = File.generated(config, page.path, content=page.content, inclusion=inclusion)
+            if page.source is not None:
+                file.edit_uri = Path(os.path.relpath(self.root / page.source, docs_dir)).as_posix()
+            files.append(file)
+        css = resources.files("postmortem_kb").joinpath("assets/postmortem-kb.css").read_text()
+        files.append(File.generated(config, CSS_PATH, content=css))
+        return files
+
+    def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
+        server.watch(str(self.source_dir))
+        return server

@@ -1,0 +1,323 @@
+"""Page generation: turns a Corpus into Markdown pages (incident pages, home, group indexes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import posixpath
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from markupsafe import Markup, escape
+
+from .corpus import Corpus, Incident
+from .metrics import ActionState, action_state, format_duration
+from .schema import CONTRIBUTING_FACTORS, RECURRENCE_CHECKS, RootCauseCategory, Severity
+from .sections import split_body
+from .settings import Settings
+
+TEMPLATE_FOLDER = "postmortem_kb"
+"""Templates are looked up in `<overrides>/postmortem_kb/` first, then in the package."""
+
+STATE_LABELS = {
+    ActionState.OPEN: "open",
+    ActionState.OVERDUE: "overdue",
+    ActionState.DONE_ON_TIME: "done",
+    ActionState.DONE_LATE: "done late",
+    ActionState.CANCELLED: "cancelled",
+}
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+
+
+@dataclass(frozen=True)
+class GeneratedPage:
+    """A page to add to the site: its path in the docs tree and its Markdown."""
+
+    path: str
+    content: str
+    source: str | None = None
+    """Display path of the post-mortem it was generated from (for edit links)."""
+    in_nav: bool = False
+
+
+@dataclass
+class GroupPage:
+    """An index page listing the incidents that share one value (a service, a category...)."""
+
+    path: str
+    label: str
+    incidents: list[Incident] = field(default_factory=list)
+
+
+@dataclass
+class Group:
+    """A family of index pages: all services, all categories..."""
+
+    key: str
+    title: str
+    singular: str
+    pages: list[GroupPage]
+
+
+def slugify(value: str) -> str:
+    """Lower-case, ASCII letters and digits separated by single hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "x"
+
+
+def md_text(value: object) -> Markup:
+    """Escape text for an inline Markdown context: HTML-escaped, Markdown punctuation escaped."""
+    return Markup(_MD_SPECIAL.sub(r"\\\1", str(escape(str(value)))))
+
+
+def _utc(value: dt.datetime | None) -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _money(value: float | None, currency: str = "USD") -> str:
+    if value is None:
+        return "—"
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
+    amount = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
+    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+class PageBuilder:
+    """Renders every generated page of a knowledge base from a Corpus."""
+
+    def __init__(self, settings: Settings, overrides: Path | None = None) -> None:
+        self.settings = settings
+        loaders: list[jinja2.BaseLoader] = []
+        if overrides is not None:
+            loaders.append(jinja2.FileSystemLoader(str(overrides / TEMPLATE_FOLDER)))
+        loaders.append(jinja2.PackageLoader("postmortem_kb", "templates"))
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        self.env.filters.update(
+            md_text=md_text,
+            utc=_utc,
+            duration=format_duration,
+            number=_number,
+            money=_money,
+        )
+        self.env.globals.update(
+            factor_labels=CONTRIBUTING_FACTORS,
+            recurrence_labels=RECURRENCE_CHECKS,
+            state_labels=STATE_LABELS,
+            action_state=lambda item: action_state(item, settings.reference_date),
+            incident_page=self.incident_path,
+            category_page=lambda c: self.group_path("categories", c.value),
+            service_page=lambda s: self.group_path("services", s),
+            regulation_page=lambda r: self.group_path("regulations", r),
+            severity_page=lambda s: self.group_path("severities", s.value),
+            incidents_index=self.incidents_index_path,
+        )
+
+    # --- paths and URLs ---------------------------------------------------------------------
+
+    @property
+    def incidents_index_path(self) -> str:
+        """The page listing every incident."""
+        return f"{self.settings.url_prefix}/index.md"
+
+    def incident_path(self, incident: Incident) -> str:
+        """Where an incident's page lives in the docs tree."""
+        return f"{self.settings.url_prefix}/{incident.slug}.md"
+
+    def group_path(self, group: str, value: str) -> str:
+        """Where the index page of one value of a group lives."""
+        return f"{group}/{slugify(value)}.md"
+
+    def url_from(self, source: str) -> Callable[[str], str]:
+        """A function giving the relative URL from page `source` to any page path."""
+        base = self._dest(source)
+        base_dir = base if base.endswith("/") or not base else posixpath.dirname(base) + "/"
+
+        def url(target: str) -> str:
+            dest = self._dest(target)
+            rel = posixpath.relpath(dest or ".", base_dir.rstrip("/") or ".")
+            if dest.endswith("/") or not dest:
+                rel = "./" if rel == "." else rel + "/"
+            return rel
+
+        return url
+
+    def _dest(self, path: str) -> str:
+        stem = path.removesuffix(".md")
+        if not self.settings.use_directory_urls:
+            return stem + ".html"
+        if stem == "index":
+            return ""
+        if stem.endswith("/index"):
+            return stem.removesuffix("index")
+        return stem + "/"
+
+    # --- rendering --------------------------------------------------------------------------
+
+    def render(self, template: str, page_path: str, **context: Any) -> str:
+        """Render a template for the page at `page_path`.
+
+        Templates get `url(path)`, the URL of a page for raw HTML, and `link(path)`, the relative
+        `.md` path for Markdown links (which MkDocs resolves and checks).
+        """
+        tpl = self.env.get_template(template)
+        source_dir = posixpath.dirname(page_path) or "."
+        return tpl.render(
+            url=self.url_from(page_path),
+            link=lambda target: posixpath.relpath(target, source_dir),
+            page_path=page_path,
+            **context,
+        )
+
+    def with_meta(self, meta: dict[str, Any], markdown: str) -> str:
+        """Prefix Markdown with a YAML meta block (MkDocs reads it as page.meta)."""
+        if not meta:
+            return markdown
+        return f"---\n{yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)}---\n\n{markdown}"
+
+    def incident_page(self, incident: Incident, corpus: Corpus) -> GeneratedPage:
+        """The page of one post-mortem."""
+        path = self.incident_path(incident)
+        pm = incident.model
+        body = split_body(incident.document.body)
+        markdown = self.render(
+            "incident.md.j2",
+            path,
+            pm=pm,
+            incident=incident,
+            metrics=incident.metrics,
+            body=body,
+            currency=incident.metrics.cost.currency if incident.metrics.cost else "USD",
+            timeline=sorted(pm.timeline, key=lambda entry: entry.at),
+        )
+        meta = {
+            # MkDocs themes print page.title and description unescaped (Jinja autoescape is off),
+            # so both are HTML-escaped here; the meta title also wins over the H1's text.
+            "title": html.escape(f"{pm.id}: {pm.title}", quote=True),
+            "description": html.escape(pm.summary, quote=True),
+        }
+        return GeneratedPage(path, self.with_meta(meta, markdown), incident.document.display_path)
+
+    def groups(self, corpus: Corpus) -> list[Group]:
+        """The index-page families: by root-cause category, severity, regulation and service."""
+
+        def build(
+            key: str,
+            title: str,
+            singular: str,
+            values: Callable[[Incident], Iterable[str]],
+            order: list[str],
+        ) -> Group:
+            pages: dict[str, GroupPage] = {v: GroupPage(self.group_path(key, v), v) for v in order}
+            for incident in corpus.incidents:
+                for value in values(incident):
+                    page = pages.setdefault(value, GroupPage(self.group_path(key, value), value))
+                    page.incidents.append(incident)
+            return Group(key, title, singular, list(pages.values()))
+
+        return [
+            build(
+                "categories",
+                "Root-cause categories",
+                "Root-cause category",
+                lambda i: [i.model.root_cause.category.value] if i.model.root_cause else [],
+                [c.value for c in RootCauseCategory],
+            ),
+            build(
+                "severities",
+                "Severities",
+                "Severity",
+                lambda i: [i.model.severity.value],
+                [s.value for s in Severity],
+            ),
+            build(
+                "regulations",
+                "Regulations",
+                "Regulation",
+                lambda i: i.model.regulations,
+                self.settings.regulations.codes,
+            ),
+            build(
+                "services",
+                "Services",
+                "Service",
+                lambda i: i.model.services,
+                sorted({s for i in corpus.incidents for s in i.model.services}),
+            ),
+        ]
+
+    def group_pages(self, groups: list[Group]) -> list[GeneratedPage]:
+        """One list page per group value."""
+        pages = []
+        for group in groups:
+            for page in group.pages:
+                newest_first = sorted(page.incidents, key=lambda i: i.model.started, reverse=True)
+                markdown = self.render(
+                    "incident_list.md.j2",
+                    page.path,
+                    title=f"{group.singular}: {page.label}",
+                    intro="",
+                    incidents=newest_first,
+                )
+                pages.append(GeneratedPage(page.path, markdown))
+        return pages
+
+    def build(self, corpus: Corpus, site_title: str = "Post-mortems") -> list[GeneratedPage]:
+        """Every generated page of the site."""
+        groups = self.groups(corpus)
+        pages = [self.incident_page(incident, corpus) for incident in corpus.incidents]
+        pages.extend(self.group_pages(groups))
+        newest_first = sorted(corpus.incidents, key=lambda i: i.model.started, reverse=True)
+        pages.append(
+            GeneratedPage(
+                self.incidents_index_path,
+                self.render(
+                    "incident_list.md.j2",
+                    self.incidents_index_path,
+                    title="All incidents",
+                    intro=f"{len(corpus.incidents)} post-mortems, newest first.",
+                    incidents=newest_first,
+                ),
+                in_nav=True,
+            )
+        )
+        severity_counts = Counter(i.model.severity.value for i in corpus.incidents)
+        pages.append(
+            GeneratedPage(
+                "index.md",
+                self.render(
+                    "home.md.j2",
+                    "index.md",
+                    site_title=site_title,
+                    corpus=corpus,
+                    severity_counts=[
+                        (s.value, severity_counts[s.value])
+                        for s in Severity
+                        if severity_counts[s.value]
+                    ],
+                    onboarding=[i for i in newest_first if i.model.onboarding],
+                    recent=newest_first[:10],
+                    groups=groups,
+                ),
+                in_nav=True,
+            )
+        )
+        return pages

@@ -1,0 +1,345 @@
+"""The front-matter schema of a post-mortem: every field authors write, as pydantic v2 models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+)
+
+from .regulations import RegulationRegistry
+
+# --- vocabularies -----------------------------------------------------------------------------
+
+
+class Status(StrEnum):
+    """Lifecycle of the post-mortem document (not of the incident)."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in-review"
+    PUBLISHED = "published"
+
+
+class Severity(StrEnum):
+    """SEV-1 revenue impact, SEV-2 customer impact, SEV-3 internal impact, near-miss none."""
+
+    SEV1 = "SEV-1"
+    SEV2 = "SEV-2"
+    SEV3 = "SEV-3"
+    NEAR_MISS = "near-miss"
+
+
+class DetectionMethod(StrEnum):
+    """How the incident was found."""
+
+    MONITORING = "monitoring"
+    CUSTOMER_REPORT = "customer-report"
+    INTERNAL_DISCOVERY = "internal-discovery"
+
+
+class RootCauseCategory(StrEnum):
+    """The protocol's four root-cause categories."""
+
+    TECHNICAL = "technical"
+    PROCESS = "process"
+    PEOPLE = "people"
+    ORGANIZATIONAL = "organizational"
+
+
+class Industry(StrEnum):
+    """The industries of the template's regulation table."""
+
+    FINTECH = "fintech"
+    HEALTHCARE = "healthcare"
+    SAAS = "saas"
+    E_COMMERCE = "e-commerce"
+    MANUFACTURING = "manufacturing"
+    OTHER = "other"
+
+
+class Priority(StrEnum):
+    """P0: before the next business day; P1: within a week; P2: within a sprint or month."""
+
+    P0 = "P0"
+    P1 = "P1"
+    P2 = "P2"
+
+
+PRIORITY_ALIASES: dict[str, Priority] = {
+    # The protocol's priorities ...
+    "critical": Priority.P0,
+    "high": Priority.P1,
+    "medium": Priority.P2,
+    "low": Priority.P2,
+    # ... and its horizons (immediate: 24 h, short-term: 1 week, medium/long-term: month/quarter).
+    "immediate": Priority.P0,
+    "short-term": Priority.P1,
+    "medium-term": Priority.P2,
+    "long-term": Priority.P2,
+}
+
+
+class ActionStatus(StrEnum):
+    """Where an action item stands; 'overdue' is derived from the due date, never written."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in-progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class TimelineKind(StrEnum):
+    """Optional tag of a timeline entry, from the protocol's timeline elements."""
+
+    TRIGGER = "trigger"
+    DETECTION = "detection"
+    ESCALATION = "escalation"
+    INVESTIGATION = "investigation"
+    MITIGATION = "mitigation"
+    RESOLUTION = "resolution"
+    COMMUNICATION = "communication"
+    ACTION = "action"
+
+
+CONTRIBUTING_FACTORS: dict[str, str] = {
+    "monitoring": "Missing/inadequate monitoring",
+    "testing": "Insufficient testing",
+    "documentation": "Documentation gaps",
+    "process_not_followed": "Process not followed",
+    "knowledge_concentration": "Knowledge concentration (bus factor)",
+    "capacity": "Capacity/scaling limits",
+    "third_party": "Third-party dependency",
+    "communication": "Communication breakdown",
+    "change_management": "Change management failure",
+    "technical_debt": "Technical debt",
+}
+"""The template's ten contributing factors: front-matter key -> label."""
+
+RECURRENCE_CHECKS: dict[str, str] = {
+    "monitoring": "Monitoring added/improved for this failure mode",
+    "runbook": "Runbook created/updated",
+    "tests": "Test coverage added",
+    "architecture_change": "Architecture change needed (RFC created)",
+    "training": "Training needed for team",
+}
+"""The template's recurrence-prevention checklist: front-matter key -> label."""
+
+# --- field types ------------------------------------------------------------------------------
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+IncidentId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+ServiceName = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+]
+Count = Annotated[int, Field(ge=0)]
+Money = Annotated[float, Field(ge=0)]
+
+
+def _normalise_priority(value: Any) -> Any:
+    if isinstance(value, str):
+        return PRIORITY_ALIASES.get(value.strip().lower(), value.strip().upper())
+    return value
+
+
+def _known_regulation(code: str, info: ValidationInfo) -> str:
+    """Canonicalise a regulation code against the registry passed as validation context."""
+    registry = (info.context or {}).get("regulations") or RegulationRegistry()
+    regulation = registry.lookup(code)
+    if regulation is None:
+        known = ", ".join(registry.codes)
+        raise ValueError(
+            f"unknown regulation {code!r}; known: {known} (more can be added under the"
+            " plugin's 'regulations' option)"
+        )
+    return str(regulation.code)
+
+
+RegulationCode = Annotated[str, AfterValidator(_known_regulation)]
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{value!r} is listed twice")
+        seen.add(value)
+    return values
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+class Impact(_Model):
+    """Scope and business impact (protocol step 2; template incident summary)."""
+
+    users_affected: Count | None = None
+    requests_failed: Count | None = None
+    transactions_failed: Count | None = None
+    revenue_lost: Money | None = None
+    downtime_minutes: Annotated[float, Field(ge=0)] | None = None
+    sla_breached: bool = False
+    slo_breached: bool = False
+    description: Text | None = None
+
+
+class TimelineEntry(_Model):
+    """One event of the incident timeline."""
+
+    at: AwareDatetime
+    event: Text
+    kind: TimelineKind | None = None
+
+
+class Why(_Model):
+    """One step of the 5 Whys."""
+
+    question: Text
+    answer: Text
+
+
+class RootCause(_Model):
+    """The root cause and its category (protocol step 3)."""
+
+    category: RootCauseCategory
+    summary: Text
+
+
+class FactorScore(_Model):
+    """A contributing factor scored 0 (not a factor) to 3 (primary contributor)."""
+
+    score: Annotated[int, Field(ge=0, le=3)]
+    notes: Text | None = None
+
+
+def _factor(value: Any) -> Any:
+    return {"score": value} if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Factor = Annotated[FactorScore, BeforeValidator(_factor)]
+
+
+class ContributingFactors(_Model):
+    """The template's ten contributing factors; each an integer 0-3 or {score, notes}."""
+
+    monitoring: Factor = FactorScore(score=0)
+    testing: Factor = FactorScore(score=0)
+    documentation: Factor = FactorScore(score=0)
+    process_not_followed: Factor = FactorScore(score=0)
+    knowledge_concentration: Factor = FactorScore(score=0)
+    capacity: Factor = FactorScore(score=0)
+    third_party: Factor = FactorScore(score=0)
+    communication: Factor = FactorScore(score=0)
+    change_management: Factor = FactorScore(score=0)
+    technical_debt: Factor = FactorScore(score=0)
+
+    def scores(self) -> dict[str, FactorScore]:
+        """Every factor by key, in the template's order."""
+        return {key: getattr(self, key) for key in CONTRIBUTING_FACTORS}
+
+
+class ActionItem(_Model):
+    """A remediation task (protocol step 5 template; template section 6)."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")]
+    action: Text
+    owner: ShortText | None = None
+    due: dt.date | None = None
+    priority: Annotated[Priority, BeforeValidator(_normalise_priority)]
+    status: ActionStatus = ActionStatus.OPEN
+    success_criteria: Text | None = None
+    dependencies: list[ShortText] = []
+    completed: dt.date | None = None
+    tracker: AnyHttpUrl | None = None
+
+
+class RecurrencePrevention(_Model):
+    """The template's recurrence-prevention checklist."""
+
+    monitoring: bool = False
+    runbook: bool = False
+    tests: bool = False
+    architecture_change: bool = False
+    training: bool = False
+    rfc: AnyHttpUrl | None = None
+
+    def checks(self) -> dict[str, bool]:
+        """Every checklist item by key, in the template's order."""
+        return {key: bool(getattr(self, key)) for key in RECURRENCE_CHECKS}
+
+
+class Cost(_Model):
+    """Inputs of the template's incident cost calculator; totals are derived."""
+
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    sla_credits: Money = 0
+    vendor_costs: Money = 0
+    engineering_hours: Annotated[float, Field(ge=0)] = 0
+    hourly_rate: Money = 0
+    churn_probability: Annotated[float, Field(ge=0, le=1)] = 0
+    customer_lifetime_value: Money = 0
+    reputation: Money = 0
+
+
+class PostMortem(_Model):
+    """The front matter of one post-mortem file."""
+
+    # identity and lifecycle
+    id: IncidentId
+    title: ShortText
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    status: Status
+    authors: Annotated[list[ShortText], Field(min_length=1)]
+    written: dt.date
+    published: dt.date | None = None
+    onboarding: bool = False
+
+    # classification
+    severity: Severity
+    services: Annotated[list[ServiceName], Field(min_length=1), AfterValidator(_unique)]
+    industry: Industry | None = None
+    regulations: Annotated[list[RegulationCode], AfterValidator(_unique)] = []
+
+    # timestamps (timezone-aware) and detection
+    started: AwareDatetime
+    detected: AwareDatetime
+    mitigated: AwareDatetime | None = None
+    resolved: AwareDatetime | None = None
+    detection: DetectionMethod
+
+    impact: Impact = Impact()
+    timeline: list[TimelineEntry] = []
+    whys: list[Why] = []
+    root_cause: RootCause | None = None
+    contributing_factors: ContributingFactors = ContributingFactors()
+    went_well: list[Text] = []
+    went_wrong: list[Text] = []
+    lucky: list[Text] = []
+    lessons_learned: list[Text] = []
+    action_items: list[ActionItem] = []
+    recurrence_prevention: RecurrencePrevention = RecurrencePrevention()
+    cost: Cost | None = None
+
+    related: Annotated[list[IncidentId], AfterValidator(_unique)] = []
+    recurrence_of: IncidentId | None = None
+
+
+FIELD_ORDER = list(PostMortem.model_fields)
+"""Top-level keys in the order the template presents them."""

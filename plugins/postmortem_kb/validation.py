@@ -1,0 +1,217 @@
+"""Every rule a post-mortem is held to, per file and across files, reported as Problems."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .loader import Document, Path_, format_loc
+from .problems import Problem
+from .regulations import RegulationRegistry
+from .schema import ActionStatus, PostMortem, Status
+
+_INTERNAL_LOC = re.compile(r"^(function-(after|before|wrap|plain)|[a-z]+(-[a-z]+)*)\[.*\]$")
+_FRIENDLY: dict[str, str] = {
+    "missing": "required field is missing",
+    "extra_forbidden": "unknown field",
+    "timezone_aware": "timestamp needs a UTC offset, e.g. 2025-03-03T14:02:00Z or +01:00",
+}
+_PATTERN_HINTS: dict[str, str] = {
+    "services": "service names are lowercase letters, digits and hyphens, e.g. checkout-api",
+    "id": "ids are letters, digits, '-' and '_' (at most 64, no spaces or '/'), e.g. INC-2025-014",
+    "related": "incident ids are letters, digits, '-' and '_', e.g. INC-2025-014",
+    "recurrence_of": "incident ids are letters, digits, '-' and '_', e.g. INC-2025-014",
+    "currency": "currency is an ISO 4217 code, e.g. USD or EUR",
+}
+
+
+def validate_document(
+    doc: Document, registry: RegulationRegistry | None = None
+) -> tuple[PostMortem | None, list[Problem]]:
+    """Validate one loaded document; return the model (None if invalid) and every problem."""
+    context = {"regulations": registry or RegulationRegistry()}
+    try:
+        model = PostMortem.model_validate(doc.data, context=context)
+    except ValidationError as exc:
+        return None, [_problem_from_error(doc, error) for error in exc.errors()]
+    problems = [
+        Problem(doc.display_path, doc.line_of(loc), format_loc(loc), message)
+        for loc, message in consistency_problems(model)
+    ]
+    return (None if problems else model), problems
+
+
+def consistency_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
+    """Rules that span fields of one post-mortem: timestamp order, dates, action-item state."""
+    found: list[tuple[Path_, str]] = []
+    if pm.detected < pm.started:
+        found.append((("detected",), "detected before the incident started"))
+    if pm.mitigated is not None and pm.mitigated < pm.detected:
+        found.append((("mitigated",), "mitigated before the incident was detected"))
+    if pm.resolved is not None:
+        if pm.resolved < pm.detected:
+            found.append((("resolved",), "resolved before the incident was detected"))
+        elif pm.mitigated is not None and pm.resolved < pm.mitigated:
+            found.append((("resolved",), "resolved before the incident was mitigated"))
+    if pm.status is Status.PUBLISHED and pm.published is None:
+        found.append((("published",), "status is 'published' but no 'published' date is given"))
+    if pm.published is not None and pm.published < pm.written:
+        found.append((("published",), "published before it was written"))
+    if pm.written < pm.started.date():
+        found.append((("written",), "written before the incident started"))
+    if pm.id in pm.related:
+        index = pm.related.index(pm.id)
+        found.append((("related", index), "an incident cannot be related to itself"))
+    if pm.recurrence_of == pm.id:
+        found.append((("recurrence_of",), "an incident cannot be a recurrence of itself"))
+    seen_ids: dict[str, int] = {}
+    for index, item in enumerate(pm.action_items):
+        if item.id in seen_ids:
+            found.append(
+                (
+                    ("action_items", index, "id"),
+                    f"action item id {item.id!r} is already used by action_items"
+                    f"[{seen_ids[item.id]}]",
+                )
+            )
+        seen_ids.setdefault(item.id, index)
+        if item.status is ActionStatus.DONE and item.completed is None:
+            found.append(
+                (("action_items", index, "status"), "status is 'done' but no 'completed' date")
+            )
+        if item.completed is not None and item.status is not ActionStatus.DONE:
+            found.append(
+                (
+                    ("action_items", index, "completed"),
+                    f"'completed' is set but status is '{item.status.value}', not 'done'",
+                )
+            )
+    return found
+
+
+class Located(typing.Protocol):
+    """What cross-file checks need of a validated post-mortem."""
+
+    @property
+    def model(self) -> PostMortem: ...
+
+    @property
+    def document(self) -> Document: ...
+
+
+def corpus_problems(records: Sequence[Located]) -> tuple[list[Problem], set[int]]:
+    """Cross-file rules: duplicate ids, and links to incidents that do not exist.
+
+    Returns the problems and the indexes of records that must be dropped (duplicates).
+    """
+    problems: list[Problem] = []
+    dropped: set[int] = set()
+    first_by_id: dict[str, Located] = {}
+    for index, record in enumerate(records):
+        key = record.model.id.lower()
+        first = first_by_id.get(key)
+        if first is not None:
+            problems.append(
+                Problem(
+                    record.document.display_path,
+                    record.document.line_of(("id",)),
+                    "id",
+                    f"duplicate id {record.model.id!r}: already used by"
+                    f" {first.document.display_path}",
+                )
+            )
+            dropped.add(index)
+        else:
+            first_by_id[key] = record
+    for index, record in enumerate(records):
+        if index in dropped:
+            continue
+        links: list[tuple[Path_, str]] = [
+            (("related", i), rid) for i, rid in enumerate(record.model.related)
+        ]
+        if record.model.recurrence_of is not None:
+            links.append((("recurrence_of",), record.model.recurrence_of))
+        for loc, target in links:
+            if target.lower() not in first_by_id:
+                problems.append(
+                    Problem(
+                        record.document.display_path,
+                        record.document.line_of(loc),
+                        format_loc(loc),
+                        f"no post-mortem has id {target!r}"
+                        + _suggest(target, [r.model.id for r in first_by_id.values()]),
+                    )
+                )
+    return problems, dropped
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    by_lower = {choice.lower(): choice for choice in choices}
+    match = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.75)
+    return f"; did you mean {by_lower[match[0]]!r}?" if match else ""
+
+
+def _problem_from_error(doc: Document, error: Any) -> Problem:
+    loc: Path_ = tuple(part for part in error["loc"] if isinstance(part, str | int))
+    kind: str = error["type"]
+    message = _FRIENDLY.get(kind, error["msg"])
+    # pydantic appends the failing union member or validator name; keep the author's view.
+    loc = _strip_internal(loc)
+    if kind == "extra_forbidden" and loc and isinstance(loc[-1], str):
+        allowed = _allowed_keys(loc[:-1])
+        message = f"unknown field{_suggest(loc[-1], allowed)}"
+    elif kind == "string_pattern_mismatch":
+        top = next((part for part in loc if isinstance(part, str)), "")
+        field_name = str(loc[-1]) if isinstance(loc[-1], str) else top
+        message = _PATTERN_HINTS.get(field_name, _PATTERN_HINTS.get(top, message))
+    elif kind.startswith("value_error"):
+        message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    if kind not in ("missing", "extra_forbidden", "value_error") and isinstance(
+        value, str | int | float
+    ):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        message = f"{message} (got {shown})"
+    return Problem(doc.display_path, doc.line_of(loc), format_loc(loc) or "front matter", message)
+
+
+def _strip_internal(loc: Path_) -> Path_:
+    """Drop pydantic's internal loc parts (function-after[...], union tags) from a path."""
+    return tuple(p for p in loc if not (isinstance(p, str) and _INTERNAL_LOC.match(p)))
+
+
+def _allowed_keys(parent: Path_) -> list[str]:
+    model: Any = PostMortem
+    for part in parent:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if _is_model(model) else None
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+    return list(model.model_fields) if _is_model(model) else []
+
+
+def _is_model(obj: Any) -> bool:
+    return isinstance(obj, type) and issubclass(obj, BaseModel)
+
+
+def _model_in(annotation: Any) -> Any:
+    """The BaseModel a (possibly Optional / list / Annotated) annotation holds, if any."""
+    if _is_model(annotation):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _model_in(typing.get_args(annotation)[0])
+    if origin in (list, typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None

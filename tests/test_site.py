@@ -1,0 +1,129 @@
+"""Real `mkdocs build` runs of real post-mortem folders, checked in the HTML and the log."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import EXAMPLE, EXAMPLES, ROOT, build_site, copy_examples
+
+
+def test_example_site_builds_strict_with_one_page_per_file(project: Path) -> None:
+    copies = copy_examples(project)
+    build = build_site(project)
+    assert build.returncode == 0, build.log
+    pages = sorted((build.site / "incidents").glob("*/index.html"))
+    assert len(pages) == len(copies) >= 1
+    html = build.page("incidents/inc-2025-007/")
+    for heading in (
+        "Executive summary",
+        "Incident timeline",
+        "Impact assessment",
+        "Root cause analysis",
+        "Contributing factors",
+        "What went well / what went wrong",
+        "Action items",
+        "Lessons learned",
+    ):
+        assert f">{heading}<" in html or f">{heading}<a" in html, heading
+    assert 'class="pmkb-card' in html
+    # The edit link points at the source file, not at a generated docs file.
+    assert re.search(r'href="[^"]*/edit/main/postmortems/INC-2025-007[^"]*\.md"', html)
+
+
+def outside_article(html: str) -> str:
+    """The page without its main content: header, tabs, navigation sidebars, footer."""
+    start = html.index("<article")
+    return html[:start] + html[html.index("</article>", start) :]
+
+
+def test_incident_pages_stay_out_of_the_navigation(project: Path) -> None:
+    # Without an explicit nav MkDocs would list every page; generated incident pages opt out.
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    (project / "mkdocs.yml").write_text(config.split("\nnav:")[0], encoding="utf-8")
+    shutil.copy(EXAMPLE, project / "postmortems" / "a.md")
+    build = build_site(project)
+    assert build.returncode == 0, build.log
+    for url in ("", "incidents/", "incidents/inc-2025-007/"):
+        nav_links = re.findall(
+            r'<a [^>]*href="(?!#)[^"]*inc-2025-007', outside_article(build.page(url))
+        )
+        assert nav_links == [], url
+    assert "incidents/inc-2025-007/" in build.page("")  # linked from the home page content
+
+
+def test_summary_card_shows_derived_metrics(project: Path) -> None:
+    shutil.copy(EXAMPLE, project / "postmortems" / "a.md")
+    build = build_site(project)
+    assert build.returncode == 0, build.log
+    card = build.page("incidents/inc-2025-007/").split('class="pmkb-card', 1)[1].split("</dl>")[0]
+    # started 14:02, detected 14:09, mitigated 15:41, resolved 16:00 (all UTC)
+    assert re.search(r"TTD</abbr></dt><dd>7 min<", card)
+    assert re.search(r"TTM</abbr></dt><dd>1 h 32 min<", card)
+    assert re.search(r"TTR</abbr></dt><dd>1 h 51 min<", card)
+    assert "<dt>Duration</dt><dd>1 h 58 min<" in card
+    assert "SEV-1" in card and "PCI-DSS" in card and "checkout-api" in card
+
+
+def test_broken_files_fail_strict_build_and_valid_ones_still_render(project: Path) -> None:
+    shutil.copy(EXAMPLE, project / "postmortems" / "good.md")
+    text = EXAMPLE.read_text(encoding="utf-8")
+    (project / "postmortems" / "typo.md").write_text(
+        text.replace("id: INC-2025-007", "id: INC-2025-008").replace("severity:", "severty:"),
+        encoding="utf-8",
+    )
+    (project / "postmortems" / "yaml.md").write_text("---\ntitle: [unclosed\n---\n")
+    (project / "postmortems" / "later-dup.md").write_text(text, encoding="utf-8")
+    build = build_site(project)
+    assert build.returncode != 0
+    assert "Traceback" not in build.log
+    assert re.search(
+        r"postmortems/typo\.md:\d+: severty: unknown field; did you mean 'severity'", build.log
+    )
+    assert re.search(r"postmortems/typo\.md:1: severity: required field is missing", build.log)
+    assert re.search(r"postmortems/yaml\.md:\d+: front matter: YAML error", build.log)
+    assert re.search(
+        r"postmortems/later-dup\.md:2: id: duplicate id 'INC-2025-007':"
+        r" already used by postmortems/good\.md",
+        build.log,
+    )
+    assert "Aborted with" in build.log
+    # The valid post-mortem still got its page.
+    assert "Checkout unavailable" in build.page("incidents/inc-2025-007/")
+
+
+def test_front_matter_text_is_escaped_in_html(project: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    payload = "<script>alert(1)</script>"
+    text = text.replace("title: Checkout unavailable", f'title: "{payload} *Checkout* unavailable')
+    text = re.sub(r"(title: \"<script>.*)$", r'\1"', text, count=1, flags=re.M)
+    text = text.replace(
+        "    action: Add a rendered-diff step to the config pipeline.",
+        f"    action: '{payload}<img src=x onerror=alert(2)>'",
+    )
+    (project / "postmortems" / "a.md").write_text(text, encoding="utf-8")
+    build = build_site(project)
+    assert build.returncode == 0, build.log
+    for page in build.site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in html, page
+        assert "<img src=x" not in html, page
+    html = build.page("incidents/inc-2025-007/")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<em>Checkout</em>" not in html  # titles are text, not Markdown
+
+
+def test_core_imports_no_mkdocs() -> None:
+    code = (
+        "import sys, postmortem_kb.corpus, postmortem_kb.pages, postmortem_kb.metrics, "
+        "postmortem_kb.cli; assert not [m for m in sys.modules if m.startswith('mkdocs')], "
+        "sorted(m for m in sys.modules if m.startswith('mkdocs'))"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_example_corpus_is_the_documented_one() -> None:
+    assert len(list(EXAMPLES.glob("*.md"))) >= 1
