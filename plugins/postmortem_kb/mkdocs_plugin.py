@@ -15,10 +15,10 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from .corpus import Corpus, CorpusLoader
-from .pages import PageBuilder
 from .problems import Level
 from .regulations import RegulationRegistry
 from .settings import Settings, resolve_reference_date
+from .site import build_site
 
 log = logging.getLogger("mkdocs.plugins.postmortem_kb")
 
@@ -63,7 +63,7 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
             include_drafts=self.config.include_drafts,
         )
         custom_dir = config.theme.custom_dir
-        self.builder = PageBuilder(self.settings, Path(custom_dir) if custom_dir else None)
+        self.overrides = Path(custom_dir) if custom_dir else None
         if CSS_PATH not in config.extra_css:
             config.extra_css.append(CSS_PATH)
         return config
@@ -84,7 +84,7 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
             f" {self.loader.files_parsed} parsed this build"
         )
         docs_dir = Path(config.docs_dir)
-        for page in self.builder.build(corpus, site_title=config.site_name):
+        for page in build_site(corpus, self.settings, self.overrides, config.site_name):
             if files.get_file_from_path(page.path) is not None:
                 continue  # a hand-written page in docs/ wins over a generated one
             inclusion = InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV

@@ -1,4 +1,4 @@
-"""Page generation: turns a Corpus into Markdown pages (incident pages, home, group indexes)."""
+"""Page generation: Jinja2 rendering, URLs, and the core pages (incidents, home, group indexes)."""
 
 from __future__ import annotations
 
@@ -38,10 +38,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 
 @dataclass(frozen=True)
 class GeneratedPage:
-    """A page to add to the site: its path in the docs tree and its Markdown."""
+    """A file to add to the site: a Markdown page (`*.md`) or any other file (JSON, SVG, XML)."""
 
     path: str
-    content: str
+    content: str | bytes
     source: str | None = None
     """Display path of the post-mortem it was generated from (for edit links)."""
     in_nav: bool = False
@@ -280,8 +280,8 @@ class PageBuilder:
                 pages.append(GeneratedPage(page.path, markdown))
         return pages
 
-    def build(self, corpus: Corpus, site_title: str = "Post-mortems") -> list[GeneratedPage]:
-        """Every generated page of the site."""
+    def core_pages(self, corpus: Corpus, site_title: str) -> list[GeneratedPage]:
+        """Incident pages, group indexes, the list of all incidents and the home page."""
         groups = self.groups(corpus)
         pages = [self.incident_page(incident, corpus) for incident in corpus.incidents]
         pages.extend(self.group_pages(groups))

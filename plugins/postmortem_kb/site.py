@@ -1,0 +1,33 @@
+"""The whole generated site: every page provider, in order, run over one Corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from .corpus import Corpus
+from .pages import GeneratedPage, PageBuilder
+from .settings import Settings
+
+Provider = Callable[[PageBuilder, Corpus, str], Iterable[GeneratedPage]]
+"""A feature that adds pages or files: (builder, corpus, site title) -> generated files."""
+
+
+def _core(builder: PageBuilder, corpus: Corpus, site_title: str) -> Iterable[GeneratedPage]:
+    return builder.core_pages(corpus, site_title)
+
+
+PROVIDERS: list[Provider] = [
+    _core,
+]
+
+
+def build_site(
+    corpus: Corpus,
+    settings: Settings,
+    overrides: Path | None = None,
+    site_title: str = "Post-mortems",
+) -> list[GeneratedPage]:
+    """Every generated file of the site, from every provider."""
+    builder = PageBuilder(settings, overrides)
+    return [page for provider in PROVIDERS for page in provider(builder, corpus, site_title)]
