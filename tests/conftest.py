@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,6 @@ def build_site(project: Path, *, strict: bool = True) -> Build:
     command = [sys.executable, "-m", "mkdocs", "build", "-f", str(project / "mkdocs.yml")]
     if strict:
         command.append("--strict")
-    env = {"SOURCE_DATE_EPOCH": REFERENCE_EPOCH, "PATH": "/usr/bin:/bin"}
+    env = {**os.environ, "SOURCE_DATE_EPOCH": REFERENCE_EPOCH, "NO_MKDOCS_2_WARNING": "1"}
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=project)
     return Build(result.returncode, result.stdout + result.stderr, project / "site")

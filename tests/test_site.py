@@ -127,3 +127,15 @@ def test_core_imports_no_mkdocs() -> None:
 
 def test_example_corpus_is_the_documented_one() -> None:
     assert len(list(EXAMPLES.glob("*.md"))) >= 1
+
+
+def test_templates_can_be_overridden_from_the_overrides_folder(project: Path) -> None:
+    shutil.copy(EXAMPLE, project / "postmortems" / "a.md")
+    partial = project / "overrides" / "postmortem_kb" / "partials" / "card.html.j2"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_text('<div class="our-card">{{ pm.id }} / {{ pm.title }}</div>\n')
+    build = build_site(project)
+    assert build.returncode == 0, build.log
+    html = build.page("incidents/inc-2025-007/")
+    assert '<div class="our-card">INC-2025-007 / Checkout unavailable' in html
+    assert 'class="pmkb-card' not in html
