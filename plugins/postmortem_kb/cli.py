@@ -1,38 +1,361 @@
-"""The `postmortem` command line: validate post-mortems without running MkDocs."""
+"""The `postmortem` command line: scaffold, validate and describe post-mortems without MkDocs."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, TextIO
 
-from .corpus import CorpusLoader
-from .problems import Level
+import yaml
+
+from .corpus import CorpusLoader, discover
+from .lint import LintConfig, LintConfigError
+from .problems import Level, Problem
+from .regulations import RegulationRegistry
+from .schema import DetectionMethod, Severity
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+PLUGIN_NAME = "postmortem-kb"
+DEFAULT_DIR = "postmortems"
+
+
+class UsageError(Exception):
+    """Bad arguments or configuration: reported on stderr, exit status 2."""
+
+
+class _TolerantLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml safely, turning MkDocs' custom tags (!ENV, !!python/name:...) into None."""
+
+
+_TolerantLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+class Project:
+    """The plugin options of the site's mkdocs.yml: the same settings a build uses."""
+
+    def __init__(self, config_file: Path | None) -> None:
+        self.config_file = config_file
+        self.root = config_file.parent if config_file else Path.cwd()
+        options = _plugin_options(config_file) if config_file else {}
+        try:
+            self.registry = RegulationRegistry.from_config(options.get("regulations") or {})
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"{config_file}: {PLUGIN_NAME}: regulations: {exc}") from None
+        try:
+            self.lint = LintConfig.from_options(options.get("lint"))
+        except LintConfigError as exc:
+            raise UsageError(f"{config_file}: {PLUGIN_NAME}: {exc}") from None
+        self.postmortems_dir = self.root / str(options.get("postmortems_dir") or DEFAULT_DIR)
+
+
+def _plugin_options(config_file: Path) -> dict[str, Any]:
+    try:
+        data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UsageError(f"cannot read {config_file}: {exc}") from None
+    plugins = data.get("plugins") if isinstance(data, Mapping) else None
+    if isinstance(plugins, Mapping):
+        plugins = [{name: value} for name, value in plugins.items()]
+    for entry in plugins if isinstance(plugins, list) else []:
+        if isinstance(entry, Mapping) and PLUGIN_NAME in entry:
+            options = entry[PLUGIN_NAME]
+            return dict(options) if isinstance(options, Mapping) else {}
+    return {}
+
+
+# --- validate ---------------------------------------------------------------------------------
+
+
+def validate(project: Project, targets: list[Path]) -> tuple[list[Problem], int]:
+    """Validate files and folders in the context of the whole post-mortems folder.
+
+    Cross-file rules (duplicate ids, links to other incidents) see every post-mortem of the
+    project, but only problems of the requested files are returned, with the number of files.
+    """
+    requested: list[Path] = []
+    for target in targets or [project.postmortems_dir]:
+        if target.is_dir():
+            requested.extend(p.resolve() for p in discover(target))
+        elif target.is_file():
+            requested.append(target.resolve())
+        else:
+            raise UsageError(f"{target}: no such file or folder")
+    context = set(requested)
+    if project.postmortems_dir.is_dir():
+        context.update(p.resolve() for p in discover(project.postmortems_dir))
+    root = Path.cwd().resolve()
+    corpus = CorpusLoader(project.registry, project.lint).load_files(sorted(context), root)
+    shown = {_display(path, root) for path in requested}
+    return [p for p in corpus.problems if p.path in shown], len(shown)
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _use_colour(choice: str, stream: TextIO) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def format_text(problems: list[Problem], colour: bool) -> list[str]:
+    """`path:line: error: field: message`, the level coloured on a terminal."""
+
+    def paint(code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if colour else text
+
+    lines = []
+    for p in problems:
+        level = paint("1;31" if p.level is Level.ERROR else "1;33", p.level.value)
+        lines.append(f"{paint('1', f'{p.path}:{p.line}:')} {level}: {p.field}: {p.message}")
+    return lines
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(problems: list[Problem]) -> list[str]:
+    """GitHub Actions workflow commands: one `::error` / `::warning` annotation per problem."""
+    return [
+        f"::{p.level.value} file={_escape_property(p.path)},line={p.line},"
+        f"title={_escape_property(f'postmortem-kb ({p.rule})')}::"
+        f"{_escape_data(f'{p.field}: {p.message}')}"
+        for p in problems
+    ]
+
+
+def format_json(problems: list[Problem], summary: dict[str, int]) -> list[str]:
+    """One JSON document: a summary and every problem with its rule and level."""
+    document = {
+        "summary": summary,
+        "problems": [
+            {
+                "path": p.path,
+                "line": p.line,
+                "field": p.field,
+                "message": p.message,
+                "level": p.level.value,
+                "rule": p.rule,
+            }
+            for p in problems
+        ],
+    }
+    return [json.dumps(document, indent=2, ensure_ascii=False)]
+
+
+def _cmd_validate(args: argparse.Namespace, project: Project) -> int:
+    problems, files = validate(project, args.paths)
+    errors = sum(p.level is Level.ERROR for p in problems)
+    warnings = len(problems) - errors
+    summary = {"files": files, "errors": errors, "warnings": warnings}
+    if args.format == "github":
+        lines = format_github(problems)
+    elif args.format == "json":
+        lines = format_json(problems, summary)
+    else:
+        lines = format_text(problems, _use_colour(args.color, sys.stdout))
+    for line in lines:
+        print(line)
+    print(
+        f"{_count(files, 'post-mortem file')} checked: {_count(errors, 'error')},"
+        f" {_count(warnings, 'warning')}",
+        file=sys.stderr,
+    )
+    if errors or (args.strict and warnings):
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+# --- new --------------------------------------------------------------------------------------
+
+
+def _ask(prompt: str, check: Callable[[str], str | None], default: str | None = None) -> str | None:
+    """Ask until the answer passes `check` (which returns an error or None); blank = skip."""
+    suffix = f" [{default}]" if default else " (blank: leave a TODO)"
+    while True:
+        try:
+            print(f"{prompt}{suffix}: ", end="", file=sys.stderr, flush=True)
+            answer = input().strip()  # the prompt goes to stderr: stdout holds only the path
+        except EOFError:
+            return default
+        if not answer:
+            return default
+        problem = check(answer)
+        if problem is None:
+            return answer
+        print(f"  {problem}", file=sys.stderr)
+
+
+def _check_choice(choices: Sequence[str]) -> Callable[[str], str | None]:
+    return lambda value: None if value in choices else f"one of: {', '.join(choices)}"
+
+
+def _check_timestamp(value: str) -> str | None:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return "a timestamp like 2025-03-04T14:02:00Z"
+    return None if parsed.tzinfo is not None else "add a UTC offset, e.g. Z or +01:00"
+
+
+def _check_service(value: str) -> str | None:
+    bad = [s for s in _split(value) if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", s)]
+    return f"lowercase letters, digits and '-': {', '.join(bad)}" if bad else None
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _cmd_new(args: argparse.Namespace, project: Project) -> int:
+    from . import scaffold
+    from .json_schema import SCHEMA_FILE
+    from .settings import resolve_reference_date
+
+    severities = [s.value for s in Severity]
+    detections = [d.value for d in DetectionMethod]
+    for value, check in (
+        (args.started, _check_timestamp),
+        (args.severity, _check_choice(severities)),
+        (args.detection, _check_choice(detections)),
+        (",".join(args.service), _check_service),
+    ):
+        if value and (problem := check(value)) is not None:
+            raise UsageError(f"{value!r}: {problem}")
+    answers = scaffold.Answers(
+        title=args.title,
+        severity=args.severity,
+        services=list(args.service),
+        started=args.started,
+        authors=list(args.author),
+        detection=args.detection,
+        id=args.id,
+    )
+    if not args.no_input and sys.stdin.isatty():
+        answers.title = answers.title or _ask("Title", lambda _: None)
+        answers.severity = answers.severity or _ask(
+            f"Severity ({' | '.join(severities)})", _check_choice(severities)
+        )
+        if not answers.services:
+            answers.services = _split(_ask("Services (comma-separated)", _check_service) or "")
+        answers.started = answers.started or _ask(
+            "Impact started (e.g. 2025-03-04T14:02:00Z)", _check_timestamp
+        )
+        answers.detection = answers.detection or _ask(
+            f"Detected by ({' | '.join(detections)})", _check_choice(detections)
+        )
+        if not answers.authors:
+            answers.authors = _split(_ask("Authors (comma-separated)", lambda _: None) or "")
+    today = resolve_reference_date()
+    directory: Path = args.dir or project.postmortems_dir
+    year = int(answers.started[:4]) if answers.started else today.year
+    incident_id = answers.id or scaffold.next_id(scaffold.existing_ids(directory), year)
+    target = directory / scaffold.file_name(incident_id, answers.title)
+    if target.exists():
+        raise UsageError(f"{target} already exists")
+    schema_ref = scaffold.schema_reference(directory, project.root, SCHEMA_FILE)
+    directory.mkdir(parents=True, exist_ok=True)
+    target.write_text(scaffold.render(answers, incident_id, today, schema_ref), encoding="utf-8")
+    print(target)
+    hint = f"created {incident_id}: replace every TODO, then run: postmortem validate {target}"
+    print(hint, file=sys.stderr)
+    return EXIT_OK
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+
+def _cmd_schema(args: argparse.Namespace, project: Project) -> int:
+    from .json_schema import schema_text
+
+    text = schema_text(project.registry)
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"wrote {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="postmortem", description=__doc__)
+    parser.add_argument(
+        "-f",
+        "--config-file",
+        type=Path,
+        help="the site's mkdocs.yml, for the plugin's options (default: ./mkdocs.yml if present)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    new = commands.add_parser("new", help="create a post-mortem from the template")
+    new.add_argument("--title")
+    new.add_argument("--severity", help="SEV-1, SEV-2, SEV-3 or near-miss")
+    new.add_argument("--service", action="append", default=[], help="repeat for several")
+    new.add_argument("--started", help="when impact began, e.g. 2025-03-04T14:02:00Z")
+    new.add_argument("--detection", help="monitoring, customer-report or internal-discovery")
+    new.add_argument("--author", action="append", default=[], help="repeat for several")
+    new.add_argument("--id", help="use this id instead of the next free one")
+    new.add_argument("--dir", type=Path, help="folder to create it in (default: postmortems_dir)")
+    new.add_argument("--no-input", action="store_true", help="never prompt, even on a terminal")
+
+    check = commands.add_parser(
+        "validate",
+        help="validate post-mortems (schema, consistency, blameless lint)",
+        description="Exit status: 0 no errors, 1 errors (or warnings with --strict), 2 usage.",
+    )
+    check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: all)")
+    check.add_argument("--format", choices=["text", "github", "json"], default="text")
+    check.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    check.add_argument("--strict", action="store_true", help="fail on warnings too")
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the front matter")
+    schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `postmortem` console script."""
-    parser = argparse.ArgumentParser(prog="postmortem", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    validate = commands.add_parser("validate", help="validate post-mortem files")
-    validate.add_argument("paths", nargs="*", default=["postmortems"], type=Path)
-    args = parser.parse_args(argv)
-    if args.command == "validate":
-        return _validate(args.paths)
-    return 2  # pragma: no cover - argparse rejects unknown commands
-
-
-def _validate(paths: list[Path]) -> int:
-    loader = CorpusLoader()
-    errors = 0
-    for path in paths:
-        corpus = loader.load(path, Path.cwd())
-        for problem in corpus.problems:
-            print(problem.format())
-            errors += problem.level is Level.ERROR
-        print(f"{path}: {len(corpus.files)} files, {len(corpus.incidents)} valid", file=sys.stderr)
-    return 1 if errors else 0
+    args = build_parser().parse_args(argv)
+    config_file: Path | None = args.config_file
+    if config_file is None and Path("mkdocs.yml").is_file():
+        config_file = Path("mkdocs.yml")
+    commands = {"new": _cmd_new, "validate": _cmd_validate, "schema": _cmd_schema}
+    try:
+        if config_file is not None and not config_file.is_file():
+            raise UsageError(f"{config_file}: no such file")
+        return commands[args.command](args, Project(config_file))
+    except UsageError as exc:
+        print(f"postmortem: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,0 +1,548 @@
+"""The blameless lint: blame language, superficial analysis and unfilled placeholders."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from .loader import Document, Path_, format_loc
+from .problems import Level, Problem
+from .schema import ActionStatus, PostMortem, Severity
+
+RULES: dict[str, str] = {
+    "placeholder": "a 'TODO' placeholder (from `postmortem new`) is still in the file",
+    "blame-language": "a person named next to a mistake, or blaming words ('human error',"
+    " 'careless', 'should have', 'fault of', ...)",
+    "no-root-cause": "no root cause with a category",
+    "few-whys": "fewer than three Whys",
+    "superficial-root-cause": "the root cause is just 'human error', 'code bug' or similar",
+    "no-action-items": "a SEV-1 or SEV-2 without action items",
+    "action-owner-due": "an action item without an owner or a due date",
+}
+"""Every lint rule id and what it reports."""
+
+
+class LintLevel(StrEnum):
+    """How a lint rule reports: not at all, as advice, or as an error that fails a build."""
+
+    OFF = "off"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+DEFAULT_LEVELS: dict[str, LintLevel] = {rule: LintLevel.WARNING for rule in RULES}
+DEFAULT_LEVELS["placeholder"] = LintLevel.ERROR
+
+
+class LintConfigError(ValueError):
+    """A lint configuration that cannot be used; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    """Which rules run at which level, and phrases that are never reported as blame."""
+
+    levels: tuple[tuple[str, LintLevel], ...] = tuple(DEFAULT_LEVELS.items())
+    allow: tuple[str, ...] = ()
+
+    def level(self, rule: str) -> LintLevel:
+        """The level of `rule` (rules not configured keep their default)."""
+        return dict(self.levels).get(rule, DEFAULT_LEVELS.get(rule, LintLevel.WARNING))
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any] | None) -> LintConfig:
+        """Read `{rules: {rule-id: off|warning|error}, allow: [phrase, ...]}`.
+
+        YAML 1.1 reads a bare `off` as false, so false (and true, for 'warning') are accepted too.
+        """
+        if not options:
+            return cls()
+        if not isinstance(options, Mapping):
+            raise LintConfigError("lint: expected a mapping with 'rules' and/or 'allow'")
+        unknown = sorted(set(options) - {"rules", "allow"})
+        if unknown:
+            raise LintConfigError(f"lint: unknown option(s) {', '.join(unknown)}; use rules, allow")
+        levels = dict(DEFAULT_LEVELS)
+        rules = options.get("rules") or {}
+        if not isinstance(rules, Mapping):
+            raise LintConfigError("lint.rules: expected a mapping of rule id to off|warning|error")
+        for rule, value in rules.items():
+            if rule not in RULES:
+                raise LintConfigError(
+                    f"lint.rules: unknown rule {rule!r}; rules: {', '.join(RULES)}"
+                )
+            levels[rule] = _parse_level(rule, value)
+        allow = options.get("allow") or []
+        if isinstance(allow, str) or not isinstance(allow, Sequence):
+            raise LintConfigError("lint.allow: expected a list of phrases")
+        phrases = []
+        for phrase in allow:
+            if not isinstance(phrase, str) or not phrase.strip():
+                raise LintConfigError(f"lint.allow: {phrase!r} is not a phrase")
+            phrases.append(" ".join(phrase.split()))
+        return cls(tuple(levels.items()), tuple(phrases))
+
+
+def _parse_level(rule: str, value: Any) -> LintLevel:
+    if value is False:
+        return LintLevel.OFF
+    if value is True:
+        return LintLevel.WARNING
+    try:
+        return LintLevel(str(value).strip().lower())
+    except ValueError:
+        raise LintConfigError(
+            f"lint.rules.{rule}: {value!r} is not a level; use off, warning or error"
+        ) from None
+
+
+# --- the document walk ------------------------------------------------------------------------
+
+PROSE_KEYS = frozenset(
+    {"title", "summary", "description", "event", "question", "answer", "notes", "action"}
+    | {"success_criteria"}
+)
+PROSE_LISTS = frozenset({"went_well", "went_wrong", "lucky", "lessons_learned"})
+
+_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
+_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def strings(data: Any, loc: Path_ = ()) -> Iterator[tuple[Path_, str]]:
+    """Every string value of loaded front matter with its path."""
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from strings(value, (*loc, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from strings(value, (*loc, index))
+
+
+def _is_prose(loc: Path_) -> bool:
+    if len(loc) == 2 and loc[0] in PROSE_LISTS and isinstance(loc[1], int):
+        return True
+    last = next((part for part in reversed(loc) if isinstance(part, str)), None)
+    return last in PROSE_KEYS
+
+
+def prose_body(body: str) -> str:
+    """The body with code blocks, inline code and HTML comments blanked (line numbers kept)."""
+    lines = body.split("\n")
+    fence: str | None = None
+    for index, line in enumerate(lines):
+        marker = _FENCE.match(line)
+        if marker and fence is None:
+            fence = marker.group(1)
+            lines[index] = ""
+        elif fence is not None:
+            if marker and marker.group(1).startswith(fence):
+                fence = None
+            lines[index] = ""
+        else:
+            lines[index] = _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line)
+    text = "\n".join(lines)
+    return _HTML_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+# --- blame language ---------------------------------------------------------------------------
+
+_ALWAYS_BLAME = re.compile(
+    r"\b(?:"
+    r"(?:human|operator|user|pilot)\s+(?:error|mistake)s?"
+    r"|careless(?:ly|ness)?|negligen(?:t|ce)|reckless(?:ly|ness)?|sloppy|sloppiness"
+    r"|incompeten(?:t|ce)|lazy|laziness|stupid(?:ity)?|idiot(?:ic|s)?"
+    r"|should\s*(?:n[o']t\s*)?(?:have|'ve)|ought\s+to\s+have"
+    r"|(?:the\s+)?fault\s+of|at\s+fault|to\s+blame|blamed"
+    r"|fat[- ]finger(?:ed|ing)?|dropped\s+the\s+ball"
+    r")\b",
+    re.IGNORECASE,
+)
+_QUOTES = "'\u2019"
+"""Straight and typographic apostrophes."""
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_HUMAN_ONLY = (
+    r"forgot|forgotten|neglected|overlooked|carelessly|mistakenly|accidentally"
+    r"|made\s+(?:a|an|the)\s+(?:\w+\s+)?(?:mistake|error|blunder)"
+    r"|messed\s+up|screwed\s+up|botched|did\s*n[o']t\s+bother"
+)
+_AMBIGUOUS = r"failed\s+to|broke|missed|ignored"
+_MISTAKE = re.compile(rf"\b(?:(?P<human>{_HUMAN_ONLY})|(?P<other>{_AMBIGUOUS}))\b", re.IGNORECASE)
+_MISTAKE_NOUN = r"(?:mistake|error|fault|blunder|oversight|slip)s?"
+_POSSESSIVE = re.compile(
+    rf"(?P<who>@?\b[\w.-]+)(?:[{_QUOTES}]s|s[{_QUOTES}])\s+(?:\w+\s+)?(?:mistake|fault|blunder)s?\b"
+)
+_NOUN_BY = re.compile(
+    rf"\b{_MISTAKE_NOUN}\s+(?:made\s+|caused\s+)?(?:by|of)\s+(?P<who>@?[\w.-]+(?:\s+[A-Z][a-z]+)?)"
+)
+_Cues = tuple[tuple[tuple[str, ...], ...], ...]
+"""Words every match of a pattern starts a word with (lower case): one of each tuple of a group."""
+_ALWAYS_CUES: _Cues = (
+    (("human", "operator", "user", "pilot"), ("error", "mistake")),
+    (("careless", "negligen", "reckless", "slopp", "incompeten", "laz", "stupid", "idiot"),),
+    (("should", "ought", "fault", "blame", "finger", "dropped"),),
+)
+_MISTAKE_CUES: _Cues = (
+    (("made",), ("mistake", "error", "blunder")),
+    (("forgot", "neglected", "overlooked", "careless", "mistaken", "accidental", "messed"),),
+    (("screwed", "botched", "bother", "failed", "broke", "missed", "ignored"),),
+)
+_POSSESSIVE_CUES: _Cues = ((("mistake", "fault", "blunder"),),)
+_NOUN_BY_CUES: _Cues = ((("mistake", "error", "fault", "blunder", "oversight", "slip"),),)
+
+
+def _may_match(folded: str | None, cues: _Cues) -> bool:
+    """False only when a pattern with these cues cannot match: a cheap test before running it.
+
+    `folded` is the lower-cased text, or None for non-ASCII text, which always runs the pattern
+    (Unicode case-insensitive matching has special cases, e.g. 'İ' matches 'i').
+    """
+    if folded is None:
+        return True
+    return any(
+        all(any(_starts_word(folded, cue) for cue in words) for words in group) for group in cues
+    )
+
+
+def _starts_word(text: str, cue: str) -> bool:
+    """True when `cue` occurs at the start of a word (every pattern starts its words at \\b)."""
+    index = text.find(cue)
+    while index > 0 and (text[index - 1].isalnum() or text[index - 1] == "_"):
+        index = text.find(cue, index + 1)
+    return index >= 0
+
+
+_ROLES = _words(
+    "engineer engineers developer developers dev devs sysadmin admin administrator intern"
+    " contractor technician employee hire reviewer approver on-call oncall on-caller he"
+    " she him her someone somebody"
+)
+_NOT_NAMES = _words(
+    "The A An It Its This That These Those There Then Than We Our Us They Their Them You"
+    " Your I When While After Before Because Since If As At In On Of For From To With"
+    " Without And But Or So Nobody No Not Everyone Everybody Nothing Also Only Both Each"
+    " Every Some Once Later Finally However Meanwhile Although Though Why What Who How"
+    " Where Which Here Today Yesterday Monday Tuesday Wednesday Thursday Friday Saturday"
+    " Sunday"
+)
+_SYSTEM_NOUNS = _words(
+    "Alert Alerts Alerting Backup Build Cache Canary Change Check Cluster Code Config Cron"
+    " Database Deploy Failover Gateway Job Pipeline Policy Probe Process Proxy Queue Release"
+    " Rollback Rollout Scheduler Autoscaler Script Service System Team Test Tests Tooling Worker"
+)
+"""Capitalised words that start sentences about systems, never names."""
+_NOT_NAME_SUFFIX = re.compile(r"(?:ing|tion|sion|ment|ness|ity)$")
+_PASSIVE = _words("is are was were be been being get gets got getting")
+_TRIM = ".," + _QUOTES
+_TITLE_WORD = re.compile(r"^[A-Z][a-z]+$")
+_WORD = re.compile(rf"@?[\w{_QUOTES}.-]+")
+_SENTENCE_END = re.compile(r"[.!?;:](?:\s|$)|\n\s*\n")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A blame-language match in one piece of text."""
+
+    start: int
+    end: int
+    message: str
+
+
+def blame_findings(text: str, authors: Iterable[str], allow: Iterable[str] = ()) -> list[Finding]:
+    """Blame language in `text`: blaming words, or a person named next to a mistake."""
+    folded = text.lower() if text.isascii() else None
+    names = _author_names(authors)
+    found: list[Finding] = []
+    always = _ALWAYS_BLAME.finditer(text) if _may_match(folded, _ALWAYS_CUES) else ()
+    for match in always:
+        phrase = " ".join(match.group(0).split())
+        found.append(
+            Finding(match.start(), match.end(), f"blaming language {phrase!r}: {_REWRITE}")
+        )
+    mistakes = _MISTAKE.finditer(text) if _may_match(folded, _MISTAKE_CUES) else ()
+    for match in mistakes:
+        who = _person_before(text, match.start(), names, match.group("human") is not None)
+        if who is not None:
+            start, person = who
+            verb = " ".join(match.group(0).split())
+            found.append(
+                Finding(start, match.end(), f"{person!r} is named next to {verb!r}: {_REWRITE}")
+            )
+    for pattern, cues in ((_POSSESSIVE, _POSSESSIVE_CUES), (_NOUN_BY, _NOUN_BY_CUES)):
+        if not _may_match(folded, cues):
+            continue
+        for match in pattern.finditer(text):
+            person = match.group("who").split()[0].strip(_TRIM)
+            if _is_known_person(person, names) or _is_title_name(person):
+                phrase = " ".join(match.group(0).split())
+                found.append(
+                    Finding(
+                        match.start(), match.end(), f"a person's mistake {phrase!r}: {_REWRITE}"
+                    )
+                )
+    allowed = _allowed_spans(text, allow)
+    kept = [f for f in found if not any(a < f.end and f.start < b for a, b in allowed)]
+    kept.sort(key=lambda f: (f.start, f.end))
+    return [f for i, f in enumerate(kept) if i == 0 or f.start >= kept[i - 1].end]
+
+
+_REWRITE = "describe what the system allowed, not who did it (blameless rule 5)"
+
+
+def _author_names(authors: Iterable[str]) -> frozenset[str]:
+    names: set[str] = set()
+    for author in authors:
+        if not isinstance(author, str):
+            continue
+        names.add(author.strip())
+        names.update(token for token in re.split(r"[\s,]+", author) if len(token) >= 3)
+    return frozenset(n for n in names if n)
+
+
+def _is_known_person(word: str, names: frozenset[str]) -> bool:
+    """An author's name, an @handle, a role ('the engineer') or a personal pronoun."""
+    return word in names or (word.startswith("@") and len(word) > 1) or word.lower() in _ROLES
+
+
+def _is_title_name(word: str) -> bool:
+    """A capitalised word that may be someone's name (not a sentence-opening function word)."""
+    return (
+        bool(_TITLE_WORD.match(word))
+        and word not in _NOT_NAMES
+        and word not in _SYSTEM_NOUNS
+        and not _NOT_NAME_SUFFIX.search(word)
+    )
+
+
+def _person_before(
+    text: str, position: int, names: frozenset[str], human_verb: bool
+) -> tuple[int, str] | None:
+    """The person named within three words before `position`, in the same sentence.
+
+    A capitalised word counts as a name right before any mistake verb, and up to three words
+    before a verb only people do ('forgot', 'neglected'); 'failed to', 'broke', 'missed' and
+    'ignored' also describe systems, so further away only a known person counts.
+    """
+    window_start = max(0, position - 80)
+    ends = list(_SENTENCE_END.finditer(text, window_start, position))
+    if ends:
+        window_start = ends[-1].end()
+    words = list(_WORD.finditer(text, window_start, position))[-3:]
+    for distance, word in enumerate(reversed(words)):
+        bare = word.group(0).strip(_TRIM)
+        if bare.lower() in _PASSIVE:
+            return None  # "tasks are forgotten": a passive, no one is named as doing it
+        if _is_known_person(bare, names) or (
+            _is_title_name(bare) and (human_verb or distance == 0)
+        ):
+            for name in names:  # report "Priya Raman", not "Raman"
+                if " " in name and text.startswith(name, word.end() - len(name)):
+                    return word.end() - len(name), name
+            return word.start(), bare
+    return None
+
+
+def _allowed_spans(text: str, allow: Iterable[str]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for phrase in allow:
+        pattern = r"\s+".join(re.escape(part) for part in phrase.split())
+        spans.extend(m.span() for m in re.finditer(pattern, text, re.IGNORECASE))
+    return spans
+
+
+# --- superficial analysis ---------------------------------------------------------------------
+
+_FILLER = re.compile(
+    r"^(?:(?:the\s+)?root\s+cause\s+(?:was|is)\s+|it\s+was\s+|caused\s+by\s+|due\s+to\s+)?"
+    r"(?:(?:a|an|the|simple|just|basic|plain|another)\s+)*"
+)
+_SUPERFICIAL = frozenset(
+    {
+        "human error",
+        "human mistake",
+        "operator error",
+        "user error",
+        "code bug",
+        "bug",
+        "bug in the code",
+        "bug in code",
+        "software bug",
+        "coding error",
+        "coding mistake",
+        "programming error",
+        "code error",
+        "mistake",
+        "error",
+        "typo",
+        "configuration error",
+        "config error",
+        "misconfiguration",
+        "bad deploy",
+        "bad config",
+    }
+)
+
+
+def is_superficial(summary: str) -> bool:
+    """True when a root-cause summary is only a label such as 'human error' or 'a code bug'."""
+    words = re.sub(r"[^\w\s]", " ", summary.lower())
+    normal = _FILLER.sub("", " ".join(words.split()))
+    return normal in _SUPERFICIAL
+
+
+# --- the lint ---------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"^\s*TODO\b")
+_BODY_PLACEHOLDER = re.compile(r"^[ \t]*(?:(?:[-*+>]|\d+[.)])[ \t]+)?TODO\b.*$", re.MULTILINE)
+
+
+def with_lint(
+    doc: Document, model: PostMortem | None, problems: list[Problem], config: LintConfig
+) -> list[Problem]:
+    """A file's validation problems plus its lint findings.
+
+    A value still holding its placeholder (`severity: "TODO: SEV-1 | ..."`) is reported once,
+    as the placeholder it is, rather than as the schema error it also causes.
+    """
+    lint = lint_document(doc, model, config)
+    placeholders = {(p.line, p.field) for p in lint if p.rule == "placeholder"}
+    if config.level("placeholder") is LintLevel.ERROR:
+        problems = [p for p in problems if (p.line, p.field) not in placeholders]
+    return problems + lint
+
+
+def lint_document(
+    doc: Document, model: PostMortem | None, config: LintConfig | None = None
+) -> list[Problem]:
+    """Every lint finding for one document (model rules only when the front matter is valid)."""
+    config = config or LintConfig()
+    found: list[tuple[str, int, str, str]] = []  # (rule, line, field, message)
+
+    if config.level("placeholder") is not LintLevel.OFF:
+        for loc, value in strings(doc.data):
+            line = doc.line_of(loc)
+            if _PLACEHOLDER.match(value):
+                shown = " ".join(value.split())
+                shown = shown if len(shown) <= 90 else shown[:87] + "..."
+                found.append(
+                    ("placeholder", line, format_loc(loc), f"fill in the placeholder {shown!r}")
+                )
+        body = prose_body(doc.body)
+        for match in _BODY_PLACEHOLDER.finditer(body):
+            line = doc.body_line + body.count("\n", 0, match.start())
+            shown = match.group(0).strip()
+            shown = shown if len(shown) <= 90 else shown[:87] + "..."
+            found.append(("placeholder", line, "body", f"replace the placeholder {shown!r}"))
+
+    if config.level("blame-language") is not LintLevel.OFF:
+        authors = doc.data.get("authors")
+        author_list = authors if isinstance(authors, list) else []
+        for loc, value in strings(doc.data):
+            if not _is_prose(loc) or _PLACEHOLDER.match(value):
+                continue
+            for finding in blame_findings(value, author_list, config.allow):
+                found.append(("blame-language", doc.line_of(loc), format_loc(loc), finding.message))
+        body = prose_body(doc.body)
+        for finding in blame_findings(body, author_list, config.allow):
+            line = doc.body_line + body.count("\n", 0, finding.start)
+            found.append(("blame-language", line, "body", finding.message))
+
+    if model is not None:
+        found.extend(_analysis_findings(doc, model))
+
+    problems = []
+    for rule, line, field_, message in found:
+        level = config.level(rule)
+        if level is LintLevel.OFF:
+            continue
+        problems.append(
+            Problem(
+                doc.display_path,
+                line,
+                field_,
+                f"{message} [{rule}]",
+                Level.ERROR if level is LintLevel.ERROR else Level.WARNING,
+                rule,
+            )
+        )
+    return problems
+
+
+def _analysis_findings(doc: Document, pm: PostMortem) -> list[tuple[str, int, str, str]]:
+    """Superficial analysis (protocol failure scenario 3) and action items without owner/due."""
+    found: list[tuple[str, int, str, str]] = []
+    if pm.root_cause is None:
+        found.append(
+            (
+                "no-root-cause",
+                doc.line_of(("whys",)),
+                "root_cause",
+                "no root cause: add root_cause with a category (technical, process, people,"
+                " organizational) and a summary",
+            )
+        )
+    elif is_superficial(pm.root_cause.summary):
+        found.append(
+            (
+                "superficial-root-cause",
+                doc.line_of(("root_cause", "summary")),
+                "root_cause.summary",
+                f"{pm.root_cause.summary!r} names a symptom, not a root cause: keep asking why"
+                " until you reach the process or system gap that allowed it",
+            )
+        )
+    if len(pm.whys) < 3:
+        count = f"only {len(pm.whys)} Why" + ("" if len(pm.whys) == 1 else "s")
+        found.append(
+            (
+                "few-whys",
+                doc.line_of(("whys",)),
+                "whys",
+                f"{count if pm.whys else 'no Whys'}: ask 'why?' at least three times to get past"
+                " the direct cause (5 Whys)",
+            )
+        )
+    if pm.severity in (Severity.SEV1, Severity.SEV2) and not pm.action_items:
+        found.append(
+            (
+                "no-action-items",
+                doc.line_of(("action_items",)),
+                "action_items",
+                f"a {pm.severity.value} post-mortem needs action items that prevent a recurrence",
+            )
+        )
+    for index, item in enumerate(pm.action_items):
+        if item.status is ActionStatus.CANCELLED:
+            continue
+        missing = [
+            name for name, value in (("owner", item.owner), ("due date", item.due)) if not value
+        ]
+        if missing:
+            found.append(
+                (
+                    "action-owner-due",
+                    doc.line_of(("action_items", index)),
+                    f"action_items[{index}]",
+                    f"action item {item.id} has no {' and no '.join(missing)}: every action needs"
+                    " an owner and a deadline",
+                )
+            )
+    return found
+
+
+def notices_for(problems: Iterable[Problem], display_path: str) -> list[Problem]:
+    """The lint findings of one file, in line order (shown on its draft page)."""
+    return sorted(
+        (p for p in problems if p.path == display_path and p.rule in RULES),
+        key=lambda p: (p.line, p.field),
+    )
