@@ -25,8 +25,12 @@ FrontMatterLoader.yaml_implicit_resolvers = {
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILE_BYTES = 1024 * 1024
+"""A post-mortem is prose plus front matter; logs and dumps belong elsewhere, linked."""
+MAX_DEPTH = 32
+"""Deepest nesting of lists/mappings in front matter; deeper input could crash LibYAML."""
 FRONT_MATTER_FIELD = "front matter"
+ALIAS_MESSAGE = "YAML anchors and aliases (&name / *name) are not allowed in front matter"
 
 Path_ = tuple[str | int, ...]
 
@@ -72,7 +76,11 @@ def read_document(path: Path, display_path: str) -> Document:
     except OSError as exc:
         raise fail(1, f"cannot read file: {exc.strerror or exc}", "file") from None
     if len(raw) > MAX_FILE_BYTES:
-        raise fail(1, f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}", "file")
+        message = (
+            f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}"
+            " (link to logs and dumps instead of pasting them)"
+        )
+        raise fail(1, message, "file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -113,6 +121,7 @@ def load_yaml(
 
     loader = FrontMatterLoader(text)
     try:
+        _check_depth(text, display_path, first_line)
         node = loader.get_single_node()
         if node is None:
             raise fail(first_line, "front matter is empty")
@@ -126,16 +135,46 @@ def load_yaml(
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "end of stream" in str(exc.problem):
+            mark = exc.context_mark  # where the unclosed quote or bracket was opened
         line = first_line + mark.line if mark is not None else first_line
         reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if mark is not None and "\t" in _line_at(text, mark.line)[: mark.column + 1]:
+            reason += " (a tab: YAML indents with spaces only)"
         raise fail(line, f"YAML error: {reason}") from None
-    except yaml.YAMLError as exc:  # e.g. a reader error on control characters
+    except yaml.reader.ReaderError as exc:  # control characters
+        line = first_line + text[: exc.position].count("\n")
+        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        message = f"control character U+{ord(character):04X} is not allowed; remove it"
+        raise fail(line, message) from None
+    except yaml.YAMLError as exc:
         raise fail(first_line, f"YAML error: {exc}") from None
-    except (ValueError, TypeError, RecursionError) as exc:  # constructor edge cases
+    except RecursionError:
+        raise fail(first_line, f"front matter is nested too deeply (limit {MAX_DEPTH})") from None
+    except (ValueError, TypeError) as exc:  # constructor edge cases
         raise fail(first_line, f"YAML error: {exc}") from None
     finally:
         loader.dispose()
     return data, key_lines
+
+
+def _line_at(text: str, index: int) -> str:
+    lines = text.split("\n")
+    return lines[index] if 0 <= index < len(lines) else ""
+
+
+def _check_depth(text: str, display_path: str, first_line: int) -> None:
+    """Refuse front matter nested deeper than MAX_DEPTH before LibYAML composes (and recurses)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=FrontMatterLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = first_line + (event.start_mark.line if event.start_mark else 0)
+                message = f"front matter is nested more than {MAX_DEPTH} levels deep"
+                raise LoadError([Problem(display_path, line, FRONT_MATTER_FIELD, message)])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _index_nodes(
@@ -151,12 +190,14 @@ def _index_nodes(
 
     def walk(node: yaml.Node, path: Path_, line: int) -> None:
         if id(node) in seen:
+            if any(p.message == ALIAS_MESSAGE for p in problems):
+                return  # one report per file: an alias bomb would otherwise flood the log
             problems.append(
                 Problem(
                     display_path,
                     line,
                     dotted(path),
-                    "YAML anchors and aliases (&name / *name) are not allowed in front matter",
+                    ALIAS_MESSAGE,
                 )
             )
             return

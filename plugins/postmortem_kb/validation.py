@@ -21,6 +21,7 @@ _FRIENDLY: dict[str, str] = {
     "missing": "required field is missing",
     "extra_forbidden": "unknown field",
     "timezone_aware": "timestamp needs a UTC offset, e.g. 2025-03-03T14:02:00Z or +01:00",
+    "model_type": "expected a mapping of 'key: value' fields here",
 }
 _PATTERN_HINTS: dict[str, str] = {
     "services": "service names are lowercase letters, digits and hyphens, e.g. checkout-api",
@@ -70,6 +71,7 @@ def consistency_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
         found.append((("related", index), "an incident cannot be related to itself"))
     if pm.recurrence_of == pm.id:
         found.append((("recurrence_of",), "an incident cannot be a recurrence of itself"))
+    found.extend(_notification_problems(pm))
     seen_ids: dict[str, int] = {}
     for index, item in enumerate(pm.action_items):
         if item.id in seen_ids:
@@ -91,6 +93,33 @@ def consistency_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
                     ("action_items", index, "completed"),
                     f"'completed' is set but status is '{item.status.value}', not 'done'",
                 )
+            )
+    return found
+
+
+def _notification_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
+    """A notification names a cited regulation, once, and says when it was made or why not."""
+    found: list[tuple[Path_, str]] = []
+    seen: set[str] = set()
+    for index, notification in enumerate(pm.notifications):
+        code = notification.regulation
+        if code not in pm.regulations:
+            found.append(
+                (("notifications", index, "regulation"), f"{code!r} is not in 'regulations'")
+            )
+        if code in seen:
+            found.append((("notifications", index, "regulation"), f"{code!r} is listed twice"))
+        seen.add(code)
+        if notification.required and notification.notified is None:
+            found.append(
+                (
+                    ("notifications", index),
+                    "give 'notified' (when notice was given) or 'required: false'",
+                )
+            )
+        if notification.notified is not None and notification.notified < pm.detected:
+            found.append(
+                (("notifications", index, "notified"), "notified before the incident was detected")
             )
     return found
 
@@ -170,6 +199,8 @@ def _problem_from_error(doc: Document, error: Any) -> Problem:
         top = next((part for part in loc if isinstance(part, str)), "")
         field_name = str(loc[-1]) if isinstance(loc[-1], str) else top
         message = _PATTERN_HINTS.get(field_name, _PATTERN_HINTS.get(top, message))
+    elif kind == "model_type" and loc[:1] == ("contributing_factors",):
+        message = "a factor is a score 0-3 or a mapping {score: 0-3, notes: text}"
     elif kind.startswith("value_error"):
         message = str(error["msg"]).removeprefix("Value error, ")
     value = error.get("input")

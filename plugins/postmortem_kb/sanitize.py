@@ -1,0 +1,96 @@
+"""The rule for Markdown bodies: what author-written HTML may survive on an incident page.
+
+A body is Markdown and may contain harmless HTML: formatting, lists, tables, images, links,
+`<details>`, Material's admonitions and highlighted code. Everything that can run script is
+removed: `<script>`, `<style>`, `<iframe>`, `<object>`, forms, every `on*=` event attribute,
+`style` (except `text-align` on table cells), and links or images whose URL is not http(s),
+mailto or relative (`javascript:`, `data:`, `vbscript:`...). The rule applies to the HTML the
+body *renders to*, so it covers Markdown links `[x](javascript:...)`, reference links and
+`{attr=list}` attributes as well as raw HTML.
+
+How: `fence_body` wraps each piece of author Markdown in two HTML comments carrying a secret
+per-process nonce; after Markdown has rendered the page, `sanitize_body_regions` cleans the HTML
+between each pair with nh3 (ammonia's allow-list sanitizer). Authors cannot forge the markers, so
+they cannot end a region early; a region left open by broken Markdown is cleaned to the end of
+the page. Front-matter values never need this: templates escape them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+import nh3
+
+from .sections import BodySections
+
+BODY_TAGS: frozenset[str] = frozenset(nh3.ALLOWED_TAGS)
+"""Harmless elements (ammonia's default list): formatting, lists, tables, images, links..."""
+
+BODY_ATTRIBUTES: dict[str, set[str]] = {
+    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    "*": {"class", "title", "lang", "dir"},
+    **{f"h{level}": {"id"} for level in range(1, 7)},
+    "a": {"href", "hreflang", "title"},
+    "details": {"open"},
+    "th": {*nh3.ALLOWED_ATTRIBUTES.get("th", set()), "style"},
+    "td": {*nh3.ALLOWED_ATTRIBUTES.get("td", set()), "style"},
+}
+"""Per-tag attributes kept; `id` only on headings (table-of-contents anchors)."""
+
+URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
+"""Schemes a link or image may use; relative URLs and `#anchors` are always allowed."""
+
+_CLEANER = nh3.Cleaner(
+    tags=set(BODY_TAGS),
+    clean_content_tags={"script", "style"},
+    attributes=BODY_ATTRIBUTES,
+    url_schemes=set(URL_SCHEMES),
+    filter_style_properties={"text-align"},
+    strip_comments=True,
+)
+
+_NONCE = secrets.token_hex(16)
+BODY_START = f"<!-- pmkb-body {_NONCE} -->"
+BODY_END = f"<!-- /pmkb-body {_NONCE} -->"
+
+
+def sanitize_html(html: str) -> str:
+    """Clean one HTML fragment under the body rule (also for features rendering body text)."""
+    return str(_CLEANER.clean(html))
+
+
+def fence_body(markdown: str) -> str:
+    """Mark a piece of author Markdown so its rendered HTML is cleaned (empty stays empty)."""
+    if not markdown.strip():
+        return markdown
+    return f"{BODY_START}\n\n{markdown}\n\n{BODY_END}"
+
+
+def fence_sections(body: BodySections, escape_heading: Callable[[str], object]) -> BodySections:
+    """A body with every narrative fenced and every heading of the author's own escaped.
+
+    Those headings sit outside the fences (they belong to the page's outline), so they are passed
+    through `escape_heading` (the page builder's `md_text`): `## <img onerror=...>` or
+    `## x {onclick=...}` show as written.
+    """
+    return BodySections(
+        narrative={key: fence_body(text) for key, text in body.narrative.items()},
+        extra=[(str(escape_heading(heading)), fence_body(text)) for heading, text in body.extra],
+    )
+
+
+def sanitize_body_regions(html: str) -> str:
+    """Clean the HTML between each pair of body markers; drop the markers themselves."""
+    if BODY_START not in html:
+        return html
+    out: list[str] = []
+    position = 0
+    while (start := html.find(BODY_START, position)) != -1:
+        out.append(html[position:start])
+        end = html.find(BODY_END, start)
+        stop = len(html) if end == -1 else end
+        out.append(sanitize_html(html[start + len(BODY_START) : stop]))
+        position = stop if end == -1 else end + len(BODY_END)
+    out.append(html[position:])
+    return "".join(out)
