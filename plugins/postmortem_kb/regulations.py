@@ -16,7 +16,18 @@ class Regulation:
     industries: tuple[str, ...]
     requirement: str
     notification_days: int | None = None
-    """Calendar days from detection within which a report is due; None when no fixed deadline."""
+    """Days from detection within which notice is due; None when there is no fixed deadline."""
+    business_days: bool = False
+    """True when `notification_days` counts business days (Mon-Fri, minus holidays)."""
+
+    @property
+    def deadline_text(self) -> str:
+        """The deadline in words, e.g. `60 calendar days after detection`."""
+        if self.notification_days is None:
+            return "no fixed deadline"
+        unit = "business" if self.business_days else "calendar"
+        plural = "" if self.notification_days == 1 else "s"
+        return f"{self.notification_days} {unit} day{plural} after detection"
 
 
 DEFAULT_REGULATIONS: tuple[Regulation, ...] = (
@@ -30,6 +41,7 @@ DEFAULT_REGULATIONS: tuple[Regulation, ...] = (
             " (Form 8-K) within 4 business days."
         ),
         notification_days=4,
+        business_days=True,
     ),
     Regulation(
         code="PCI-DSS",
@@ -123,6 +135,7 @@ class RegulationRegistry:
                     else (industries,),
                     requirement=str(spec.get("requirement", "")),
                     notification_days=int(days) if isinstance(days, int | str) else None,
+                    business_days=bool(spec.get("business_days", False)),
                 )
             )
         return cls().extended(extra)

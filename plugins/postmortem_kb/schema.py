@@ -146,7 +146,9 @@ ServiceName = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
 ]
 Count = Annotated[int, Field(ge=0)]
-Money = Annotated[float, Field(ge=0)]
+Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+"""A non-negative finite quantity (hours, minutes): .inf and .nan would poison every total."""
 
 
 def _normalise_priority(value: Any) -> Any:
@@ -194,7 +196,7 @@ class Impact(_Model):
     requests_failed: Count | None = None
     transactions_failed: Count | None = None
     revenue_lost: Money | None = None
-    downtime_minutes: Annotated[float, Field(ge=0)] | None = None
+    downtime_minutes: Amount | None = None
     sla_breached: bool = False
     slo_breached: bool = False
     description: Text | None = None
@@ -285,13 +287,24 @@ class RecurrencePrevention(_Model):
         return {key: bool(getattr(self, key)) for key in RECURRENCE_CHECKS}
 
 
+class Notification(_Model):
+    """A notification made under one cited regulation (or recorded as not required)."""
+
+    regulation: RegulationCode
+    notified: AwareDatetime | None = None
+    """When the regulator, customers or affected individuals were notified."""
+    required: bool = True
+    """False when the incident turned out not to trigger the regulation's reporting duty."""
+    note: Text | None = None
+
+
 class Cost(_Model):
     """Inputs of the template's incident cost calculator; totals are derived."""
 
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     sla_credits: Money = 0
     vendor_costs: Money = 0
-    engineering_hours: Annotated[float, Field(ge=0)] = 0
+    engineering_hours: Amount = 0
     hourly_rate: Money = 0
     churn_probability: Annotated[float, Field(ge=0, le=1)] = 0
     customer_lifetime_value: Money = 0
@@ -316,6 +329,7 @@ class PostMortem(_Model):
     services: Annotated[list[ServiceName], Field(min_length=1), AfterValidator(_unique)]
     industry: Industry | None = None
     regulations: Annotated[list[RegulationCode], AfterValidator(_unique)] = []
+    notifications: list[Notification] = []
 
     # timestamps (timezone-aware) and detection
     started: AwareDatetime

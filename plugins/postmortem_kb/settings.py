@@ -20,6 +20,27 @@ class Settings:
     """Folder of the generated incident pages within the site."""
     use_directory_urls: bool = True
     include_drafts: bool = True
+    holidays: frozenset[dt.date] = frozenset()
+    docs_pages: frozenset[str] = frozenset()
+    """Hand-written pages the site has (e.g. `guide/data.md`); generated pages link to them
+    only when they exist, so the plugin works in a site without this repository's guide."""
+    """Dates that are not business days (besides weekends), for SLOs and deadlines."""
+
+
+def parse_holidays(values: object) -> frozenset[dt.date]:
+    """Holiday dates from a config list of `YYYY-MM-DD` strings or dates; ValueError if not."""
+    if not isinstance(values, list | tuple):
+        raise ValueError("expected a list of dates (YYYY-MM-DD)")
+    dates: set[dt.date] = set()
+    for value in values:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            dates.add(value)
+            continue
+        try:
+            dates.add(dt.date.fromisoformat(str(value).strip()))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return frozenset(dates)
 
 
 def resolve_reference_date(pinned: dt.date | str | None = None) -> dt.date:

@@ -1,0 +1,713 @@
+"""Figures across post-mortems: quarters, MTTx statistics, SLOs, repeats, factors and deadlines.
+
+Pure computations over a Corpus (no MkDocs, no Jinja). The trend pages, the index pages and the
+data export all read the dataclasses built here, so a page never shows a number the export lacks.
+The meaning of every figure is documented in docs/guide/data.md; in short:
+
+- Everything is computed in UTC. An incident belongs to the calendar quarter in which it started.
+- MTTD/MTTM/MTTR statistics leave out near-misses and unknown values (no `mitigated`, unresolved).
+- p90 is the nearest-rank percentile: the smallest value with at least 90% of values <= it.
+- An action item counts in the quarter of its due date; cancelled items and items without a due
+  date are not counted; items not done and not yet due are not judged.
+- Business days are Monday to Friday minus the configured holidays.
+"""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+import datetime as dt
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .corpus import Corpus, Incident
+from .metrics import ActionState, action_state
+from .regulations import Regulation
+from .schema import (
+    CONTRIBUTING_FACTORS,
+    ActionItem,
+    RootCauseCategory,
+    Severity,
+    Status,
+)
+from .settings import Settings
+
+ACTION_COMPLETION_TARGET = 0.9
+"""Action items done on time, of those due (protocol: >=90% within committed timelines)."""
+POSTMORTEM_SLO_BUSINESS_DAYS = 5
+"""SEV-1/SEV-2 post-mortems are published within 5 business days of resolution."""
+POSTMORTEM_SLO_SEVERITIES = (Severity.SEV1, Severity.SEV2)
+TTD_CHANGE_GOAL = -0.20
+"""Median TTD falls by at least 20% quarter over quarter."""
+REPEAT_WINDOW_MONTHS = 6
+"""Same service and same root-cause category within this many months make a repeat."""
+TOP_ROOT_CAUSES = 3
+
+# --- calendar helpers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    """A calendar quarter, e.g. 2025-Q1 (January to March)."""
+
+    year: int
+    number: int
+
+    @classmethod
+    def of(cls, day: dt.date) -> Quarter:
+        """The quarter containing a date (give UTC dates)."""
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    @property
+    def label(self) -> str:
+        """`2025-Q1`."""
+        return f"{self.year}-Q{self.number}"
+
+    @property
+    def slug(self) -> str:
+        """`2025-q1`, for URLs."""
+        return self.label.lower()
+
+    @property
+    def start(self) -> dt.date:
+        """First day of the quarter."""
+        return dt.date(self.year, 3 * self.number - 2, 1)
+
+    @property
+    def end(self) -> dt.date:
+        """Last day of the quarter."""
+        return self.next().start - dt.timedelta(days=1)
+
+    def next(self) -> Quarter:
+        """The following quarter."""
+        return (
+            Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+        )
+
+    def previous(self) -> Quarter:
+        """The preceding quarter."""
+        return (
+            Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+        )
+
+
+def quarter_range(first: Quarter, last: Quarter) -> list[Quarter]:
+    """Every quarter from `first` to `last`, inclusive."""
+    quarters = []
+    current = first
+    while current <= last:
+        quarters.append(current)
+        current = current.next()
+    return quarters
+
+
+def utc(moment: dt.datetime) -> dt.datetime:
+    """The same instant in UTC."""
+    return moment.astimezone(dt.UTC)
+
+
+def is_business_day(day: dt.date, holidays: frozenset[dt.date]) -> bool:
+    """Monday to Friday and not a configured holiday."""
+    return day.weekday() < 5 and day not in holidays
+
+
+def business_days_between(start: dt.date, end: dt.date, holidays: frozenset[dt.date]) -> int:
+    """Business days after `start` up to and including `end` (0 when end <= start)."""
+    count = 0
+    day = start + dt.timedelta(days=1)
+    while day <= end:
+        count += is_business_day(day, holidays)
+        day += dt.timedelta(days=1)
+    return count
+
+
+def add_business_days(start: dt.date, days: int, holidays: frozenset[dt.date]) -> dt.date:
+    """The date `days` business days after `start`."""
+    day = start
+    remaining = days
+    while remaining > 0:
+        day += dt.timedelta(days=1)
+        remaining -= is_business_day(day, holidays)
+    return day
+
+
+def months_before(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same time `months` calendar months earlier (day clamped to the month's length)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Mean, median and p90 of a sample of durations in minutes; None when the sample is empty."""
+
+    n: int
+    mean: float | None
+    median: float | None
+    p90: float | None
+
+    @classmethod
+    def of(cls, minutes: Iterable[float]) -> Stats:
+        """Summarise a sample."""
+        values = sorted(minutes)
+        if not values:
+            return cls(0, None, None, None)
+        rank = math.ceil(0.9 * len(values))
+        return cls(
+            len(values), statistics.fmean(values), statistics.median(values), values[rank - 1]
+        )
+
+
+def minutes(delta: dt.timedelta | None) -> float | None:
+    """A duration in minutes, None when unknown."""
+    return None if delta is None else delta.total_seconds() / 60
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """part / whole, None when whole is 0."""
+    return part / whole if whole else None
+
+
+# --- per-incident facts -----------------------------------------------------------------------
+
+
+class CheckState(StrEnum):
+    """Outcome of a deadline: the post-mortem SLO or a regulatory notification."""
+
+    MET = "met"
+    LATE = "late"
+    OVERDUE = "overdue"
+    PENDING = "pending"
+    NOT_REQUIRED = "not-required"
+    NO_DEADLINE = "no-deadline"
+    NOT_APPLICABLE = "not-applicable"
+
+
+@dataclass(frozen=True)
+class RepeatMatch:
+    """An earlier incident this one repeats, and why."""
+
+    earlier_id: str
+    explicit: bool
+    """True for `recurrence_of`; False for same service + root-cause category within 6 months."""
+    services: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PostmortemSloCheck:
+    """Was a SEV-1/SEV-2 post-mortem published within 5 business days of resolution?"""
+
+    state: CheckState
+    due: dt.date | None
+    business_days: int | None
+    """Business days from resolution to publication (or to the reference date while unpublished)."""
+
+
+@dataclass(frozen=True)
+class NotificationCheck:
+    """One cited regulation of one incident: its notification deadline and whether it was met."""
+
+    incident: Incident = field(repr=False, compare=False)
+    regulation: Regulation
+    deadline: dt.datetime | None
+    notified: dt.datetime | None
+    state: CheckState
+    note: str | None
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    """Analytics of one incident: its quarter, whether it repeats, its SLO and deadlines."""
+
+    incident: Incident = field(repr=False, compare=False)
+    quarter: Quarter
+    repeats: tuple[RepeatMatch, ...]
+    postmortem_slo: PostmortemSloCheck
+    notifications: tuple[NotificationCheck, ...]
+
+    @property
+    def is_repeat(self) -> bool:
+        """True when it repeats an earlier incident, explicitly or by pattern."""
+        return bool(self.repeats)
+
+
+def incident_quarter(incident: Incident) -> Quarter:
+    """The quarter in which the incident started (UTC)."""
+    return Quarter.of(utc(incident.model.started).date())
+
+
+def published_on(incident: Incident) -> dt.date | None:
+    """The publication date, counted only once the status is `published`."""
+    pm = incident.model
+    return pm.published if pm.status is Status.PUBLISHED else None
+
+
+def postmortem_slo(
+    incident: Incident, reference_date: dt.date, holidays: frozenset[dt.date]
+) -> PostmortemSloCheck:
+    """The post-mortem completion SLO of one incident."""
+    pm = incident.model
+    if pm.severity not in POSTMORTEM_SLO_SEVERITIES:
+        return PostmortemSloCheck(CheckState.NOT_APPLICABLE, None, None)
+    if pm.resolved is None:
+        return PostmortemSloCheck(CheckState.PENDING, None, None)
+    resolved = utc(pm.resolved).date()
+    due = add_business_days(resolved, POSTMORTEM_SLO_BUSINESS_DAYS, holidays)
+    published = published_on(incident)
+    if published is not None:
+        taken = business_days_between(resolved, published, holidays)
+        state = CheckState.MET if taken <= POSTMORTEM_SLO_BUSINESS_DAYS else CheckState.LATE
+        return PostmortemSloCheck(state, due, taken)
+    elapsed = business_days_between(resolved, reference_date, holidays)
+    state = CheckState.OVERDUE if elapsed > POSTMORTEM_SLO_BUSINESS_DAYS else CheckState.PENDING
+    return PostmortemSloCheck(state, due, elapsed)
+
+
+def notification_deadline(
+    detected: dt.datetime, regulation: Regulation, holidays: frozenset[dt.date]
+) -> dt.datetime | None:
+    """Detection (UTC) plus the regulation's notification period; None without a fixed one."""
+    if regulation.notification_days is None:
+        return None
+    start = utc(detected)
+    if not regulation.business_days:
+        return start + dt.timedelta(days=regulation.notification_days)
+    day = add_business_days(start.date(), regulation.notification_days, holidays)
+    return dt.datetime.combine(day, start.timetz())
+
+
+def notification_checks(incident: Incident, settings: Settings) -> tuple[NotificationCheck, ...]:
+    """The notification deadline of every regulation the incident cites."""
+    pm = incident.model
+    recorded = {n.regulation: n for n in pm.notifications}
+    checks = []
+    for code in pm.regulations:
+        regulation = settings.regulations.lookup(code)
+        if regulation is None:
+            continue
+        entry = recorded.get(code)
+        notified = utc(entry.notified) if entry and entry.notified else None
+        deadline = notification_deadline(pm.detected, regulation, settings.holidays)
+        if entry is not None and not entry.required:
+            state = CheckState.NOT_REQUIRED
+        elif deadline is None:
+            state = CheckState.NO_DEADLINE
+        elif notified is not None:
+            state = CheckState.MET if notified <= deadline else CheckState.LATE
+        elif deadline.date() < settings.reference_date:
+            state = CheckState.OVERDUE
+        else:
+            state = CheckState.PENDING
+        note = entry.note if entry else None
+        checks.append(NotificationCheck(incident, regulation, deadline, notified, state, note))
+    return tuple(checks)
+
+
+def repeat_matches(incident: Incident, earlier: Sequence[Incident]) -> tuple[RepeatMatch, ...]:
+    """Earlier incidents this one repeats: `recurrence_of`, or same service and root-cause
+    category within 6 months before it started."""
+    pm = incident.model
+    matches: list[RepeatMatch] = []
+    explicit = (pm.recurrence_of or "").lower()
+    window_start = months_before(utc(pm.started), REPEAT_WINDOW_MONTHS)
+    for other in earlier:
+        if other.id.lower() == explicit:
+            matches.append(RepeatMatch(other.id, True))
+            continue
+        shared = tuple(s for s in pm.services if s in other.model.services)
+        same_cause = (
+            pm.root_cause is not None
+            and other.model.root_cause is not None
+            and pm.root_cause.category is other.model.root_cause.category
+        )
+        started = utc(other.model.started)
+        if shared and same_cause and window_start <= started < utc(pm.started):
+            matches.append(RepeatMatch(other.id, False, shared))
+    if explicit and not any(m.explicit for m in matches):
+        matches.insert(0, RepeatMatch(pm.recurrence_of or "", True))  # a later "original"
+    return tuple(matches)
+
+
+def _repeat_candidates(
+    incidents: Sequence[Incident], index: int, starts: Sequence[dt.datetime], by_id: dict[str, int]
+) -> Sequence[Incident]:
+    """The earlier incidents `repeat_matches` can match: those within the window before this
+    one (found by bisection: incidents are in start order) and its `recurrence_of`, if earlier.
+    Scanning every earlier incident instead made the analysis quadratic in the corpus size."""
+    pm = incidents[index].model
+    lower = bisect.bisect_left(starts, months_before(starts[index], REPEAT_WINDOW_MONTHS), 0, index)
+    target = by_id.get(pm.recurrence_of.lower()) if pm.recurrence_of else None
+    window = list(incidents[lower:index])
+    return [incidents[target], *window] if target is not None and target < lower else window
+
+
+# --- action items -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """One action item of one incident, with its state on the reference date."""
+
+    incident: Incident = field(repr=False, compare=False)
+    item: ActionItem
+    state: ActionState
+
+    @property
+    def due_quarter(self) -> Quarter | None:
+        """The quarter of the due date; None without one."""
+        return Quarter.of(self.item.due) if self.item.due else None
+
+    @property
+    def judged(self) -> bool:
+        """Counted in completion rates: done, or overdue (cancelled and not-yet-due are not)."""
+        return self.state in (ActionState.DONE_ON_TIME, ActionState.DONE_LATE, ActionState.OVERDUE)
+
+
+def action_rows(incidents: Iterable[Incident], reference_date: dt.date) -> list[ActionRow]:
+    """Every action item, ordered by due date (undated last), then incident and item id."""
+    rows = [
+        ActionRow(incident, item, action_state(item, reference_date))
+        for incident in incidents
+        for item in incident.model.action_items
+    ]
+    return sorted(rows, key=action_sort_key)
+
+
+def action_sort_key(row: ActionRow) -> tuple[bool, dt.date, str, str]:
+    """Due date first (undated last), then incident id and item id."""
+    return (row.item.due is None, row.item.due or dt.date.max, row.incident.id, row.item.id)
+
+
+@dataclass(frozen=True)
+class ActionCompletion:
+    """Action items due in a period: done on time, done late, overdue, not yet due."""
+
+    due: int
+    """Items with a due date in the period, cancelled ones excluded."""
+    done_on_time: int
+    done_late: int
+    overdue: int
+    not_yet_due: int
+
+    @property
+    def judged(self) -> int:
+        """Items that are done or past due: the denominator of the rates."""
+        return self.done_on_time + self.done_late + self.overdue
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Done on time / judged: the figure held against the >=90% target."""
+        return ratio(self.done_on_time, self.judged)
+
+    @property
+    def done_rate(self) -> float | None:
+        """Done (on time or late) / judged."""
+        return ratio(self.done_on_time + self.done_late, self.judged)
+
+    @property
+    def meets_target(self) -> bool | None:
+        """On-time rate >= 90%; None when nothing is judged."""
+        rate = self.on_time_rate
+        return None if rate is None else rate >= ACTION_COMPLETION_TARGET
+
+    @classmethod
+    def of(cls, rows: Iterable[ActionRow]) -> ActionCompletion:
+        """Count the rows (only those with a due date and not cancelled)."""
+        states = Counter(
+            r.state for r in rows if r.item.due is not None and r.state is not ActionState.CANCELLED
+        )
+        return cls(
+            due=sum(states.values()),
+            done_on_time=states[ActionState.DONE_ON_TIME],
+            done_late=states[ActionState.DONE_LATE],
+            overdue=states[ActionState.OVERDUE],
+            not_yet_due=states[ActionState.OPEN],
+        )
+
+
+# --- figures of a period ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SloSummary:
+    """The post-mortem completion SLO over a set of SEV-1/SEV-2 incidents."""
+
+    applicable: int
+    met: int
+    late: int
+    overdue: int
+    pending: int
+
+    @property
+    def rate(self) -> float | None:
+        """Met / (met + late + overdue); pending ones are not judged yet. Target: 100%."""
+        return ratio(self.met, self.met + self.late + self.overdue)
+
+    @property
+    def meets_target(self) -> bool | None:
+        """Every judged post-mortem was on time; None when none is judged."""
+        rate = self.rate
+        return None if rate is None else rate >= 1.0
+
+
+@dataclass(frozen=True)
+class CostTotal:
+    """Incident cost in one currency."""
+
+    currency: str
+    total: float
+    incidents: int
+    """Incidents with cost data in this currency."""
+
+    @property
+    def per_incident(self) -> float:
+        """Total / incidents with cost data."""
+        return self.total / self.incidents
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every figure of a set of incidents (a quarter, a service, everything)."""
+
+    incident_ids: tuple[str, ...]
+    by_severity: dict[str, int]
+    open_incidents: int
+    ttd: Stats
+    ttm: Stats
+    ttr: Stats
+    top_root_causes: tuple[tuple[str, int], ...]
+    root_causes: dict[str, int]
+    not_analysed: int
+    actions: ActionCompletion
+    postmortem_slo: SloSummary
+    repeat_ids: tuple[str, ...]
+    costs: tuple[CostTotal, ...]
+
+    @property
+    def count(self) -> int:
+        """Number of incidents."""
+        return len(self.incident_ids)
+
+
+def figures(facts: Sequence[IncidentFacts], actions: Iterable[ActionRow]) -> Figures:
+    """The figures of a set of incidents and of a set of action items."""
+    incidents = [f.incident for f in facts]
+    severities = Counter(i.model.severity.value for i in incidents)
+    timed = [i.metrics for i in incidents if i.model.severity is not Severity.NEAR_MISS]
+    causes = Counter(i.model.root_cause.category.value for i in incidents if i.model.root_cause)
+    ordered = [(c.value, causes[c.value]) for c in RootCauseCategory if causes[c.value]]
+    ordered.sort(key=lambda pair: -pair[1])  # stable: ties keep the protocol's category order
+    slo = Counter(f.postmortem_slo.state for f in facts)
+    costs: dict[str, list[float]] = {}
+    for incident in incidents:
+        if incident.metrics.cost is not None:
+            costs.setdefault(incident.metrics.cost.currency, []).append(incident.metrics.cost.total)
+    return Figures(
+        incident_ids=tuple(i.id for i in incidents),
+        by_severity={s.value: severities[s.value] for s in Severity},
+        open_incidents=sum(i.model.resolved is None for i in incidents),
+        ttd=Stats.of(m for m in (minutes(t.ttd) for t in timed) if m is not None),
+        ttm=Stats.of(m for m in (minutes(t.ttm) for t in timed) if m is not None),
+        ttr=Stats.of(m for m in (minutes(t.ttr) for t in timed) if m is not None),
+        top_root_causes=tuple(ordered[:TOP_ROOT_CAUSES]),
+        root_causes={c.value: causes[c.value] for c in RootCauseCategory},
+        not_analysed=sum(i.model.root_cause is None for i in incidents),
+        actions=ActionCompletion.of(actions),
+        postmortem_slo=SloSummary(
+            applicable=sum(f.postmortem_slo.state is not CheckState.NOT_APPLICABLE for f in facts),
+            met=slo[CheckState.MET],
+            late=slo[CheckState.LATE],
+            overdue=slo[CheckState.OVERDUE],
+            pending=slo[CheckState.PENDING],
+        ),
+        repeat_ids=tuple(f.incident.id for f in facts if f.is_repeat),
+        costs=tuple(
+            CostTotal(currency, sum(values), len(values))
+            for currency, values in sorted(costs.items())
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class QuarterFigures:
+    """One quarter: its incidents' figures, action items due in it and the TTD trend."""
+
+    quarter: Quarter
+    figures: Figures
+    ttd_change: float | None
+    """Relative change of median TTD against the previous quarter; None without both medians."""
+
+    @property
+    def ttd_goal_met(self) -> bool | None:
+        """Median TTD fell by at least 20%; None without a comparison."""
+        return None if self.ttd_change is None else self.ttd_change <= TTD_CHANGE_GOAL
+
+
+# --- contributing factors ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FactorScoreRow:
+    """One incident's score for one factor."""
+
+    incident: Incident = field(repr=False, compare=False)
+    score: int
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class FactorRank:
+    """One contributing factor across all incidents."""
+
+    key: str
+    label: str
+    total: int
+    """Sum of scores (0-3) over all incidents."""
+    contributed: int
+    """Incidents scoring it 1 or more."""
+    primary: int
+    """Incidents scoring it 3 (primary contributor)."""
+    mean: float | None
+    """Total / all incidents."""
+    scores: tuple[FactorScoreRow, ...]
+    """Incidents scoring it 1 or more, highest score first."""
+
+
+def factor_ranking(incidents: Sequence[Incident]) -> list[FactorRank]:
+    """The ten factors ranked by total score, then by primary count, then template order."""
+    ranks = []
+    for key, label in CONTRIBUTING_FACTORS.items():
+        rows = [
+            FactorScoreRow(i, s.score, s.notes)
+            for i in incidents
+            if (s := i.model.contributing_factors.scores()[key]).score > 0
+        ]
+        rows.sort(key=lambda r: (-r.score, r.incident.model.started, r.incident.id))
+        total = sum(r.score for r in rows)
+        ranks.append(
+            FactorRank(
+                key=key,
+                label=label,
+                total=total,
+                contributed=len(rows),
+                primary=sum(r.score == 3 for r in rows),
+                mean=ratio(total, len(incidents)),
+                scores=tuple(rows),
+            )
+        )
+    order = list(CONTRIBUTING_FACTORS)
+    return sorted(ranks, key=lambda r: (-r.total, -r.primary, order.index(r.key)))
+
+
+# --- the whole analysis -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegulationReport:
+    """One regulation: what it demands and each citing incident's deadline."""
+
+    regulation: Regulation
+    checks: tuple[NotificationCheck, ...]
+
+    def count(self, state: CheckState) -> int:
+        """How many checks are in `state`."""
+        return sum(c.state is state for c in self.checks)
+
+
+@dataclass(frozen=True)
+class Analytics:
+    """Everything the trend pages, the index pages and the export show."""
+
+    reference_date: dt.date
+    holidays: frozenset[dt.date]
+    incidents: tuple[IncidentFacts, ...]
+    actions: tuple[ActionRow, ...]
+    quarters: tuple[QuarterFigures, ...]
+    overall: Figures
+    factors: tuple[FactorRank, ...]
+    regulations: tuple[RegulationReport, ...]
+
+    def facts_of(self, incidents: Iterable[Incident]) -> list[IncidentFacts]:
+        """The facts of a subset of incidents (by id), in corpus order."""
+        wanted = {i.id for i in incidents}
+        return [f for f in self.incidents if f.incident.id in wanted]
+
+    def figures_of(self, incidents: Iterable[Incident]) -> Figures:
+        """Figures of a subset: its incidents and their action items."""
+        facts = self.facts_of(incidents)
+        ids = {f.incident.id for f in facts}
+        return figures(facts, [r for r in self.actions if r.incident.id in ids])
+
+
+def quarters_covered(
+    incidents: Sequence[Incident], actions: Sequence[ActionRow], reference_date: dt.date
+) -> list[Quarter]:
+    """First to last quarter with an incident or a judged action item, through the reference
+    date's quarter; empty when there are no incidents."""
+    if not incidents:
+        return []
+    seen = {incident_quarter(i) for i in incidents}
+    seen.update(r.due_quarter for r in actions if r.judged and r.due_quarter is not None)
+    seen.add(Quarter.of(reference_date))
+    return quarter_range(min(seen), max(seen))
+
+
+def analyse(corpus: Corpus, settings: Settings) -> Analytics:
+    """Compute every figure of a corpus (incidents are in start order)."""
+    incidents = list(corpus.incidents)
+    holidays = settings.holidays
+    starts = [utc(incident.model.started) for incident in incidents]
+    by_id = {incident.id.lower(): index for index, incident in enumerate(incidents)}
+    facts = tuple(
+        IncidentFacts(
+            incident=incident,
+            quarter=incident_quarter(incident),
+            repeats=repeat_matches(incident, _repeat_candidates(incidents, index, starts, by_id)),
+            postmortem_slo=postmortem_slo(incident, settings.reference_date, holidays),
+            notifications=notification_checks(incident, settings),
+        )
+        for index, incident in enumerate(incidents)
+    )
+    actions = action_rows(incidents, settings.reference_date)
+    quarters: list[QuarterFigures] = []
+    previous_median: float | None = None
+    for quarter in quarters_covered(incidents, actions, settings.reference_date):
+        in_quarter = [f for f in facts if f.quarter == quarter]
+        due_in_quarter = [r for r in actions if r.due_quarter == quarter]
+        numbers = figures(in_quarter, due_in_quarter)
+        median = numbers.ttd.median
+        change = (
+            (median - previous_median) / previous_median
+            if median is not None and previous_median
+            else None
+        )
+        quarters.append(QuarterFigures(quarter, numbers, change))
+        previous_median = median
+    reports = tuple(
+        RegulationReport(
+            regulation,
+            tuple(
+                c for f in facts for c in f.notifications if c.regulation.code == regulation.code
+            ),
+        )
+        for regulation in settings.regulations.regulations
+    )
+    return Analytics(
+        reference_date=settings.reference_date,
+        holidays=holidays,
+        incidents=facts,
+        actions=tuple(actions),
+        quarters=tuple(quarters),
+        overall=figures(facts, actions),
+        factors=tuple(factor_ranking(incidents)),
+        regulations=reports,
+    )

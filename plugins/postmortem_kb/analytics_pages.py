@@ -1,0 +1,342 @@
+"""The analytics provider: trend pages with charts, index pages, action items and the export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from . import charts
+from .analytics import (
+    ACTION_COMPLETION_TARGET,
+    POSTMORTEM_SLO_BUSINESS_DAYS,
+    TTD_CHANGE_GOAL,
+    ActionRow,
+    Analytics,
+    CheckState,
+    QuarterFigures,
+    analyse,
+)
+from .corpus import Corpus
+from .export import export_files
+from .metrics import format_duration
+from .pages import GeneratedPage, Group, PageBuilder
+from .schema import Priority, Severity
+
+TRENDS = "trends"
+ACTION_ITEMS_PAGE = "action-items/index.md"
+FACTORS_PAGE = "factors/index.md"
+CHECK_LABELS = {
+    CheckState.MET: "met",
+    CheckState.LATE: "late",
+    CheckState.OVERDUE: "not recorded, deadline passed",
+    CheckState.PENDING: "pending",
+    CheckState.NOT_REQUIRED: "not required",
+    CheckState.NO_DEADLINE: "no fixed deadline",
+    CheckState.NOT_APPLICABLE: "not applicable",
+}
+SEVERITY_CSS = {s.value: s.value.lower() for s in Severity}
+NO_OWNER = "(no owner)"
+
+
+def minutes_text(value: float | None) -> str:
+    """Minutes as a short duration (`1 h 32 min`), an em dash when unknown."""
+    return format_duration(None if value is None else dt.timedelta(minutes=value))
+
+
+def percent(value: float | None) -> str:
+    """A ratio as a percentage: `90%`, `66.7%`; an em dash when unknown."""
+    if value is None:
+        return "—"
+    pct = round(value * 100, 1)
+    return f"{pct:.0f}%" if pct.is_integer() else f"{pct:.1f}%"
+
+
+def change(value: float | None) -> str:
+    """A relative change with its sign: `+27.3%`, `\u221240%` (a minus sign); `—` when unknown."""
+    if value is None:
+        return "—"
+    text = percent(abs(value))
+    return f"+{text}" if value > 0 else (f"\u2212{text}" if value < 0 else text)
+
+
+FILTERS = {"minutes": minutes_text, "percent": percent, "change": change}
+
+
+def analytics_provider(
+    builder: PageBuilder, corpus: Corpus, site_title: str
+) -> Iterable[GeneratedPage]:
+    """Every analytics page and data file of the site."""
+    builder.env.filters.update(FILTERS)
+    builder.env.globals.update(
+        check_labels=CHECK_LABELS,
+        check_states=CheckState,
+        quarter_page=quarter_path,
+        trends_index=f"{TRENDS}/index.md",
+        action_items_page=ACTION_ITEMS_PAGE,
+        factors_page=FACTORS_PAGE,
+        targets={
+            "actions": ACTION_COMPLETION_TARGET,
+            "slo_days": POSTMORTEM_SLO_BUSINESS_DAYS,
+            "ttd": TTD_CHANGE_GOAL,
+        },
+    )
+    analytics = analyse(corpus, builder.settings)
+    root_url = builder.url_from("index.md")
+    pages = [trends_overview(builder, analytics)]
+    quarters = analytics.quarters
+    for index, quarter in enumerate(quarters):
+        previous = quarters[index - 1] if index else None
+        following = quarters[index + 1] if index + 1 < len(quarters) else None
+        pages.append(quarter_page(builder, analytics, quarter, previous, following))
+    pages.append(action_items_page(builder, analytics))
+    pages.append(factors_page(builder, analytics))
+    pages.extend(group_pages(builder, analytics, builder.groups(corpus)))
+    pages.extend(export_files(analytics, lambda i: root_url(builder.incident_path(i))))
+    return pages
+
+
+def quarter_path(label: str) -> str:
+    """Where a quarter's trend page lives."""
+    return f"{TRENDS}/{label.lower()}.md"
+
+
+# --- trends -----------------------------------------------------------------------------------
+
+
+def trends_overview(builder: PageBuilder, analytics: Analytics) -> GeneratedPage:
+    """The overview across quarters, with charts."""
+    path = f"{TRENDS}/index.md"
+    quarters = analytics.quarters
+    labels = [q.quarter.label for q in quarters]
+    currencies = sorted({c.currency for q in quarters for c in q.figures.costs})
+    overview_charts = [
+        charts.bar_chart(
+            "chart-incidents",
+            "Incidents per quarter by severity",
+            labels,
+            [
+                charts.Series(s.value, [q.figures.by_severity[s.value] for q in quarters], css)
+                for s, css in ((s, SEVERITY_CSS[s.value]) for s in Severity)
+            ],
+            stacked=True,
+            steps=charts.COUNT_STEPS,
+        ),
+        charts.line_chart(
+            "chart-mttx",
+            "Median time to detect and to resolve per quarter",
+            labels,
+            [
+                charts.Series("median TTD", [q.figures.ttd.median for q in quarters], "s1"),
+                charts.Series("median TTR", [q.figures.ttr.median for q in quarters], "s2"),
+            ],
+            fmt=minutes_text,
+            steps=charts.DURATION_STEPS,
+        ),
+        charts.bar_chart(
+            "chart-actions",
+            "Action items done on time, of those due in the quarter",
+            labels,
+            [
+                charts.Series(
+                    "on time", [_pct(q.figures.actions.on_time_rate) for q in quarters], "s1"
+                )
+            ],
+            fmt=lambda v: f"{v:.0f}%",
+            target=ACTION_COMPLETION_TARGET * 100,
+            target_label="target ≥ 90%",
+        ),
+        *(
+            charts.bar_chart(
+                f"chart-cost-{currency.lower()}",
+                f"Total incident cost per quarter ({currency})",
+                labels,
+                [
+                    charts.Series(
+                        f"total {currency}",
+                        [_cost(q, currency) for q in quarters],
+                        "s3",
+                    )
+                ],
+                fmt=_money_format(builder, currency),
+            )
+            for currency in currencies
+        ),
+    ]
+    markdown = builder.render(
+        "analytics/trends.md.j2",
+        path,
+        analytics=analytics,
+        quarters=quarters,
+        charts=overview_charts,
+        currencies=currencies,
+    )
+    return builder.aggregate_page(path, markdown, in_nav=True)
+
+
+def _money_format(builder: PageBuilder, currency: str) -> charts.Formatter:
+    money = builder.env.filters["money"]
+
+    def fmt(value: float) -> str:
+        return str(money(value, currency))
+
+    return fmt
+
+
+def _pct(rate: float | None) -> float | None:
+    return None if rate is None else rate * 100
+
+
+def _cost(q: QuarterFigures, currency: str) -> float | None:
+    return next((c.total for c in q.figures.costs if c.currency == currency), None)
+
+
+def quarter_page(
+    builder: PageBuilder,
+    analytics: Analytics,
+    q: QuarterFigures,
+    previous: QuarterFigures | None,
+    following: QuarterFigures | None,
+) -> GeneratedPage:
+    """One quarter's trend page."""
+    path = quarter_path(q.quarter.label)
+    f = q.figures
+    slug = q.quarter.slug
+    quarter_charts = [
+        charts.bar_chart(
+            f"chart-{slug}-severity",
+            f"Incidents by severity, {q.quarter.label}",
+            [s.value for s in Severity],
+            [charts.Series("incidents", [f.by_severity[s.value] for s in Severity], "s1")],
+            header="Severity",
+            steps=charts.COUNT_STEPS,
+        ),
+        charts.bar_chart(
+            f"chart-{slug}-mttx",
+            f"Time to detect, mitigate and resolve, {q.quarter.label}",
+            ["TTD", "TTM", "TTR"],
+            [
+                charts.Series(name, [getattr(s, attr) for s in (f.ttd, f.ttm, f.ttr)], css)
+                for name, attr, css in (
+                    ("mean", "mean", "s1"),
+                    ("median", "median", "s2"),
+                    ("p90", "p90", "s3"),
+                )
+            ],
+            header="Measure",
+            fmt=minutes_text,
+            steps=charts.DURATION_STEPS,
+        ),
+    ]
+    facts = [x for x in analytics.incidents if x.quarter == q.quarter]
+    due = [r for r in analytics.actions if r.due_quarter == q.quarter]
+    markdown = builder.render(
+        "analytics/quarter.md.j2",
+        path,
+        q=q,
+        f=f,
+        facts=facts,
+        actions=due,
+        previous=previous,
+        following=following,
+        charts=quarter_charts,
+        by_id_lower={x.incident.id.lower(): x.incident for x in analytics.incidents},
+        reference_date=analytics.reference_date,
+    )
+    return builder.aggregate_page(path, markdown)
+
+
+# --- action items -----------------------------------------------------------------------------
+
+
+def action_items_page(builder: PageBuilder, analytics: Analytics) -> GeneratedPage:
+    """Every action item, grouped by owner and by priority, ordered by due date."""
+    rows = list(analytics.actions)
+    by_owner: dict[str, list[ActionRow]] = {}
+    for row in rows:
+        by_owner.setdefault(row.item.owner or NO_OWNER, []).append(row)
+    owners = sorted(by_owner, key=lambda o: (o == NO_OWNER, o.lower()))
+    by_priority = [(p.value, [r for r in rows if r.item.priority is p]) for p in Priority]
+    states: dict[str, int] = {}
+    for row in rows:
+        states[row.state.value] = states.get(row.state.value, 0) + 1
+    markdown = builder.render(
+        "analytics/action_items.md.j2",
+        ACTION_ITEMS_PAGE,
+        analytics=analytics,
+        rows=rows,
+        overdue=[r for r in rows if r.state.value == "overdue"],
+        by_owner=[(owner, by_owner[owner]) for owner in owners],
+        by_priority=[(p, r) for p, r in by_priority if r],
+        states=states,
+    )
+    return builder.aggregate_page(ACTION_ITEMS_PAGE, markdown, in_nav=True)
+
+
+# --- indexes ----------------------------------------------------------------------------------
+
+
+def factors_page(builder: PageBuilder, analytics: Analytics) -> GeneratedPage:
+    """The contributing factors ranked across incidents."""
+    ranking = list(analytics.factors)
+    chart = charts.bar_chart(
+        "chart-factors",
+        "Contributing factors: total score across incidents",
+        [r.label for r in ranking],
+        [charts.Series("total score", [r.total for r in ranking], "s1")],
+        header="Factor",
+        steps=charts.COUNT_STEPS,
+    )
+    markdown = builder.render(
+        "analytics/factors.md.j2",
+        FACTORS_PAGE,
+        ranking=ranking,
+        incidents=len(analytics.incidents),
+        chart=chart,
+    )
+    return builder.aggregate_page(FACTORS_PAGE, markdown, in_nav=True)
+
+
+def group_pages(
+    builder: PageBuilder, analytics: Analytics, groups: Sequence[Group]
+) -> list[GeneratedPage]:
+    """For each group (category, severity, regulation, service): an index and one page per value."""
+    reports = {r.regulation.code: r for r in analytics.regulations}
+    pages = []
+    for group in groups:
+        index_path = f"{group.key}/index.md"
+        pages.append(
+            builder.aggregate_page(
+                index_path,
+                builder.render(
+                    "analytics/group_index.md.j2",
+                    index_path,
+                    group=group,
+                    figures={p.path: analytics.figures_of(p.incidents) for p in group.pages},
+                    reports=reports,
+                    tags_listing=group.key == "categories",
+                ),
+                in_nav=True,
+            )
+        )
+        for page in group.pages:
+            facts = sorted(
+                analytics.facts_of(page.incidents),
+                key=lambda x: x.incident.model.started,
+                reverse=True,
+            )
+            pages.append(
+                builder.aggregate_page(
+                    page.path,
+                    builder.render(
+                        "analytics/group_page.md.j2",
+                        page.path,
+                        group=group,
+                        page=page,
+                        facts=facts,
+                        f=analytics.figures_of(page.incidents),
+                        report=reports.get(page.label) if group.key == "regulations" else None,
+                        index_path=index_path,
+                    ),
+                )
+            )
+    return pages

@@ -1,0 +1,265 @@
+"""Static SVG charts drawn at build time: deterministic, themed by CSS, each with a data table.
+
+Charts use no JavaScript and no external resources. Marks carry CSS classes
+(`pmkb-chart__mark--<series>`) styled in postmortem-kb.css for the light and dark schemes, with
+neutral presentation attributes as a fallback; text uses `currentColor`. Every label is escaped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+WIDTH = 640
+HEIGHT = 280
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 36, 40
+FALLBACK_FILL = "#7f8c99"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One named row of values, one per category; None where there is no value."""
+
+    name: str
+    values: Sequence[float | None]
+    css: str
+    """Class suffix choosing its colour, e.g. `sev-1`, `s1`."""
+
+
+Formatter = Callable[[float], str]
+
+
+def _plain(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _n(value: float) -> str:
+    """A coordinate, deterministic to one decimal."""
+    return f"{value:.1f}"
+
+
+DURATION_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 480, 720, 1440, 2880, 4320, 10080)
+"""Tick steps for durations in minutes: round minutes, hours and days."""
+COUNT_STEPS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+"""Tick steps for counts: whole numbers."""
+
+
+def nice_max(value: float, steps: Sequence[float] = ()) -> float:
+    """The top of a 4-tick scale covering `value`: 4 x the first of `steps` that is large enough,
+    else 4 x the smallest 1/2/2.5/5 x 10^k step."""
+    if value <= 0:
+        return 4.0 * (steps[0] if steps else 1)
+    for step in steps:
+        if 4 * step >= value:
+            return 4.0 * step
+    raw = value / 4
+    magnitude = float(10 ** math.floor(math.log10(raw)))
+    for factor in (1, 2, 2.5, 5, 10):
+        if raw <= factor * magnitude:
+            return 4 * factor * magnitude
+    return 4 * 10 * magnitude  # pragma: no cover - the loop always returns
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An SVG chart and its accessible data table, ready to place in a page."""
+
+    chart_id: str
+    title: str
+    svg: Markup
+    table: Markup
+
+    def __html__(self) -> str:
+        return str(
+            Markup('<div class="pmkb-chart-block">{}{}</div>').format(
+                Markup('<figure class="pmkb-chart">{}</figure>').format(self.svg), self.table
+            )
+        )
+
+
+def _frame(chart_id: str, title: str, scale_max: float, fmt: Formatter) -> list[str]:
+    plot_h = HEIGHT - TOP - BOTTOM
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="pmkb-chart__svg" viewBox="0 0 {WIDTH}'
+        f' {HEIGHT}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc"'
+        ' font-family="inherit" font-size="12" fill="currentColor">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(title)}; the values are in the data table under'
+        " the chart.</desc>",
+    ]
+    for tick in range(5):
+        value = scale_max * tick / 4
+        y = TOP + plot_h - plot_h * tick / 4
+        parts.append(
+            f'<line class="pmkb-chart__grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y)}"'
+            f' y2="{_n(y)}" stroke="currentColor" stroke-opacity="0.15"/>'
+        )
+        parts.append(
+            f'<text class="pmkb-chart__tick" x="{LEFT - 6}" y="{_n(y + 4)}"'
+            f' text-anchor="end">{escape(fmt(value))}</text>'
+        )
+    return parts
+
+
+def _legend(series: Sequence[Series], line: bool) -> list[str]:
+    parts = []
+    x = float(LEFT)
+    for s in series:
+        mark = (
+            f'<line class="pmkb-chart__line pmkb-chart__mark--{escape(s.css)}" x1="{_n(x)}"'
+            f' x2="{_n(x + 12)}" y1="14" y2="14" stroke="{FALLBACK_FILL}" stroke-width="3"/>'
+            if line
+            else f'<rect class="pmkb-chart__mark--{escape(s.css)}" x="{_n(x)}" y="8" width="12"'
+            f' height="12" fill="{FALLBACK_FILL}"/>'
+        )
+        parts.append(mark)
+        parts.append(f'<text x="{_n(x + 16)}" y="18">{escape(s.name)}</text>')
+        x += 16 + 7.5 * len(s.name) + 18
+    return parts
+
+
+def _x_labels(categories: Sequence[str], band: float) -> list[str]:
+    y = HEIGHT - BOTTOM + 18
+    return [
+        f'<text class="pmkb-chart__label" x="{_n(LEFT + band * (i + 0.5))}" y="{y}"'
+        f' text-anchor="middle">{escape(label)}</text>'
+        for i, label in enumerate(categories)
+    ]
+
+
+def _target(target: float | None, label: str, scale_max: float) -> list[str]:
+    if target is None:
+        return []
+    plot_h = HEIGHT - TOP - BOTTOM
+    y = TOP + plot_h - plot_h * target / scale_max
+    return [
+        f'<line class="pmkb-chart__target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y)}"'
+        f' y2="{_n(y)}" stroke="currentColor" stroke-dasharray="6 4" stroke-width="1.5"/>',
+        f'<text class="pmkb-chart__target-label" x="{WIDTH - RIGHT}" y="{_n(y - 5)}"'
+        f' text-anchor="end">{escape(label)}</text>',
+    ]
+
+
+def _table(
+    title: str, header: str, categories: Sequence[str], series: Sequence[Series], fmt: Formatter
+) -> Markup:
+    head = "".join(f'<th scope="col">{escape(s.name)}</th>' for s in series)
+    rows = []
+    for i, category in enumerate(categories):
+        cells = []
+        for s in series:
+            value = s.values[i]
+            cells.append(f"<td>{escape(fmt(value)) if value is not None else '—'}</td>")
+        rows.append(f'<tr><th scope="row">{escape(category)}</th>{"".join(cells)}</tr>')
+    return Markup(
+        f'<details class="pmkb-chart-data"><summary>Data table: {escape(title)}</summary>'
+        f'<table class="pmkb-chart-table"><caption>{escape(title)}: data</caption>'
+        f'<thead><tr><th scope="col">{escape(header)}</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></details>"
+    )
+
+
+def bar_chart(
+    chart_id: str,
+    title: str,
+    categories: Sequence[str],
+    series: Sequence[Series],
+    *,
+    header: str = "Quarter",
+    stacked: bool = False,
+    fmt: Formatter = _plain,
+    target: float | None = None,
+    target_label: str = "",
+    steps: Sequence[float] = (),
+) -> Chart:
+    """Vertical bars per category: side by side, or stacked when `stacked`."""
+    totals = [
+        sum(v or 0 for v in column) if stacked else max((v or 0 for v in column), default=0)
+        for column in zip(*(s.values for s in series), strict=True)
+    ]
+    scale_max = nice_max(max([*totals, target or 0, 0]), steps)
+    plot_h = HEIGHT - TOP - BOTTOM
+    band = (WIDTH - LEFT - RIGHT) / max(len(categories), 1)
+    parts = _frame(chart_id, title, scale_max, fmt) + _legend(series, line=False)
+    for i, category in enumerate(categories):
+        x0 = LEFT + band * i + band * 0.15
+        inner = band * 0.7
+        base = 0.0
+        for k, s in enumerate(series):
+            value = s.values[i]
+            if not value:
+                continue
+            height = plot_h * value / scale_max
+            if stacked:
+                x, width, y = x0, inner, TOP + plot_h - plot_h * base / scale_max - height
+                base += value
+            else:
+                width = inner / len(series)
+                x, y = x0 + width * k, TOP + plot_h - height
+            parts.append(
+                f'<rect class="pmkb-chart__mark--{escape(s.css)}" x="{_n(x)}" y="{_n(y)}"'
+                f' width="{_n(width)}" height="{_n(height)}" fill="{FALLBACK_FILL}">'
+                f"<title>{escape(category)}, {escape(s.name)}: {escape(fmt(value))}</title></rect>"
+            )
+    parts += _target(target, target_label, scale_max) + _x_labels(categories, band)
+    parts.append("</svg>")
+    svg = Markup("".join(parts))
+    return Chart(chart_id, title, svg, _table(title, header, categories, series, fmt))
+
+
+def line_chart(
+    chart_id: str,
+    title: str,
+    categories: Sequence[str],
+    series: Sequence[Series],
+    *,
+    header: str = "Quarter",
+    fmt: Formatter = _plain,
+    target: float | None = None,
+    target_label: str = "",
+    steps: Sequence[float] = (),
+) -> Chart:
+    """One line per series across the categories; gaps where a value is missing."""
+    values = [v for s in series for v in s.values if v is not None]
+    scale_max = nice_max(max([*values, target or 0, 0]), steps)
+    plot_h = HEIGHT - TOP - BOTTOM
+    band = (WIDTH - LEFT - RIGHT) / max(len(categories), 1)
+    parts = _frame(chart_id, title, scale_max, fmt) + _legend(series, line=True)
+    parts += _target(target, target_label, scale_max)
+    for s in series:
+        points = [
+            (LEFT + band * (i + 0.5), TOP + plot_h - plot_h * v / scale_max, categories[i], v)
+            for i, v in enumerate(s.values)
+            if v is not None
+        ]
+        segments: list[list[tuple[float, float]]] = []
+        previous = -2
+        for i, v in enumerate(s.values):
+            if v is None:
+                continue
+            point = (LEFT + band * (i + 0.5), TOP + plot_h - plot_h * v / scale_max)
+            if i == previous + 1 and segments:
+                segments[-1].append(point)
+            else:
+                segments.append([point])
+            previous = i
+        for segment in segments:
+            if len(segment) > 1:
+                path = " ".join(f"{_n(x)},{_n(y)}" for x, y in segment)
+                parts.append(
+                    f'<polyline class="pmkb-chart__line pmkb-chart__mark--{escape(s.css)}"'
+                    f' points="{path}" fill="none" stroke="{FALLBACK_FILL}" stroke-width="2.5"/>'
+                )
+        for x, y, category, v in points:
+            parts.append(
+                f'<circle class="pmkb-chart__mark--{escape(s.css)}" cx="{_n(x)}" cy="{_n(y)}"'
+                f' r="4" fill="{FALLBACK_FILL}"><title>{escape(category)}, {escape(s.name)}:'
+                f" {escape(fmt(v))}</title></circle>"
+            )
+    parts += _x_labels(categories, band)
+    parts.append("</svg>")
+    svg = Markup("".join(parts))
+    return Chart(chart_id, title, svg, _table(title, header, categories, series, fmt))

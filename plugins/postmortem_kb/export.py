@@ -1,0 +1,278 @@
+"""The data export: incidents, action items and quarterly figures as JSON and CSV files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from . import safejson
+from .analytics import (
+    ACTION_COMPLETION_TARGET,
+    TTD_CHANGE_GOAL,
+    ActionRow,
+    Analytics,
+    Figures,
+    IncidentFacts,
+    QuarterFigures,
+    Stats,
+    minutes,
+    utc,
+)
+from .corpus import Incident
+from .metrics import ActionState
+from .pages import GeneratedPage
+
+DATA_FOLDER = "data"
+SCHEMA_VERSION = 1
+"""Bumped when a field changes meaning or disappears (adding fields does not bump it)."""
+
+Record = dict[str, Any]
+UrlOf = Callable[[Incident], str]
+
+
+def export_files(analytics: Analytics, url_of: UrlOf) -> list[GeneratedPage]:
+    """`data/{incidents,action-items,quarters}.{json,csv}`; `url_of` gives an incident's URL."""
+    header = {
+        "schema_version": SCHEMA_VERSION,
+        "reference_date": analytics.reference_date.isoformat(),
+        "holidays": sorted(day.isoformat() for day in analytics.holidays),
+    }
+    incidents = [incident_record(f, url_of) for f in analytics.incidents]
+    actions = [action_record(row, analytics.reference_date, url_of) for row in analytics.actions]
+    quarters = [quarter_record(q) for q in analytics.quarters]
+    targets = {
+        "action_item_on_time_rate": ACTION_COMPLETION_TARGET,
+        "postmortem_slo_rate": 1.0,
+        "ttd_median_change": TTD_CHANGE_GOAL,
+    }
+    return [
+        _json("incidents", {**header, "incidents": incidents}),
+        _csv("incidents", incidents),
+        _json("action-items", {**header, "action_items": actions}),
+        _csv("action-items", actions),
+        _json(
+            "quarters",
+            {
+                **header,
+                "targets": targets,
+                "quarters": quarters,
+                "overall": figures_record(analytics.overall),
+            },
+        ),
+        _csv("quarters", quarters),
+    ]
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+def timestamp(moment: dt.datetime | None) -> str | None:
+    """UTC ISO 8601 with a `Z`, e.g. `2025-03-04T14:02:00Z`."""
+    return None if moment is None else utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _date(day: dt.date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def incident_record(facts: IncidentFacts, url_of: UrlOf) -> Record:
+    """One incident: front-matter values, raw and UTC timestamps, and every derived metric."""
+    incident = facts.incident
+    pm = incident.model
+    m = incident.metrics
+    cost = m.cost
+    return {
+        "id": pm.id,
+        "title": pm.title,
+        "url": url_of(incident),
+        "status": pm.status.value,
+        "severity": pm.severity.value,
+        "services": list(pm.services),
+        "industry": pm.industry.value if pm.industry else None,
+        "regulations": list(pm.regulations),
+        "detection": pm.detection.value,
+        "root_cause_category": pm.root_cause.category.value if pm.root_cause else None,
+        "written": _date(pm.written),
+        "published": _date(pm.published),
+        "started": pm.started.isoformat(),
+        "detected": pm.detected.isoformat(),
+        "mitigated": pm.mitigated.isoformat() if pm.mitigated else None,
+        "resolved": pm.resolved.isoformat() if pm.resolved else None,
+        "started_utc": timestamp(pm.started),
+        "detected_utc": timestamp(pm.detected),
+        "mitigated_utc": timestamp(pm.mitigated),
+        "resolved_utc": timestamp(pm.resolved),
+        "quarter": facts.quarter.label,
+        "ttd_minutes": minutes(m.ttd),
+        "ttm_minutes": minutes(m.ttm),
+        "ttr_minutes": minutes(m.ttr),
+        "duration_minutes": minutes(m.duration),
+        "downtime_minutes": m.downtime_minutes,
+        "users_affected": pm.impact.users_affected,
+        "revenue_lost": pm.impact.revenue_lost,
+        "sla_breached": pm.impact.sla_breached,
+        "slo_breached": pm.impact.slo_breached,
+        "cost_currency": cost.currency if cost else None,
+        "cost_direct": cost.direct if cost else None,
+        "cost_indirect": cost.indirect if cost else None,
+        "cost_total": cost.total if cost else None,
+        "cost_per_downtime_minute": m.cost_per_downtime_minute,
+        "contributing_factors": {k: s.score for k, s in pm.contributing_factors.scores().items()},
+        "recurrence_of": pm.recurrence_of,
+        "repeat_of": [r.earlier_id for r in facts.repeats],
+        "repeat_explicit": [r.explicit for r in facts.repeats],
+        "postmortem_slo": {
+            "state": facts.postmortem_slo.state.value,
+            "due": _date(facts.postmortem_slo.due),
+            "business_days": facts.postmortem_slo.business_days,
+        },
+        "notifications": [
+            {
+                "regulation": c.regulation.code,
+                "deadline": timestamp(c.deadline),
+                "notified": timestamp(c.notified),
+                "state": c.state.value,
+            }
+            for c in facts.notifications
+        ],
+        "action_items": len(pm.action_items),
+    }
+
+
+def action_record(row: ActionRow, reference_date: dt.date, url_of: UrlOf) -> Record:
+    """One action item with its incident and derived state."""
+    item = row.item
+    overdue = row.state is ActionState.OVERDUE and item.due is not None
+    overdue_days = (reference_date - item.due).days if overdue and item.due else None
+    return {
+        "incident_id": row.incident.id,
+        "incident_title": row.incident.model.title,
+        "incident_url": f"{url_of(row.incident)}#action-{item.id.lower()}",
+        "id": item.id,
+        "action": item.action,
+        "owner": item.owner,
+        "priority": item.priority.value,
+        "status": item.status.value,
+        "state": row.state.value,
+        "due": _date(item.due),
+        "due_quarter": row.due_quarter.label if row.due_quarter else None,
+        "completed": _date(item.completed),
+        "days_overdue": overdue_days,
+        "success_criteria": item.success_criteria,
+        "dependencies": list(item.dependencies),
+        "tracker": str(item.tracker) if item.tracker else None,
+    }
+
+
+def stats_record(stats: Stats) -> Record:
+    """n, mean, median and p90 in minutes."""
+    return {"n": stats.n, "mean": stats.mean, "median": stats.median, "p90": stats.p90}
+
+
+def figures_record(f: Figures) -> Record:
+    """Every figure of a set of incidents."""
+    a = f.actions
+    slo = f.postmortem_slo
+    return {
+        "incidents": f.count,
+        "incident_ids": list(f.incident_ids),
+        "by_severity": dict(f.by_severity),
+        "open_incidents": f.open_incidents,
+        "ttd_minutes": stats_record(f.ttd),
+        "ttm_minutes": stats_record(f.ttm),
+        "ttr_minutes": stats_record(f.ttr),
+        "top_root_causes": [{"category": c, "incidents": n} for c, n in f.top_root_causes],
+        "root_causes": dict(f.root_causes),
+        "not_analysed": f.not_analysed,
+        "action_items": {
+            "due": a.due,
+            "done_on_time": a.done_on_time,
+            "done_late": a.done_late,
+            "overdue": a.overdue,
+            "not_yet_due": a.not_yet_due,
+            "judged": a.judged,
+            "on_time_rate": a.on_time_rate,
+            "done_rate": a.done_rate,
+            "meets_target": a.meets_target,
+        },
+        "postmortem_slo": {
+            "applicable": slo.applicable,
+            "met": slo.met,
+            "late": slo.late,
+            "overdue": slo.overdue,
+            "pending": slo.pending,
+            "rate": slo.rate,
+            "meets_target": slo.meets_target,
+        },
+        "repeat_incidents": len(f.repeat_ids),
+        "repeat_ids": list(f.repeat_ids),
+        "cost": {
+            c.currency: {"total": c.total, "incidents": c.incidents, "per_incident": c.per_incident}
+            for c in f.costs
+        },
+    }
+
+
+def quarter_record(q: QuarterFigures) -> Record:
+    """One quarter: its bounds, its figures and the TTD trend."""
+    return {
+        "quarter": q.quarter.label,
+        "start": q.quarter.start.isoformat(),
+        "end": q.quarter.end.isoformat(),
+        **figures_record(q.figures),
+        "ttd_median_change": q.ttd_change,
+        "ttd_goal_met": q.ttd_goal_met,
+    }
+
+
+# --- serialisation ----------------------------------------------------------------------------
+
+
+def _json(name: str, data: Mapping[str, Any]) -> GeneratedPage:
+    text = safejson.dumps(data, indent=2) + "\n"
+    return GeneratedPage(f"{DATA_FOLDER}/{name}.json", text)
+
+
+def flatten(record: Mapping[str, Any], prefix: str = "") -> Record:
+    """Nested dicts become `a.b` columns; lists become `; `-joined cells."""
+    flat: Record = {}
+    for key, value in record.items():
+        column = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{column}."))
+        elif isinstance(value, list):
+            flat[column] = "; ".join(_cell_text(v) for v in value)
+        else:
+            flat[column] = value
+    return flat
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return " ".join(f"{k}={v}" for k, v in value.items() if v is not None)
+    return "" if value is None else str(value)
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """Text starting with = + - @ (a formula to a spreadsheet) is prefixed with a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
+def _csv(name: str, records: Sequence[Mapping[str, Any]]) -> GeneratedPage:
+    rows = [flatten(r) for r in records]
+    columns: list[str] = []
+    for row in rows:
+        columns.extend(c for c in row if c not in columns)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_spreadsheet_safe(row.get(c)) for c in columns])
+    return GeneratedPage(f"{DATA_FOLDER}/{name}.csv", buffer.getvalue())

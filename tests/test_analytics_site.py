@@ -1,0 +1,178 @@
+"""Real builds of the hand-made analytics corpus: pages and export show the figures by hand."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from analytics_fixture import write_corpus
+from conftest import Build, build_site
+
+
+@pytest.fixture
+def build(project: Path) -> Build:
+    write_corpus(project / "postmortems")
+    result = build_site(project)
+    assert result.returncode == 0, result.log
+    return result
+
+
+def figure(fragment: str, name: str) -> str:
+    """The text of the element marked data-figure=name (first one) in an HTML fragment."""
+    match = re.search(rf'data-figure="{re.escape(name)}"[^>]*>(.*?)</', fragment, re.DOTALL)
+    assert match, name
+    return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
+
+
+def row(page: str, attribute: str, value: str) -> str:
+    match = re.search(rf'<tr[^>]*{attribute}="{re.escape(value)}"[^>]*>(.*?)</tr>', page, re.DOTALL)
+    assert match, value
+    return match.group(0)
+
+
+def test_trends_overview_shows_the_hand_computed_figures(build: Build) -> None:
+    page = build.page("trends/")
+    q1 = row(page, "data-quarter", "2025-Q1")
+    assert figure(q1, "incidents") == "3"
+    assert [figure(q1, s) for s in ("sev-1", "sev-2", "sev-3", "near-miss")] == ["1", "1", "1", "0"]
+    assert figure(q1, "median-ttd") == "30 min"
+    assert figure(q1, "median-ttr") == "1 h 15 min"
+    assert figure(q1, "action-rate") == "50% (1/2)"
+    assert figure(q1, "slo-rate") == "50%"
+    assert figure(q1, "repeats") == "1"
+    assert figure(q1, "cost") == "$2,000"
+    q2 = row(page, "data-quarter", "2025-Q2")
+    assert figure(q2, "ttd-change") == "\u221250%"
+    q3 = row(page, "data-quarter", "2025-Q3")  # a quarter without incidents
+    assert (figure(q3, "incidents"), figure(q3, "median-ttd")) == ("0", "—")
+    assert figure(q3, "action-rate") == "100% (1/1)"
+    total = row(page, "data-quarter", "all")
+    # Median of 10, 15, 30, 50 = 22.5 min (the JSON keeps 22.5; pages round to whole minutes).
+    assert figure(total, "incidents") == "5" and figure(total, "median-ttd") == "22 min"
+    # Charts: static SVG with a title, an accessible data table, no script.
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') >= 4
+    assert '<title id="chart-incidents-title">Incidents per quarter by severity</title>' in page
+    assert '<table class="pmkb-chart-table">' in page
+    article = page[page.index("<article") : page.index("</article>")]
+    assert "<script" not in article
+
+
+def test_quarter_page_shows_mean_median_p90_and_goals(build: Build) -> None:
+    q1 = build.page("trends/2025-q1/")
+    assert [figure(q1, f"ttd-{k}") for k in ("n", "mean", "median", "p90")] == [
+        "3",
+        "30 min",
+        "30 min",
+        "50 min",
+    ]
+    assert [figure(q1, f"ttm-{k}") for k in ("n", "mean", "p90")] == ["2", "20 min", "30 min"]
+    assert [figure(q1, f"ttr-{k}") for k in ("n", "median", "p90")] == [
+        "2",
+        "1 h 15 min",
+        "1 h 30 min",
+    ]
+    assert figure(q1, "cause-process") == "2" and figure(q1, "cause-technical") == "1"
+    assert figure(q1, "actions-rate") == "50%"
+    assert "target missed" in q1
+    assert 'data-repeat="INC-B"' in q1
+    assert re.search(r'data-slo="INC-B".*?>7<.*?late', q1, re.DOTALL)
+    q2 = build.page("trends/2025-q2/")
+    assert figure(q2, "ttd-change") == "\u221250%" and figure(q2, "ttd-previous") == "30 min"
+    assert figure(q2, "ttm-n") == "0" and figure(q2, "ttm-mean") == "—"
+    q3 = build.page("trends/2025-q3/")
+    assert figure(q3, "incidents") == "0" and "No incidents." in q3
+
+
+def test_export_json_holds_the_same_numbers(build: Build) -> None:
+    quarters = json.loads((build.site / "data/quarters.json").read_text(encoding="utf-8"))
+    assert quarters["reference_date"] == "2025-11-23"
+    by_label = {q["quarter"]: q for q in quarters["quarters"]}
+    assert list(by_label) == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
+    q1 = by_label["2025-Q1"]
+    assert q1["ttd_minutes"] == {"n": 3, "mean": 30.0, "median": 30.0, "p90": 50.0}
+    assert q1["ttm_minutes"] == {"n": 2, "mean": 20.0, "median": 20.0, "p90": 30.0}
+    assert q1["action_items"]["on_time_rate"] == 0.5
+    assert q1["postmortem_slo"]["rate"] == 0.5
+    assert q1["cost"] == {"USD": {"total": 2000.0, "incidents": 2, "per_incident": 1000.0}}
+    assert by_label["2025-Q2"]["ttd_median_change"] == -0.5
+    assert by_label["2025-Q3"]["incidents"] == 0 and by_label["2025-Q3"]["ttd_minutes"]["n"] == 0
+    assert by_label["2025-Q4"]["action_items"]["not_yet_due"] == 1
+    assert quarters["overall"]["ttd_minutes"]["median"] == 22.5
+
+    incidents = json.loads((build.site / "data/incidents.json").read_text(encoding="utf-8"))
+    b = next(i for i in incidents["incidents"] if i["id"] == "INC-B")
+    assert b["started"] == "2025-04-01T01:30:00+02:00"
+    assert b["started_utc"] == "2025-03-31T23:30:00Z"
+    assert (b["quarter"], b["ttd_minutes"], b["ttm_minutes"], b["ttr_minutes"]) == (
+        "2025-Q1",
+        30.0,
+        None,
+        90.0,
+    )
+    assert b["repeat_of"] == ["INC-A"] and b["postmortem_slo"]["state"] == "late"
+    assert b["notifications"] == [
+        {
+            "regulation": "PCI-DSS",
+            "deadline": "2025-04-04T00:00:00Z",
+            "notified": None,
+            "state": "overdue",
+        }
+    ]
+
+    actions = json.loads((build.site / "data/action-items.json").read_text(encoding="utf-8"))
+    states = {(a["incident_id"], a["id"]): a["state"] for a in actions["action_items"]}
+    assert states[("INC-B", "AI-1")] == "overdue" and states[("INC-B", "AI-2")] == "open"
+    overdue = next(a for a in actions["action_items"] if a["state"] == "overdue")
+    assert overdue["days_overdue"] == 15 + 31 + 30 + 31 + 31 + 30 + 31 + 23  # Apr 15 -> Nov 23
+
+    with (build.site / "data/quarters.csv").open(encoding="utf-8") as handle:
+        rows = {r["quarter"]: r for r in csv.DictReader(handle)}
+    assert rows["2025-Q1"]["ttd_minutes.median"] == "30.0"
+    assert rows["2025-Q3"]["ttd_minutes.median"] == ""
+
+
+def test_action_item_page_groups_orders_highlights_and_links(build: Build) -> None:
+    page = build.page("action-items/")
+    overdue = row(page, "data-action", "INC-B/AI-1")
+    assert "pmkb-action--overdue" in overdue
+    assert 'href="../incidents/inc-b/#action-ai-1"' in overdue
+    assert figure(page, "overdue") == "1" and figure(page, "all") == "6"
+    assert "Fix &lt;b&gt;it&lt;/b&gt;" in page and "Fix <b>it" not in page
+    by_owner = page[page.index('id="by-owner"') : page.index('id="by-priority"')]
+    team_a = by_owner[by_owner.index('id="team-a"') : by_owner.index('id="team-b"')]
+    # Ordered by due date within the owner: A/AI-1 (Jan), D/AI-1 (Jul), B/AI-2 (Dec).
+    order = re.findall(r'data-action="([^"]+)"', team_a)
+    assert order == ["INC-A/AI-1", "INC-D/AI-1", "INC-B/AI-2"]
+
+
+def test_regulation_factor_and_category_indexes(build: Build) -> None:
+    hipaa = build.page("regulations/hipaa/")
+    assert "60 days after discovery" in hipaa
+    deadline = row(hipaa, "data-deadline", "INC-A")
+    assert figure(deadline, "deadline") == "2025-03-11 10:10 UTC"
+    assert figure(deadline, "notified") == "2025-03-01 00:00 UTC"
+    assert figure(deadline, "state") == "met"
+    pci = row(build.page("regulations/pci-dss/"), "data-deadline", "INC-B")
+    assert figure(pci, "state") == "not recorded, deadline passed"
+    index = build.page("regulations/")
+    assert figure(row(index, "data-group", "HIPAA"), "met") == "1"
+    factors = build.page("factors/")
+    assert figure(row(factors, "data-factor", "monitoring"), "total") == "5"
+    ranked = re.findall(r'<tr data-factor="([^"]+)"', factors)
+    assert ranked[:3] == ["monitoring", "change_management", "testing"]
+    # Root-cause categories are Material tags: in the incident header and on the index.
+    incident = build.page("incidents/inc-a/")
+    assert re.search(r'class="md-tag[^"]*"[^>]*>\s*process', incident)
+    categories = build.page("categories/")
+    assert figure(row(categories, "data-group", "process"), "incidents") == "2"
+    assert "md-tag" in categories and "inc-a/" in categories
+
+
+def test_nav_lists_the_analytics_pages(build: Build) -> None:
+    nav = build.page("")
+    for label in ("Trends", "Action items", "Indexes", "Figures and data export"):
+        assert f">{label}<" in nav or re.search(rf">\s*{label}\s*<", nav), label
