@@ -1,0 +1,232 @@
+"""Related incidents, computed at build time: explicit links in both directions plus similar ones.
+
+Similar incidents share services, a root-cause category and wording. Scoring stays near-linear:
+each incident keeps only its `TOP_TERMS` most distinctive (TF-IDF) stemmed terms, candidates come
+from inverted lists of services and terms, and each list contributes only the `WINDOW` incidents
+nearest in time on either side, so the work per incident is bounded whatever the corpus size.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from lunr.stemmer import porter_stemmer
+from lunr.stop_word_filter import WORDS as STOP_WORDS
+
+from .corpus import Incident
+
+TOP_TERMS = 20
+"""Distinctive terms kept per incident (by TF-IDF weight)."""
+WINDOW = 25
+"""Incidents taken on each side, in time order, from one service's or term's inverted list."""
+LIMIT = 5
+"""Similar incidents shown per incident."""
+MIN_SCORE = 0.25
+"""Below this a candidate is not shown: one shared service plus the same category just passes."""
+SERVICE_WEIGHT = 0.15
+CATEGORY_WEIGHT = 0.1
+
+_WORD = re.compile(r"[a-z][a-z0-9]{2,}")
+_EXTRA_STOP_WORDS = frozenset({"incident", "why", "did", "was", "were", "not", "our", "all"})
+
+
+class Relation(StrEnum):
+    """How two incidents are linked explicitly, as seen from the page showing the link."""
+
+    RECURRENCE_OF = "recurrence of"
+    """This incident is a recurrence of the linked one (its own `recurrence_of`)."""
+    RECURRED_AS = "recurred as"
+    """The linked incident names this one in its `recurrence_of`."""
+    RELATED = "related"
+    """Either incident lists the other under `related`."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """An explicit link to another incident."""
+
+    incident: Incident
+    relation: Relation
+
+
+@dataclass(frozen=True)
+class Similar:
+    """An incident found similar, with its score and the reasons shown to readers."""
+
+    incident: Incident
+    score: float
+    services: tuple[str, ...]
+    same_category: bool
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Related:
+    """Everything the related-incidents section of one page shows."""
+
+    links: tuple[Link, ...] = ()
+    similar: tuple[Similar, ...] = ()
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return str(porter_stemmer.stem(word))
+
+
+def _text(incident: Incident) -> Iterable[str]:
+    pm = incident.model
+    yield pm.title
+    yield pm.summary
+    if pm.root_cause is not None:
+        yield pm.root_cause.summary
+    for why in pm.whys:
+        yield why.answer
+    yield from pm.lessons_learned
+
+
+def _terms(incident: Incident, surface: dict[str, str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for text in _text(incident):
+        for word in _WORD.findall(text.lower()):
+            if word in STOP_WORDS or word in _EXTRA_STOP_WORDS:
+                continue
+            stem = _stem(word)
+            surface.setdefault(stem, word)
+            counts[stem] += 1
+    return counts
+
+
+def explicit_links(incidents: Sequence[Incident]) -> dict[str, list[Link]]:
+    """Explicit links per incident id, both directions; unknown ids are ignored."""
+    by_id = {incident.id.lower(): incident for incident in incidents}
+    found: dict[str, dict[str, Relation]] = defaultdict(dict)
+    rank = {Relation.RECURRENCE_OF: 0, Relation.RECURRED_AS: 0, Relation.RELATED: 1}
+
+    def add(owner: Incident, other: Incident, relation: Relation) -> None:
+        if owner is other:
+            return
+        current = found[owner.id].get(other.id)
+        if current is None or rank[relation] < rank[current]:
+            found[owner.id][other.id] = relation
+
+    for incident in incidents:
+        pm = incident.model
+        target = by_id.get(pm.recurrence_of.lower()) if pm.recurrence_of else None
+        if target is not None:
+            add(incident, target, Relation.RECURRENCE_OF)
+            add(target, incident, Relation.RECURRED_AS)
+        for rid in pm.related:
+            other = by_id.get(rid.lower())
+            if other is not None:
+                add(incident, other, Relation.RELATED)
+                add(other, incident, Relation.RELATED)
+    order = {incident.id: index for index, incident in enumerate(incidents)}
+    return {
+        owner: [
+            Link(by_id[other.lower()], relation)
+            for other, relation in sorted(links.items(), key=lambda kv: order[kv[0]])
+        ]
+        for owner, links in found.items()
+    }
+
+
+def related_incidents(
+    incidents: Sequence[Incident], *, limit: int = LIMIT, window: int = WINDOW
+) -> dict[str, Related]:
+    """The related-incidents section of every incident, keyed by incident id."""
+    links = explicit_links(incidents)
+    count = len(incidents)
+    surface: dict[str, str] = {}
+    raw = [_terms(incident, surface) for incident in incidents]
+    document_frequency: Counter[str] = Counter()
+    for counts in raw:
+        document_frequency.update(counts.keys())
+
+    vectors: list[dict[str, float]] = []
+    for counts in raw:
+        weights = {
+            term: (1 + math.log(tf)) * math.log(count / document_frequency[term])
+            for term, tf in counts.items()
+            if document_frequency[term] > 1
+        }
+        top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]
+        norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+        vectors.append({term: w / norm for term, w in top if w > 0})
+
+    # Inverted lists, in time order (incidents are sorted by start); remember each position.
+    postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+    positions: list[dict[tuple[str, str], int]] = []
+    for index, incident in enumerate(incidents):
+        keys = [("s", service) for service in incident.model.services]
+        keys += [("t", term) for term in vectors[index]]
+        mine = {}
+        for key in keys:
+            mine[key] = len(postings[key])
+            postings[key].append(index)
+        positions.append(mine)
+
+    services = [frozenset(incident.model.services) for incident in incidents]
+
+    def _similar(index: int, other: int, score: float) -> Similar:
+        mine, theirs = incidents[index].model, incidents[other].model
+        shared = sorted(
+            set(vectors[index]) & set(vectors[other]),
+            key=lambda t: (-vectors[index][t] * vectors[other][t], t),
+        )
+        same = (
+            mine.root_cause is not None
+            and theirs.root_cause is not None
+            and mine.root_cause.category == theirs.root_cause.category
+        )
+        return Similar(
+            incidents[other],
+            round(score, 4),
+            tuple(s for s in mine.services if s in services[other]),
+            same,
+            tuple(surface[t] for t in shared[:3]),
+        )
+
+    result: dict[str, Related] = {}
+    for index, incident in enumerate(incidents):
+        own = links.get(incident.id, [])
+        linked = {link.incident.id for link in own}
+        vector = vectors[index]
+        text_score: dict[int, float] = {}
+        for (kind, value), position in positions[index].items():
+            posting = postings[kind, value]
+            lower = max(0, position - window)
+            neighbours = posting[lower:position] + posting[position + 1 : position + window + 1]
+            if kind == "s":
+                for other in neighbours:
+                    text_score.setdefault(other, 0.0)
+            else:
+                weight = vector[value]
+                for other in neighbours:
+                    text_score[other] = text_score.get(other, 0.0) + weight * vectors[other][value]
+        root = incident.model.root_cause
+        category = root.category if root is not None else None
+        ranked: list[tuple[float, int]] = []
+        for other, similarity in text_score.items():
+            if incidents[other].id in linked:
+                continue
+            other_root = incidents[other].model.root_cause
+            same = (
+                category is not None and other_root is not None and other_root.category == category
+            )
+            score = (
+                similarity
+                + SERVICE_WEIGHT * min(len(services[index] & services[other]), 2)
+                + (CATEGORY_WEIGHT if same else 0.0)
+            )
+            if score >= MIN_SCORE:
+                ranked.append((score, other))
+        ranked.sort(key=lambda so: (-so[0], -incidents[so[1]].model.started.timestamp(), so[1]))
+        similar = tuple(_similar(index, other, score) for score, other in ranked[:limit])
+        result[incident.id] = Related(tuple(own), similar)
+    return result
