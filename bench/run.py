@@ -1,0 +1,471 @@
+"""Benchmark: the plugin's build against plain mkdocs-material, and validation against parsing.
+
+    python3 dev.py bench                         # N = 100, 1,000 and 10,000 (takes minutes)
+    python3 dev.py bench --sizes 100,1000        # a quicker run
+    .venv/bin/python bench/run.py --help         # the same, without dev.py
+
+For each N it generates a seeded synthetic corpus (`bench/generate.py`) and measures, each in a
+fresh child process: (a) `mkdocs build` with the plugin; (b) a plain mkdocs-material build of
+the same Markdown bodies without the plugin, same navigation (incident pages out of the nav);
+(c) the core's validation of the corpus (`CorpusLoader`, what `postmortem validate` runs);
+(d) the parse floor: every front matter loaded with PyYAML's C loader; and (e) a `mkdocs serve`
+style rebuild after editing one post-mortem (same plugin instance, as `on_startup` keeps it;
+for N up to `--rebuild-up-to`, 1,000 by default, as it costs two more builds).
+Wall time and peak RSS come from `getrusage(RUSAGE_CHILDREN)` in a wrapper process started for
+that one measurement. It prints a Markdown table, writes it to `bench/results.md` and the raw
+figures as JSON to `bench/out/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+REFERENCE_EPOCH = "1763856000"  # 2025-11-23: a fixed "today" so every run renders the same
+PACKAGES = ("mkdocs", "mkdocs-material", "pydantic", "pyyaml", "jinja2", "markdown", "lunr")
+
+
+# --- child-process tasks ----------------------------------------------------------------------
+
+
+def task_measure(command: list[str], log: Path) -> dict[str, Any]:
+    """Run `command` once; its wall time and peak RSS (this wrapper's only child)."""
+    started = time.perf_counter()
+    with log.open("w") as out:
+        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=out, text=True)
+    wall = time.perf_counter() - started
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is KiB on Linux, bytes on macOS
+    report: dict[str, Any] = {
+        "wall_s": wall,
+        "peak_rss_mb": usage.ru_maxrss * scale / 2**20,
+        "returncode": result.returncode,
+    }
+    last = result.stdout.strip().splitlines()[-1:] if result.stdout.strip() else []
+    if last and last[0].startswith("{"):
+        report["child"] = json.loads(last[0])
+    return report
+
+
+def task_validate(folder: Path) -> dict[str, Any]:
+    """(c) Load and validate every post-mortem with the core, as `postmortem validate` does."""
+    started = time.perf_counter()
+    from postmortem_kb.corpus import CorpusLoader
+
+    imported = time.perf_counter()
+    corpus = CorpusLoader().load(folder, folder.parent)
+    done = time.perf_counter()
+    return {
+        "import_s": imported - started,
+        "work_s": done - imported,
+        "files": len(corpus.files),
+        "valid": len(corpus.incidents),
+        "problems": len(corpus.problems),
+    }
+
+
+def task_parse(folder: Path) -> dict[str, Any]:
+    """(d) The parse floor: read every file and load its front matter with LibYAML, nothing else."""
+    started = time.perf_counter()
+    import yaml
+
+    imported = time.perf_counter()
+    loaded = 0
+    for path in sorted(folder.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        front, _, _body = text[4:].partition("\n---\n")
+        if isinstance(yaml.load(front, Loader=yaml.CSafeLoader), dict):
+            loaded += 1
+    done = time.perf_counter()
+    return {"import_s": imported - started, "work_s": done - imported, "files": loaded}
+
+
+def task_rebuild(config_file: Path, edited: Path) -> dict[str, Any]:
+    """(e) Two builds in one process, as `mkdocs serve` runs them, with one file edited between.
+
+    MkDocs keeps plugins that define `on_startup` across rebuilds, so the second build reuses the
+    plugin's CorpusLoader cache; the plugin's own share of each build is timed around on_files.
+    """
+    os.chdir(config_file.parent)
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from postmortem_kb.mkdocs_plugin import PostmortemPlugin
+
+    # MkDocs binds event methods when it loads a plugin, so time on_files on the class.
+    plugin_time = [0.0]
+    on_files = PostmortemPlugin.on_files
+
+    def timed(self: PostmortemPlugin, files: Any, *, config: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return on_files(self, files, config=config)
+        finally:
+            plugin_time[0] += time.perf_counter() - start
+
+    PostmortemPlugin.on_files = timed  # type: ignore[method-assign]
+    builds: list[dict[str, Any]] = []
+    first_plugin: object = None
+    for round_ in range(2):
+        config = load_config(config_file=str(config_file))
+        if round_ == 0:
+            config.plugins.on_startup(command="serve", dirty=False)
+        plugin = config.plugins["postmortem-kb"]
+        first_plugin = first_plugin or plugin
+        if round_ == 1:
+            text = edited.read_text(encoding="utf-8")
+            edited.write_text(text + "\nOne more sentence written while serving.\n")
+        plugin_time[0] = 0.0
+        started = time.perf_counter()
+        build(config)
+        builds.append(
+            {
+                "build_s": time.perf_counter() - started,
+                "plugin_on_files_s": plugin_time[0],
+                "files_parsed": plugin.loader.files_parsed,
+                "same_plugin_instance": plugin is first_plugin,
+            }
+        )
+    return {"first": builds[0], "rebuild": builds[1]}
+
+
+TASKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "validate": task_validate,
+    "parse": task_parse,
+    "rebuild": task_rebuild,
+}
+
+
+def child_main(argv: list[str]) -> None:
+    """`run.py _measure LOG -- CMD...` or `run.py _task NAME ARGS...` (used by the benchmark)."""
+    if argv[0] == "_measure":
+        print(json.dumps(task_measure(argv[3:], Path(argv[1]))))
+    else:
+        print(json.dumps(TASKS[argv[1]](*(Path(a) for a in argv[2:]))))
+
+
+# --- project setup ----------------------------------------------------------------------------
+
+
+def _site_config(postmortems: bool, nav: list[Any]) -> dict[str, Any]:
+    """The repository's mkdocs.yml settings (theme, extensions), with or without the plugin."""
+    import yaml
+
+    base = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    plugins: list[Any] = ["search"]
+    if postmortems:
+        plugins.append({"postmortem-kb": {"postmortems_dir": "postmortems"}})
+    config = {
+        "site_name": base.get("site_name", "Post-mortems"),
+        "docs_dir": "docs",
+        "site_dir": "site",
+        "theme": base["theme"],
+        "plugins": plugins,
+        "markdown_extensions": base.get("markdown_extensions", []),
+        "nav": nav,
+    }
+    if not postmortems:
+        config["not_in_nav"] = "/incidents/inc-*.md\n"
+    return config
+
+
+def _write_config(path: Path, config: dict[str, Any]) -> None:
+    import yaml
+
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def prepare(work: Path, count: int, seed: int) -> tuple[Path, Path]:
+    """The plugin project and the plain project of one corpus size (regenerated when stale)."""
+    sys.path.insert(0, str(HERE))
+    from generate import generate
+
+    stamp = f"{count}:{seed}:{(HERE / 'generate.py').stat().st_mtime_ns}"
+    plugin_dir, plain_dir = work / "plugin", work / "plain"
+    corpus = plugin_dir / "postmortems"
+    if (work / ".stamp").exists() and (work / ".stamp").read_text() == stamp:
+        return plugin_dir, plain_dir
+    shutil.rmtree(work, ignore_errors=True)
+    for project in (plugin_dir, plain_dir):
+        shutil.copytree(ROOT / "docs", project / "docs")
+        shutil.copytree(ROOT / "overrides", project / "overrides")
+    paths = generate(corpus, count, seed)
+
+    nav = [
+        {"Home": "index.md"},
+        {"Incidents": "incidents/index.md"},
+        {"Guide": [{"Writing a post-mortem": "guide/writing.md"}]},
+    ]
+    _write_config(plugin_dir / "mkdocs.yml", _site_config(True, nav))
+    _write_config(plain_dir / "mkdocs.yml", _site_config(False, nav))
+
+    # The plain site: each body as a page with its title, a home page and a list of incidents.
+    docs = plain_dir / "docs"
+    (docs / "incidents").mkdir(parents=True)
+    links = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        front, _, body = text[4:].partition("\n---\n")
+        head = dict(line.split(": ", 1) for line in front.splitlines()[:2])
+        slug = head["id"].lower()
+        title = json.loads(head["title"])
+        (docs / "incidents" / f"{slug}.md").write_text(
+            f"# {head['id']}: {title}\n\n{body}", encoding="utf-8"
+        )
+        links.append(f"- [{head['id']}]({slug}.md) {title}")
+    (docs / "incidents" / "index.md").write_text(
+        "# All incidents\n\n" + "\n".join(links) + "\n", encoding="utf-8"
+    )
+    (docs / "index.md").write_text("# Post-mortems\n\n[All incidents](incidents/index.md)\n")
+    (work / ".stamp").write_text(stamp)
+    return plugin_dir, plain_dir
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+def measure(command: Sequence[str | Path], log: Path, cwd: Path | None = None) -> dict[str, Any]:
+    """Run `command` under a fresh wrapper process; its wall time, peak RSS and child report."""
+    wrapper = [sys.executable, str(Path(__file__).resolve()), "_measure", str(log), "--"]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": REFERENCE_EPOCH}
+    result = subprocess.run(
+        [*wrapper, *(str(c) for c in command)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=True,
+    )
+    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    if report["returncode"]:
+        tail = log.read_text(errors="replace")[-2000:]
+        raise SystemExit(f"benchmark step failed: {' '.join(map(str, command))}\n{tail}")
+    return report
+
+
+def folder_bytes(folder: Path) -> int:
+    """Total size of the files under `folder`."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def search_index(site: Path) -> dict[str, float]:
+    """Size of Material's search index, and what each incident page contributes to it."""
+    path = site / "search" / "search_index.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    per_incident: dict[str, int] = {}
+    for doc in data.get("docs", []):
+        location = doc.get("location", "")
+        if location.startswith("incidents/inc-"):
+            page = location.split("#", 1)[0]
+            size = len(json.dumps(doc, ensure_ascii=False).encode())
+            per_incident[page] = per_incident.get(page, 0) + size
+    sizes = sorted(per_incident.values()) or [0]
+    return {
+        "bytes": path.stat().st_size,
+        "incident_pages": len(per_incident),
+        "per_incident_mean_kb": sum(sizes) / len(sizes) / 1024,
+        "per_incident_max_kb": sizes[-1] / 1024,
+    }
+
+
+def run_size(count: int, out: Path, seed: int, rebuild: bool) -> dict[str, Any]:
+    """Every measurement for one corpus size."""
+    work = out / "work" / str(count)
+    started = time.perf_counter()
+    plugin_dir, plain_dir = prepare(work, count, seed)
+    print(f"N={count}: corpus ready in {time.perf_counter() - started:.1f} s", flush=True)
+    mkdocs = [sys.executable, "-m", "mkdocs", "build", "--clean", "-f"]
+    corpus = plugin_dir / "postmortems"
+    result: dict[str, Any] = {"n": count}
+
+    steps: list[tuple[str, list[str | Path], Path]] = [
+        ("plugin", [*mkdocs, plugin_dir / "mkdocs.yml"], plugin_dir),
+        ("plain", [*mkdocs, plain_dir / "mkdocs.yml"], plain_dir),
+        ("validate", [sys.executable, __file__, "_task", "validate", corpus], plugin_dir),
+        ("parse", [sys.executable, __file__, "_task", "parse", corpus], plugin_dir),
+    ]
+    for name, command, cwd in steps:
+        report = measure(command, work / f"{name}.log", cwd)
+        result[name] = report
+        print(f"N={count}: {name:8} {report['wall_s']:8.2f} s {report['peak_rss_mb']:8.0f} MB")
+    for name, project in (("plugin", plugin_dir), ("plain", plain_dir)):
+        result[name]["site_bytes"] = folder_bytes(project / "site")
+        result[name]["search"] = search_index(project / "site")
+    if rebuild:
+        edited = sorted(corpus.glob("*.md"))[count // 2]
+        original = edited.read_bytes()
+        try:
+            command = [sys.executable, __file__, "_task", "rebuild", plugin_dir / "mkdocs.yml"]
+            report = measure([*command, edited], work / "rebuild.log", plugin_dir)
+        finally:
+            edited.write_bytes(original)
+        result["rebuild"] = report
+        child = report["child"]["rebuild"]
+        print(
+            f"N={count}: rebuild  {child['build_s']:8.2f} s"
+            f" (plugin {child['plugin_on_files_s']:.2f} s)"
+        )
+    return result
+
+
+# --- reporting --------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    """Cores, memory, load, OS, Python and library versions of this run."""
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kib = int(meminfo.read_text().split("MemTotal:", 1)[1].split()[0])
+        memory = f"{kib / 2**20:.0f} GiB"
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "missing"
+    try:
+        import yaml
+
+        libyaml = bool(yaml.__with_libyaml__)
+    except ImportError:
+        libyaml = False
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return {
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "load_average": [round(x, 2) for x in load],
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "python": platform.python_version(),
+        "packages": versions,
+        "libyaml": libyaml,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def _cell(step: dict[str, Any]) -> str:
+    return f"{step['wall_s']:.1f} s · {step['peak_rss_mb']:.0f} MB"
+
+
+def _mb(value: float) -> str:
+    return f"{value / 2**20:.1f}"
+
+
+def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
+    """The results as Markdown: timings, sizes, scaling, and the machine they were taken on."""
+    lines = [
+        "| N | (a) plugin build | (b) plain build | a/b | (c) validate | (d) parse floor"
+        " | c/d work (process) | serve rebuild, 1 file edited |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        a, b, c, d = r["plugin"], r["plain"], r["validate"], r["parse"]
+        cw, dw = c["child"]["work_s"], d["child"]["work_s"]
+        rebuild = "—"
+        if "rebuild" in r:
+            rb = r["rebuild"]["child"]["rebuild"]
+            rebuild = (
+                f"{rb['build_s']:.1f} s (plugin {rb['plugin_on_files_s']:.2f} s,"
+                f" {rb['files_parsed']} parsed)"
+            )
+        lines.append(
+            f"| {r['n']:,} | {_cell(a)} | {_cell(b)} | {a['wall_s'] / b['wall_s']:.2f}"
+            f" | {_cell(c)} | {_cell(d)} | {cw / dw:.2f} ({c['wall_s'] / d['wall_s']:.2f})"
+            f" | {rebuild} |"
+        )
+    lines += [
+        "",
+        "| N | site MB (a / b) | search index MB (a / b) | index KB per incident, mean / max (a)"
+        " | (b) |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        a, b = r["plugin"], r["plain"]
+        sa, sb = a["search"], b["search"]
+        lines.append(
+            f"| {r['n']:,} | {_mb(a['site_bytes'])} / {_mb(b['site_bytes'])}"
+            f" | {_mb(sa['bytes'])} / {_mb(sb['bytes'])}"
+            f" | {sa['per_incident_mean_kb']:.1f} / {sa['per_incident_max_kb']:.1f}"
+            f" | {sb['per_incident_mean_kb']:.1f} / {sb['per_incident_max_kb']:.1f} |"
+        )
+    by_n = {r["n"]: r for r in results}
+    pairs = [(n, n * 10) for n in sorted(by_n) if n * 10 in by_n]
+    if pairs:
+        lines += [
+            "",
+            "| scaling | step | time ratio | peak RSS ratio |",
+            "| --- | --- | ---: | ---: |",
+        ]
+        for small, large in pairs:
+            for step in ("plugin", "plain", "validate", "parse"):
+                s, g = by_n[small][step], by_n[large][step]
+                lines.append(
+                    f"| {small:,} → {large:,} | {step} | {g['wall_s'] / s['wall_s']:.1f}"
+                    f" | {g['peak_rss_mb'] / s['peak_rss_mb']:.1f} |"
+                )
+    packages = ", ".join(f"{k} {v}" for k, v in info["packages"].items())
+    lines += [
+        "",
+        f"Machine: {info['cores']} cores, {info['memory']} RAM, {info['platform']}"
+        f" ({info['processor']}), Python {info['python']}; {packages}"
+        f"; LibYAML {'yes' if info['libyaml'] else 'no'}. Load average at start"
+        f" {info['load_average'][0]} (a shared machine: timings vary between runs)."
+        f" Run {info['date']}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("_measure", "_task"):
+        child_main(argv)
+        return
+    parser = argparse.ArgumentParser(description="Benchmark the postmortem-kb plugin.")
+    parser.add_argument("--sizes", default="100,1000,10000", help="comma-separated corpus sizes")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=HERE / "out", help="work folder and JSON")
+    parser.add_argument("--results", type=Path, default=HERE / "results.md")
+    parser.add_argument(
+        "--rebuild-up-to",
+        type=int,
+        default=1000,
+        help="measure the serve rebuild for sizes up to this (it costs two more builds)",
+    )
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    info = machine()
+    out = args.out.resolve()
+    results = [run_size(n, out, args.seed, n <= args.rebuild_up_to) for n in sizes]
+    text = table(results, info)
+    print()
+    print(text, end="")
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    raw = {"machine": info, "seed": args.seed, "results": results}
+    (args.out / f"results-{stamp}.json").write_text(json.dumps(raw, indent=2))
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(
+        "# Benchmark results\n\nProduced by `python3 dev.py bench"
+        f" --sizes {','.join(map(str, sizes))}` (see `bench/run.py`).\n\n{text}",
+        encoding="utf-8",
+    )
+    print(f"\nwrote {args.results} and {args.out / f'results-{stamp}.json'}")
+
+
+if __name__ == "__main__":
+    main()

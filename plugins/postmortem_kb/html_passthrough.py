@@ -1,0 +1,127 @@
+"""Raw-HTML blocks of generated pages carried past Markdown verbatim (it parses them slowly).
+
+Python-Markdown copies a raw HTML block to its output unchanged, but finds where the block ends
+by running a pure-Python HTML parser over it, and MkDocs parses it a second time for anchors: on
+the generated pages, which are mostly HTML tables and cards, that was about half of the build.
+`stash_html_blocks` swaps each block that Markdown would copy verbatim for a placeholder
+paragraph, and `restore_html_blocks` puts the same text back into the converted HTML. A block
+qualifies only when there is no doubt about how Markdown reads it: it starts at the beginning
+of a line, after a blank line, with a block-level tag; that tag closes at the end of a line,
+followed by a blank line (blank lines inside are fine, as for Markdown); it holds no comment,
+script, style, code fence or `markdown` attribute; and it is outside fenced code. Anything else
+is left to Markdown.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+BLOCK_TAGS = frozenset(
+    {"address", "article", "aside", "blockquote", "details", "div", "dl", "fieldset", "figure"}
+    | {"footer", "form", "header", "hgroup", "main", "nav", "ol", "p", "section", "table", "ul"}
+    | {"h1", "h2", "h3", "h4", "h5", "h6"}
+)
+"""Tags Python-Markdown treats as block-level (checked against it by the tests)."""
+
+_START = re.compile(r"<([a-z][a-z0-9]*)(?=[\s/>])")
+_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
+_TAG_LINE = re.compile(r"^[ \t]*<[a-zA-Z/!?]")
+_COMMENT_LINE = re.compile(r"^<!--(?:(?!--).)*-->$")
+_UNSAFE = re.compile(
+    r"<!--|<!\[|<\?|<script|<style|<textarea|\bmarkdown\s*=|```|~~~", re.IGNORECASE
+)
+_ANCHOR = re.compile(r"""<[a-zA-Z][^>]*?\s(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def stash_html_blocks(markdown: str, token: str) -> tuple[str, list[str]]:
+    """Replace every unambiguous raw-HTML block by a placeholder line; return the blocks.
+
+    `token` must be a word that cannot occur in the page (e.g. random letters and digits). From
+    the first line starting with a tag that is not such a block (it may open a raw region that
+    spans blank lines), the rest of the page is left to Markdown untouched.
+    """
+    if "<" not in markdown:
+        return markdown, []
+    lines = markdown.split("\n")
+    out: list[str] = []
+    blocks: list[str] = []
+    fence: str | None = None
+    index = 0
+    count = len(lines)
+    while index < count:
+        line = lines[index]
+        marker = _FENCE.match(line)
+        if marker:
+            if fence is None:
+                fence = marker.group(1)
+            elif marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
+                fence = None
+        elif fence is None and _TAG_LINE.match(line):
+            alone = index == 0 or not lines[index - 1].strip()
+            if (
+                alone
+                and _COMMENT_LINE.match(line)
+                and (index + 1 == count or not lines[index + 1].strip())
+            ):
+                out.append(line)  # a one-line comment (e.g. sanitize.py's markers) stays as it is
+                index += 1
+                continue
+            end = _block_end(lines, index) if alone else None
+            if end is None:
+                out.extend(lines[index:])
+                break
+            blocks.append("\n".join(lines[index:end]))
+            out.append(f"{token}x{len(blocks) - 1}")
+            index = end
+            continue
+        out.append(line)
+        index += 1
+    return "\n".join(out), blocks
+
+
+def _block_end(lines: list[str], start: int) -> int | None:
+    """The index after a run of raw-HTML blocks starting at `start`, or None if in doubt."""
+    index = start
+    count = len(lines)
+    while True:
+        match = _START.match(lines[index])
+        if match is None or match.group(1) not in BLOCK_TAGS:
+            return None
+        tag = match.group(1)
+        opening = re.compile(rf"<{tag}(?=[\s/>])")
+        closing = f"</{tag}>"
+        depth = 0
+        while index < count:
+            line = lines[index]
+            if _UNSAFE.search(line):
+                return None  # a comment, script, fence... something Markdown may treat apart
+            depth += len(opening.findall(line)) - line.count(closing)
+            index += 1
+            if depth <= 0:
+                break
+        if depth != 0 or not lines[index - 1].endswith(closing):
+            return None
+        if index == count or not lines[index].strip():
+            return index
+        # Another block follows on the next line: it must qualify too.
+
+
+def restore_html_blocks(content: str, blocks: list[str], token: str) -> str:
+    """Put the stashed blocks back in place of their placeholder paragraphs."""
+    if not blocks:
+        return content
+    return re.sub(
+        rf"<p>{re.escape(token)}x(\d+)</p>",
+        lambda match: blocks[int(match.group(1))],
+        content,
+    )
+
+
+def anchor_ids(blocks: list[str]) -> set[str]:
+    """Every `id` (and `name`) attribute value in the blocks, as MkDocs collects them."""
+    found: set[str] = set()
+    for block in blocks:
+        for match in _ANCHOR.finditer(block):
+            found.add(html.unescape(match.group(1) or match.group(2) or ""))
+    return found

@@ -1,0 +1,196 @@
+"""The speed-ups change nothing but speed: same HTML, same lint findings, same analytics."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import markdown
+import pytest
+from conftest import EXAMPLE, build_site
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from postmortem_kb import lint
+from postmortem_kb.analytics import REPEAT_WINDOW_MONTHS, analyse, repeat_matches
+from postmortem_kb.corpus import load_corpus
+from postmortem_kb.html_passthrough import (
+    BLOCK_TAGS,
+    anchor_ids,
+    restore_html_blocks,
+    stash_html_blocks,
+)
+from postmortem_kb.settings import Settings
+
+EXTENSIONS = ["admonition", "attr_list", "tables", "toc", "pymdownx.superfences"]
+TOKEN = "pmkb0123456789abcdef"
+
+PAGES = {
+    "blocks": (
+        '# T\n\n<div class="card">\n<p>a *b*</p>\n</div>\n\n'
+        "## S\n\n<table>\n<tr><td>x</td></tr>\n</table>\n"
+    ),
+    "blank line inside": (
+        "<section>\n<table>\n<tr><td>1</td></tr>\n</table>\n\n</section>\n\nafter *x*\n"
+    ),
+    "nested same tag": (
+        "<div>\n<div>\n<p>in</p>\n</div>\n</div>\n\n<ul>\n<li>a</li>\n</ul>\n<p>next</p>\n"
+    ),
+    "text after close": "<div>x</div> and *more*\n\npara\n",
+    "markdown right after": "<div>x</div>\n*not a block*\n\n<p>ok</p>\n",
+    "fence": "```html\n<div>\n\ncode\n</div>\n```\n\n<div>y</div>\n",
+    "fence inside block": "<div>\n\n```\n<p>x</p>\n```\n\n</div>\n",
+    "comment spanning": "<!-- a\n\n<div>x</div>\n\n-->\n\n<div>z</div>\n",
+    "one-line comments": "<!-- start -->\n\n*x*\n\n<!-- end -->\n\n<div>w</div>\n",
+    "markdown attribute": '<div markdown="1">\n*x*\n</div>\n\n<div>y</div>\n',
+    "inline start": "<span>a</span> *b*\n\n<div>c</div>\n",
+    "after a paragraph": "para\n<div>x</div>\n\n<div>y</div>\n",
+    "indented": "- item\n\n    <div>x</div>\n\n<div>y</div>\n",
+    "unclosed": "<div>\n<p>x</p>\n\nmore *md*\n",
+    "autolink": "<https://example.com>\n\n<div>y</div>\n",
+    "heading": '<h2 id="h">Title</h2>\n\n<p class="x">&lt;b&gt;</p>\n',
+}
+
+
+def _html(source: str) -> str:
+    return markdown.markdown(source, extensions=EXTENSIONS)
+
+
+def _through_stash(source: str) -> tuple[str, list[str]]:
+    stashed, blocks = stash_html_blocks(source, TOKEN)
+    return restore_html_blocks(_html(stashed), blocks, TOKEN), blocks
+
+
+def _without_blank_lines(text: str) -> str:
+    return "\n".join(line for line in text.split("\n") if line.strip())
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_stashing_raw_html_gives_the_html_markdown_gives(name: str) -> None:
+    source = PAGES[name]
+    result, _ = _through_stash(source)
+    assert TOKEN not in result
+    assert _without_blank_lines(result) == _without_blank_lines(_html(source))
+
+
+def test_only_unambiguous_blocks_are_stashed() -> None:
+    _, blocks = _through_stash(PAGES["blocks"])
+    assert blocks == [
+        '<div class="card">\n<p>a *b*</p>\n</div>',
+        "<table>\n<tr><td>x</td></tr>\n</table>",
+    ]
+    assert _through_stash(PAGES["blank line inside"])[1][0].endswith("</section>")
+    for name in ("text after close", "markdown right after", "fence inside block", "unclosed"):
+        assert _through_stash(PAGES[name])[1] == [], name
+    # After a line that may open a raw region (a comment, an indented tag), nothing is stashed.
+    for name in ("comment spanning", "indented", "after a paragraph", "markdown attribute"):
+        assert _through_stash(PAGES[name])[1] == [], name
+    assert _through_stash(PAGES["one-line comments"])[1] == ["<div>w</div>"]
+
+
+def test_block_tags_are_block_level_for_markdown() -> None:
+    assert set(markdown.Markdown().block_level_elements) >= BLOCK_TAGS
+
+
+def test_anchor_ids_are_collected_unescaped() -> None:
+    blocks = ['<tr id="action-ai-1"><td>x</td></tr>', "<h2 id='a&amp;b'>t</h2><a name=\"n\">"]
+    assert anchor_ids(blocks) == {"action-ai-1", "a&b", "n"}
+
+
+def test_built_incident_page_has_its_html_back_and_no_placeholder(project: Path) -> None:
+    shutil.copy(EXAMPLE, project / "postmortems" / "INC-2025-007.md")
+    build = build_site(project)
+    assert build.returncode == 0, build.log
+    page = build.page("incidents/inc-2025-007/")
+    assert 'class="pmkb-card' in page
+    assert 'id="action-ai-1"' in page
+    assert "Alert on connection-pool saturation above 80%." in page
+    leftovers = [
+        path
+        for path in build.site.rglob("*.html")
+        if re.search(r"pmkb[0-9a-f]{16}x\d+", path.read_text(encoding="utf-8"))
+    ]
+    assert leftovers == []
+
+
+# --- the blame lint's cheap pre-check never hides a finding --------------------------------------
+
+BLAME_PHRASES = [
+    "human error",
+    "Operator mistakes",
+    "carelessly",
+    "NEGLIGENCE",
+    "sloppiness",
+    "lazy",
+    "idiotic",
+    "shouldn't have",
+    "should've",
+    "shouldhave",
+    "ought to have",
+    "the fault of",
+    "at fault",
+    "to blame",
+    "blamed",
+    "fat-fingered",
+    "dropped the ball",
+    "Priya forgot",
+    "Raman made a big mistake",
+    "messed up",
+    "didn't bother",
+    "Tomás failed to",
+    "he broke",
+    "she missed",
+    "ignored",
+    "Priya's mistake",
+    "errors by Priya",
+    "an oversight of Raman",
+    "slip by Tomás",
+]
+WORDS = ["the", "deploy", "default", "faulty", "users", "was", "made", "by", "of", "Priya", "."]
+
+
+def test_pre_check_changes_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    authors = ["Priya Raman", "Tomás Ortega"]
+    texts = [f"During the rollout {phrase} the config." for phrase in BLAME_PHRASES]
+    texts += [f"Priya {phrase}" for phrase in BLAME_PHRASES]
+    with_check = [lint.blame_findings(text, authors) for text in texts]
+    monkeypatch.setattr(lint, "_may_match", lambda folded, cues: True)
+    assert with_check == [lint.blame_findings(text, authors) for text in texts]
+    assert sum(bool(found) for found in with_check[: len(BLAME_PHRASES)]) >= 20
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS + BLAME_PHRASES), max_size=12))
+def test_pre_check_agrees_with_every_pattern(parts: list[str]) -> None:
+    text = " ".join(parts)
+    folded = text.lower() if text.isascii() else None
+    for pattern, cues in (
+        (lint._ALWAYS_BLAME, lint._ALWAYS_CUES),
+        (lint._MISTAKE, lint._MISTAKE_CUES),
+        (lint._POSSESSIVE, lint._POSSESSIVE_CUES),
+        (lint._NOUN_BY, lint._NOUN_BY_CUES),
+    ):
+        if pattern.search(text):
+            assert lint._may_match(folded, cues), (pattern.pattern[:40], text)
+
+
+# --- analytics: repeats found through the time window equal a scan of every earlier incident ---
+
+
+def test_repeat_matches_equal_a_full_scan(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from generate import generate
+
+    generate(tmp_path / "postmortems", 60, seed=11)
+    corpus = load_corpus(tmp_path / "postmortems")
+    incidents = list(corpus.incidents)
+    facts = analyse(corpus, Settings(reference_date=incidents[-1].model.written)).incidents
+    full_scan = [
+        repeat_matches(incident, incidents[:index]) for index, incident in enumerate(incidents)
+    ]
+    assert [fact.repeats for fact in facts] == full_scan
+    assert any(m.explicit for r in full_scan for m in r)  # recurrence_of links are exercised
+    assert any(not m.explicit for r in full_scan for m in r)  # and the 6-month window
+    assert REPEAT_WINDOW_MONTHS == 6
