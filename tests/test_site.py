@@ -61,10 +61,10 @@ def test_summary_card_shows_derived_metrics(project: Path) -> None:
     assert build.returncode == 0, build.log
     card = build.page("incidents/inc-2025-007/").split('class="pmkb-card', 1)[1].split("</dl>")[0]
     # started 14:02, detected 14:09, mitigated 15:41, resolved 16:00 (all UTC)
-    assert re.search(r"TTD</abbr></dt><dd>7 min<", card)
-    assert re.search(r"TTM</abbr></dt><dd>1 h 32 min<", card)
-    assert re.search(r"TTR</abbr></dt><dd>1 h 51 min<", card)
-    assert "<dt>Duration</dt><dd>1 h 58 min<" in card
+    assert re.search(r"TTD</abbr></dt>\s*<dd>7 min<", card)
+    assert re.search(r"TTM</abbr></dt>\s*<dd>1 h 32 min<", card)
+    assert re.search(r"TTR</abbr></dt>\s*<dd>1 h 51 min<", card)
+    assert re.search(r"<dt>Duration</dt>\s*<dd>1 h 58 min<", card)
     assert "SEV-1" in card and "PCI-DSS" in card and "checkout-api" in card
 
 
@@ -139,3 +139,18 @@ def test_templates_can_be_overridden_from_the_overrides_folder(project: Path) ->
     html = build.page("incidents/inc-2025-007/")
     assert '<div class="our-card">INC-2025-007 / Checkout unavailable' in html
     assert 'class="pmkb-card' not in html
+
+
+def test_plugin_works_in_a_bare_site(tmp_path: Path) -> None:
+    """Another repository: only the theme and the plugin, no nav, no guide pages, no overrides."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "postmortems").mkdir()
+    shutil.copy(EXAMPLE, tmp_path / "postmortems" / "a.md")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: Bare\ntheme:\n  name: material\nplugins:\n  - search\n  - postmortem-kb\n",
+        encoding="utf-8",
+    )
+    build = build_site(tmp_path)
+    assert build.returncode == 0, build.log
+    assert "Checkout unavailable" in build.page("incidents/inc-2025-007/")
+    assert "guide/data" not in build.page("trends/")

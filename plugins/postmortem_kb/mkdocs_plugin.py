@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 import os
+import secrets
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -11,13 +14,17 @@ from typing import Any
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from .corpus import Corpus, CorpusLoader
+from .html_passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
+from .lint import LintConfig, LintConfigError
 from .problems import Level
 from .regulations import RegulationRegistry
-from .settings import Settings, resolve_reference_date
+from .sanitize import sanitize_body_regions
+from .settings import Settings, parse_holidays, resolve_reference_date
 from .site import build_site
 
 log = logging.getLogger("mkdocs.plugins.postmortem_kb")
@@ -36,6 +43,11 @@ class PostmortemPluginConfig(base.Config):
     regulations = c.Type(dict, default={})
     """Extra regulations: {CODE: {name, requirement, notification_days, industries}}."""
     include_drafts = c.Type(bool, default=True)
+    """False leaves `status: draft` post-mortems out of the site (they are still validated)."""
+    lint = c.Type(dict, default={})
+    """Blameless lint: {rules: {rule-id: off|warning|error}, allow: [phrase, ...]}."""
+    holidays = c.Type(list, default=[])
+    """Dates (YYYY-MM-DD) that are not business days, for the post-mortem SLO and deadlines."""
 
 
 class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
@@ -44,6 +56,10 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
     def __init__(self) -> None:
         self.loader: CorpusLoader | None = None
         self.corpus: Corpus | None = None
+        self._generated: set[str] = set()
+        """Source URIs of the pages this plugin generated (their raw HTML skips Markdown)."""
+        self._html_blocks: dict[str, list[str]] = {}
+        self._html_token = f"pmkb{secrets.token_hex(8)}"
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Defined so the plugin (and its parse cache) lives across `mkdocs serve` rebuilds."""
@@ -53,20 +69,31 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         self.source_dir = (root / self.config.postmortems_dir).resolve()
         self.root = root
         registry = RegulationRegistry.from_config(self.config.regulations)
-        if self.loader is None or self.loader.registry != registry:
-            self.loader = CorpusLoader(registry)
+        try:
+            lint = LintConfig.from_options(self.config.lint)
+        except LintConfigError as exc:
+            raise PluginError(f"postmortem-kb: {exc}") from None
+        if self.loader is None or (self.loader.registry, self.loader.lint) != (registry, lint):
+            self.loader = CorpusLoader(registry, lint)
         self.settings = Settings(
             reference_date=resolve_reference_date(self.config.reference_date),
             regulations=registry,
             url_prefix=self.config.url_prefix.strip("/"),
             use_directory_urls=config.use_directory_urls,
             include_drafts=self.config.include_drafts,
+            holidays=self._holidays(),
         )
         custom_dir = config.theme.custom_dir
         self.overrides = Path(custom_dir) if custom_dir else None
         if CSS_PATH not in config.extra_css:
             config.extra_css.append(CSS_PATH)
         return config
+
+    def _holidays(self) -> frozenset[dt.date]:
+        try:
+            return parse_holidays(self.config.holidays)
+        except ValueError as exc:
+            raise PluginError(f"postmortem-kb: holidays: {exc}") from None
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.loader is not None
@@ -77,6 +104,8 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
             corpus = self.loader.load(self.source_dir, self.root)
         self.corpus = corpus
         for problem in corpus.problems:
+            # Errors (incl. lint rules set to 'error') fail `--strict`; lint warnings are shown
+            # at INFO so they are visible in every build without failing a strict one.
             level = logging.WARNING if problem.level is Level.ERROR else logging.INFO
             log.log(level, problem.format())
         log.info(
@@ -84,7 +113,10 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
             f" {self.loader.files_parsed} parsed this build"
         )
         docs_dir = Path(config.docs_dir)
-        for page in build_site(corpus, self.settings, self.overrides, config.site_name):
+        self._generated = set()
+        docs_pages = frozenset(file.src_uri for file in files.documentation_pages())
+        settings = dataclasses.replace(self.settings, docs_pages=docs_pages)
+        for page in build_site(corpus, settings, self.overrides, config.site_name):
             if files.get_file_from_path(page.path) is not None:
                 continue  # a hand-written page in docs/ wins over a generated one
             inclusion = InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV
@@ -92,9 +124,30 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
             if page.source is not None:
                 file.edit_uri = Path(os.path.relpath(self.root / page.source, docs_dir)).as_posix()
             files.append(file)
+            self._generated.add(file.src_uri)
         css = resources.files("postmortem_kb").joinpath("assets/postmortem-kb.css").read_text()
         files.append(File.generated(config, CSS_PATH, content=css))
         return files
+
+    def on_page_markdown(
+        self, markdown: str, *, page: Any, config: MkDocsConfig, files: Files
+    ) -> str:
+        """Carry the raw-HTML blocks of generated pages past Markdown (html_passthrough.py)."""
+        if page.file.src_uri not in self._generated:
+            return markdown
+        markdown, blocks = stash_html_blocks(markdown, self._html_token)
+        if blocks:
+            self._html_blocks[page.file.src_uri] = blocks
+        return markdown
+
+    def on_page_content(self, html: str, *, page: Any, config: MkDocsConfig, files: Files) -> str:
+        """Put the raw HTML back, then apply the body rule (sanitize.py) to author-written parts."""
+        blocks = self._html_blocks.pop(page.file.src_uri, None)
+        if blocks:
+            html = restore_html_blocks(html, blocks, self._html_token)
+            if page.present_anchor_ids is not None:
+                page.present_anchor_ids |= anchor_ids(blocks)
+        return sanitize_body_regions(html)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         server.watch(str(self.source_dir))

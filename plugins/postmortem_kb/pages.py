@@ -17,7 +17,11 @@ import yaml
 from markupsafe import Markup, escape
 
 from .corpus import Corpus, Incident
+from .lint import notices_for
 from .metrics import ActionState, action_state, format_duration
+from .problems import Problem
+from .related import Related, related_incidents
+from .sanitize import fence_sections
 from .schema import CONTRIBUTING_FACTORS, RECURRENCE_CHECKS, RootCauseCategory, Severity
 from .sections import split_body
 from .settings import Settings
@@ -34,6 +38,34 @@ STATE_LABELS = {
 }
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+
+INCIDENT_SEARCH_BOOST = 2
+"""Material's `search.boost` for incident pages: they outrank guide pages sharing their words."""
+
+
+def aggregate_meta() -> dict[str, Any]:
+    """Page meta for an aggregate page (index, list, chart, explorer): kept out of the search
+    index, so a search lists each incident once, by its own page (see docs/guide/finding.md)."""
+    return {"search": {"exclude": True}}
+
+
+class _MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept in memory by name and source checksum, so every PageBuilder (one
+    per build, and per `mkdocs serve` rebuild) reuses them instead of compiling them again."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self._store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)  # ignored if the template's source has changed
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE_CACHE = _MemoryBytecodeCache()
 
 
 @dataclass(frozen=True)
@@ -101,6 +133,8 @@ class PageBuilder:
 
     def __init__(self, settings: Settings, overrides: Path | None = None) -> None:
         self.settings = settings
+        self._related: tuple[Corpus, dict[str, Related]] | None = None
+        self._problems: tuple[Corpus, dict[str, list[Problem]]] | None = None
         loaders: list[jinja2.BaseLoader] = []
         if overrides is not None:
             loaders.append(jinja2.FileSystemLoader(str(overrides / TEMPLATE_FOLDER)))
@@ -110,6 +144,7 @@ class PageBuilder:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
+            bytecode_cache=_BYTECODE_CACHE,
         )
         self.env.filters.update(
             md_text=md_text,
@@ -129,6 +164,7 @@ class PageBuilder:
             regulation_page=lambda r: self.group_path("regulations", r),
             severity_page=lambda s: self.group_path("severities", s.value),
             incidents_index=self.incidents_index_path,
+            has_page=lambda path: path in settings.docs_pages,
         )
 
     # --- paths and URLs ---------------------------------------------------------------------
@@ -160,6 +196,12 @@ class PageBuilder:
 
         return url
 
+    def file_url(self, source: str, target: str) -> str:
+        """The relative URL from page `source` to a file that is not a page (JSON, JS, XML)."""
+        base = self._dest(source)
+        base_dir = base if base.endswith("/") or not base else posixpath.dirname(base) + "/"
+        return posixpath.relpath(target, base_dir.rstrip("/") or ".")
+
     def _dest(self, path: str) -> str:
         stem = path.removesuffix(".md")
         if not self.settings.use_directory_urls:
@@ -188,16 +230,47 @@ class PageBuilder:
         )
 
     def with_meta(self, meta: dict[str, Any], markdown: str) -> str:
-        """Prefix Markdown with a YAML meta block (MkDocs reads it as page.meta)."""
+        """Prefix Markdown with a YAML meta block (MkDocs reads it as page.meta).
+
+        A meta block the Markdown already starts with (e.g. from its template) is merged into the
+        new one, its keys first, so there is always a single block.
+        """
         if not meta:
             return markdown
+        head = re.match(r"---\n(.*?\n)---\n+", markdown, re.DOTALL)
+        if head is not None:
+            existing = yaml.safe_load(head.group(1))
+            if isinstance(existing, dict):
+                meta = {**existing, **meta}
+                markdown = markdown[head.end() :]
         return f"---\n{yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)}---\n\n{markdown}"
+
+    def aggregate_page(self, path: str, markdown: str, *, in_nav: bool = False) -> GeneratedPage:
+        """A generated aggregate page (lists, indexes, charts), kept out of the search index."""
+        return GeneratedPage(path, self.with_meta(aggregate_meta(), markdown), in_nav=in_nav)
+
+    def related(self, corpus: Corpus) -> dict[str, Related]:
+        """Related incidents of every incident of `corpus`, computed once per corpus."""
+        if self._related is None or self._related[0] is not corpus:
+            self._related = (corpus, related_incidents(corpus.incidents))
+        return self._related[1]
+
+    def problems_of(self, corpus: Corpus, display_path: str) -> list[Problem]:
+        """The problems of one file of `corpus`, grouped by file once per corpus (scanning every
+        problem for every page made the build quadratic in the corpus size)."""
+        if self._problems is None or self._problems[0] is not corpus:
+            by_path: dict[str, list[Problem]] = {}
+            for problem in corpus.problems:
+                by_path.setdefault(problem.path, []).append(problem)
+            self._problems = (corpus, by_path)
+        return self._problems[1].get(display_path, [])
 
     def incident_page(self, incident: Incident, corpus: Corpus) -> GeneratedPage:
         """The page of one post-mortem."""
         path = self.incident_path(incident)
         pm = incident.model
-        body = split_body(incident.document.body)
+        # The body rule (sanitize.py): author HTML is cleaned once Markdown has rendered it.
+        body = fence_sections(split_body(incident.document.body), md_text)
         markdown = self.render(
             "incident.md.j2",
             path,
@@ -207,13 +280,22 @@ class PageBuilder:
             body=body,
             currency=incident.metrics.cost.currency if incident.metrics.cost else "USD",
             timeline=sorted(pm.timeline, key=lambda entry: entry.at),
+            related=self.related(corpus).get(incident.id, Related()),
+            notices=notices_for(
+                self.problems_of(corpus, incident.document.display_path),
+                incident.document.display_path,
+            ),
         )
         meta = {
             # MkDocs themes print page.title and description unescaped (Jinja autoescape is off),
             # so both are HTML-escaped here; the meta title also wins over the H1's text.
             "title": html.escape(f"{pm.id}: {pm.title}", quote=True),
             "description": html.escape(pm.summary, quote=True),
+            "search": {"boost": INCIDENT_SEARCH_BOOST},
         }
+        if pm.root_cause is not None:
+            meta["tags"] = [pm.root_cause.category.value]  # Material's tags plugin
+
         return GeneratedPage(path, self.with_meta(meta, markdown), incident.document.display_path)
 
     def groups(self, corpus: Corpus) -> list[Group]:
@@ -264,30 +346,14 @@ class PageBuilder:
             ),
         ]
 
-    def group_pages(self, groups: list[Group]) -> list[GeneratedPage]:
-        """One list page per group value."""
-        pages = []
-        for group in groups:
-            for page in group.pages:
-                newest_first = sorted(page.incidents, key=lambda i: i.model.started, reverse=True)
-                markdown = self.render(
-                    "incident_list.md.j2",
-                    page.path,
-                    title=f"{group.singular}: {page.label}",
-                    intro="",
-                    incidents=newest_first,
-                )
-                pages.append(GeneratedPage(page.path, markdown))
-        return pages
-
     def core_pages(self, corpus: Corpus, site_title: str) -> list[GeneratedPage]:
-        """Incident pages, group indexes, the list of all incidents and the home page."""
+        """Incident pages, the list of all incidents and the home page (the group pages, with
+        their figures, come from the analytics provider)."""
         groups = self.groups(corpus)
         pages = [self.incident_page(incident, corpus) for incident in corpus.incidents]
-        pages.extend(self.group_pages(groups))
         newest_first = sorted(corpus.incidents, key=lambda i: i.model.started, reverse=True)
         pages.append(
-            GeneratedPage(
+            self.aggregate_page(
                 self.incidents_index_path,
                 self.render(
                     "incident_list.md.j2",
@@ -301,7 +367,7 @@ class PageBuilder:
         )
         severity_counts = Counter(i.model.severity.value for i in corpus.incidents)
         pages.append(
-            GeneratedPage(
+            self.aggregate_page(
                 "index.md",
                 self.render(
                     "home.md.j2",

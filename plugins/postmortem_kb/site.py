@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .corpus import Corpus
+from .analytics_pages import analytics_provider
+from .corpus import Corpus, without_drafts
+from .learning_pages import learning_pages
 from .pages import GeneratedPage, PageBuilder
 from .settings import Settings
 
@@ -19,6 +21,8 @@ def _core(builder: PageBuilder, corpus: Corpus, site_title: str) -> Iterable[Gen
 
 PROVIDERS: list[Provider] = [
     _core,
+    analytics_provider,
+    learning_pages,
 ]
 
 
@@ -29,5 +33,7 @@ def build_site(
     site_title: str = "Post-mortems",
 ) -> list[GeneratedPage]:
     """Every generated file of the site, from every provider."""
+    if not settings.include_drafts:
+        corpus = without_drafts(corpus)
     builder = PageBuilder(settings, overrides)
     return [page for provider in PROVIDERS for page in provider(builder, corpus, site_title)]
