@@ -154,3 +154,23 @@ def test_plugin_works_in_a_bare_site(tmp_path: Path) -> None:
     assert build.returncode == 0, build.log
     assert "Checkout unavailable" in build.page("incidents/inc-2025-007/")
     assert "guide/data" not in build.page("trends/")
+
+
+def test_quarter_pages_join_the_trends_section_of_the_nav(project: Path) -> None:
+    shutil.copy(EXAMPLE, project / "postmortems" / "a.md")
+    build = build_site(project)
+    assert build.returncode == 0, build.log
+    html = build.page("trends/")
+    sidebar = html[html.index("md-nav--primary") : html.index("md-sidebar--secondary")]
+    links = re.findall(r'href="([^"#]*)"[^>]*>\s*(?:<span[^>]*>)?\s*([^<]+?)\s*<', sidebar)
+    titles = [title for href, title in links]
+    # The Trends section lists its overview, then the generated quarter pages, in order.
+    # One incident in 2025-Q1 and a reference date in 2025-Q4: four quarters, Q3 being empty.
+    start = titles.index("Overview")
+    assert titles[start + 1 : start + 6] == [
+        "Quarter 2025-Q1",
+        "Quarter 2025-Q2",
+        "Quarter 2025-Q3",
+        "Quarter 2025-Q4",
+        "Action items",
+    ]

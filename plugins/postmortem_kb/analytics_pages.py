@@ -242,7 +242,7 @@ def quarter_page(
         by_id_lower={x.incident.id.lower(): x.incident for x in analytics.incidents},
         reference_date=analytics.reference_date,
     )
-    return builder.aggregate_page(path, markdown)
+    return builder.aggregate_page(path, markdown, in_nav=True)
 
 
 # --- action items -----------------------------------------------------------------------------

@@ -6,7 +6,9 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import posixpath
 import secrets
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation, Section
+from mkdocs.structure.pages import Page
 
 from .corpus import Corpus, CorpusLoader
 from .html_passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
@@ -48,6 +52,15 @@ class PostmortemPluginConfig(base.Config):
     """Blameless lint: {rules: {rule-id: off|warning|error}, allow: [phrase, ...]}."""
     holidays = c.Type(list, default=[])
     """Dates (YYYY-MM-DD) that are not business days, for the post-mortem SLO and deadlines."""
+
+
+def _pages_of(items: list[Any]) -> Iterator[Page]:
+    """Every page of a nav tree in reading order (what MkDocs uses for previous/next links)."""
+    for item in items:
+        if isinstance(item, Page):
+            yield item
+        elif isinstance(item, Section):
+            yield from _pages_of(item.children)
 
 
 class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
@@ -114,6 +127,7 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         )
         docs_dir = Path(config.docs_dir)
         self._generated = set()
+        self._nav_pages: list[File] = []
         docs_pages = frozenset(file.src_uri for file in files.documentation_pages())
         settings = dataclasses.replace(self.settings, docs_pages=docs_pages)
         for page in build_site(corpus, settings, self.overrides, config.site_name):
@@ -125,9 +139,35 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
                 file.edit_uri = Path(os.path.relpath(self.root / page.source, docs_dir)).as_posix()
             files.append(file)
             self._generated.add(file.src_uri)
+            if page.in_nav:
+                self._nav_pages.append(file)
         css = resources.files("postmortem_kb").joinpath("assets/postmortem-kb.css").read_text()
         files.append(File.generated(config, CSS_PATH, content=css))
         return files
+
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        """Put generated pages marked `in_nav` (e.g. quarter pages) into an explicit nav.
+
+        A page goes into the section that lists its folder's index page, after it. Without an
+        explicit nav MkDocs already lists them; pages with no such section stay out of it.
+        """
+        by_uri = {page.file.src_uri: page for page in nav.pages}
+        added = False
+        for file in self._nav_pages:
+            if file.src_uri in by_uri:
+                continue
+            index_page = by_uri.get(posixpath.join(posixpath.dirname(file.src_uri), "index.md"))
+            section = index_page.parent if index_page is not None else None
+            if section is None:
+                continue
+            page = Page(None, file, config)
+            page.parent = section
+            section.children.append(page)
+            by_uri[file.src_uri] = page
+            added = True
+        if added:
+            nav.pages = list(_pages_of(nav.items))
+        return nav
 
     def on_page_markdown(
         self, markdown: str, *, page: Any, config: MkDocsConfig, files: Files
