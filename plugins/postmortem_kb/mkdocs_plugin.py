@@ -133,7 +133,10 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         for page in build_site(corpus, settings, self.overrides, config.site_name):
             if files.get_file_from_path(page.path) is not None:
                 continue  # a hand-written page in docs/ wins over a generated one
-            inclusion = InclusionLevel.UNDEFINED if page.in_nav else InclusionLevel.NOT_IN_NAV
+            # With an explicit nav, on_nav places the in_nav pages itself; without one, MkDocs
+            # lists them. Either way no generated page is reported as "not in nav".
+            in_auto_nav = page.in_nav and config.nav is None
+            inclusion = InclusionLevel.UNDEFINED if in_auto_nav else InclusionLevel.NOT_IN_NAV
             file = File.generated(config, page.path, content=page.content, inclusion=inclusion)
             if page.source is not None:
                 file.edit_uri = Path(os.path.relpath(self.root / page.source, docs_dir)).as_posix()
