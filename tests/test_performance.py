@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from unittest import mock
 
 import markdown
 import pytest
+import yaml
 from conftest import EXAMPLE, build_site
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from postmortem_kb import lint
+from postmortem_kb import lint, loader
 from postmortem_kb.analytics import REPEAT_WINDOW_MONTHS, analyse, repeat_matches
 from postmortem_kb.corpus import load_corpus
 from postmortem_kb.html_passthrough import (
@@ -20,6 +22,7 @@ from postmortem_kb.html_passthrough import (
     restore_html_blocks,
     stash_html_blocks,
 )
+from postmortem_kb.loader import FrontMatterLoader
 from postmortem_kb.settings import Settings
 
 EXTENSIONS = ["admonition", "attr_list", "tables", "toc", "pymdownx.superfences"]
@@ -194,3 +197,120 @@ def test_repeat_matches_equal_a_full_scan(tmp_path: Path) -> None:
     assert any(m.explicit for r in full_scan for m in r)  # recurrence_of links are exercised
     assert any(not m.explicit for r in full_scan for m in r)  # and the 6-month window
     assert REPEAT_WINDOW_MONTHS == 6
+
+
+# --- the lint looks for blame only around its cues: same findings as a scan of the whole text ---
+
+PUNCTUATION = [",", ".", ";", ":", "(", ")", '"', "\n", "\n\n", "5", "_", "-", "'"]
+PUNCTUATION += ["\u2019", "é", "İ"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS + BLAME_PHRASES + PUNCTUATION), min_size=40, max_size=160))
+def test_matching_around_cues_finds_what_the_whole_text_gives(parts: list[str]) -> None:
+    text = " ".join(parts)
+    authors = ["Priya Raman", "Tomás Ortega"]
+    around_cues = lint.blame_findings(text, authors)
+    with mock.patch.object(lint, "_spans_to_match", lambda text, folded: [(0, len(text))]):
+        assert around_cues == lint.blame_findings(text, authors)
+
+
+def test_matching_around_cues_is_exercised() -> None:
+    text = ("The deploy, by default, was fine; " * 20) + "Priya forgot the flag, human error."
+    assert len(text) > lint._SHORT_TEXT
+    spans = lint._spans_to_match(text, text.lower())
+    assert 0 < sum(end - start for start, end in spans) < len(text) // 4
+    assert len(lint.blame_findings(text, ["Priya Raman"])) == 2
+
+
+def test_only_values_with_cues_are_linted_and_findings_are_unchanged(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace("summary: ", "summary: Priya forgot it, human error. ", 1)
+    (tmp_path / "INC-1.md").write_text(text, encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    found = [p for p in corpus.problems if p.rule == "blame-language"]
+    assert any(p.field == "summary" for p in found)
+    with mock.patch.object(lint, "_with_cues", lambda values: values):
+        assert [p for p in load_corpus(tmp_path).problems if p.rule == "blame-language"] == found
+
+
+# --- the nesting check is skipped only when a count bounds the depth ------------------------------
+
+YAML_PIECES = [
+    "- ",
+    "? ",
+    ": ",
+    "a: ",
+    "b:",
+    "[",
+    "]",
+    "{",
+    "}",
+    ", ",
+    "\n",
+    " ",
+    "  ",
+    "x",
+    "- - ",
+]
+
+
+def _real_depth(text: str) -> int:
+    depth = deepest = 0
+    try:
+        for event in yaml.parse(text, Loader=FrontMatterLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                deepest = max(deepest, depth)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return deepest
+
+
+def _indentless_chain(levels: int) -> str:
+    """A mapping whose value is a sequence in the same column, and so on: 2 levels per column."""
+    lines = []
+    for level in range(levels // 2):
+        lines.append(" " * (2 * level) + "- k:" if level else "k:")
+    return "\n".join(lines) + "\n" + " " * (2 * (levels // 2)) + "- end\n"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(YAML_PIECES), max_size=40))
+def test_depth_bound_is_never_below_the_real_depth(parts: list[str]) -> None:
+    text = "".join(parts)
+    bound = loader.depth_bound(text)
+    assert bound is None or _real_depth(text) <= bound
+
+
+def test_depth_bound_on_deep_block_and_flow_nesting() -> None:
+    for levels in range(2, 80, 3):
+        text = _indentless_chain(levels)
+        assert _real_depth(text) <= loader.depth_bound(text)  # type: ignore[operator]
+    nested: object = "leaf"
+    for level in range(40):
+        nested = {"k": nested} if level % 2 else [nested]
+    for style in (False, True, None):
+        text = yaml.safe_dump({"root": nested}, default_flow_style=style, indent=2)
+        assert _real_depth(text) <= loader.depth_bound(text)  # type: ignore[operator]
+    deep = _indentless_chain(40)
+    with pytest.raises(loader.LoadError, match="nested more than 32 levels deep"):
+        loader.load_yaml(deep, "x.md")
+
+
+def _load_outcome(text: str) -> object:
+    try:
+        return loader.load_yaml(text, "x.md", first_line=2)
+    except loader.LoadError as exc:
+        return exc.problems
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*YAML_PIECES, "&a ", "*a", "*b", '"', "!!python/x ", "\t"])))
+def test_skipping_the_nesting_check_changes_no_outcome(parts: list[str]) -> None:
+    text = "".join(parts)
+    outcome = _load_outcome(text)
+    with mock.patch.object(loader, "_may_be_deep", lambda text: True):
+        assert outcome == _load_outcome(text)

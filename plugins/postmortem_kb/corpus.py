@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 from dataclasses import dataclass, field
@@ -127,9 +128,21 @@ class CorpusLoader:
         else:
             model, problems = validate_document(document, self.registry)
             problems = with_lint(document, model, problems, self.lint)
-            result = _FileResult(stamp, document, model, problems)
+            result = _FileResult(stamp, _kept(document), model, problems)
         self._cache[path] = result
         return result
+
+
+CROSS_FILE_FIELDS = frozenset({"id", "related", "recurrence_of"})
+"""The fields whose lines the cross-file rules report after a file is loaded."""
+
+
+def _kept(document: Document) -> Document:
+    """The document as the corpus keeps it: the line of every key is needed only while the file
+    is validated, except for the fields the cross-file rules report (about a third of the
+    memory of a loaded corpus otherwise)."""
+    lines = {loc: line for loc, line in document.lines.items() if loc[0] in CROSS_FILE_FIELDS}
+    return dataclasses.replace(document, lines=lines)
 
 
 def discover(directory: Path) -> list[Path]:

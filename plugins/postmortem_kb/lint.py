@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -114,17 +117,25 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 def strings(data: Any, loc: Path_ = ()) -> Iterator[tuple[Path_, str]]:
     """Every string value of loaded front matter with its path."""
+    return iter(_string_list(data, loc, []))
+
+
+def _string_list(data: Any, loc: Path_, out: list[tuple[Path_, str]]) -> list[tuple[Path_, str]]:
+    """`strings` into a list (one recursive call per container, not a generator per value)."""
     if isinstance(data, str):
-        yield loc, data
+        out.append((loc, data))
     elif isinstance(data, Mapping):
         for key, value in data.items():
-            yield from strings(value, (*loc, key))
+            _string_list(value, (*loc, key), out)
     elif isinstance(data, list):
         for index, value in enumerate(data):
-            yield from strings(value, (*loc, index))
+            _string_list(value, (*loc, index), out)
+    return out
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_prose(loc: Path_) -> bool:
+    """True for a free-text field (paths repeat from file to file, so the answer is kept)."""
     if len(loc) == 2 and loc[0] in PROSE_LISTS and isinstance(loc[1], int):
         return True
     last = next((part for part in reversed(loc) if isinstance(part, str)), None)
@@ -133,6 +144,8 @@ def _is_prose(loc: Path_) -> bool:
 
 def prose_body(body: str) -> str:
     """The body with code blocks, inline code and HTML comments blanked (line numbers kept)."""
+    if "`" not in body and "~" not in body:  # no fence and no inline code: only comments
+        return _HTML_COMMENT.sub(_blank, body) if "<!--" in body else body
     lines = body.split("\n")
     fence: str | None = None
     for index, line in enumerate(lines):
@@ -147,7 +160,11 @@ def prose_body(body: str) -> str:
         else:
             lines[index] = _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line)
     text = "\n".join(lines)
-    return _HTML_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    return _HTML_COMMENT.sub(_blank, text) if "<!--" in text else text
+
+
+def _blank(match: re.Match[str]) -> str:
+    return re.sub(r"[^\n]", " ", match.group(0))
 
 
 # --- blame language ---------------------------------------------------------------------------
@@ -201,25 +218,89 @@ _POSSESSIVE_CUES: _Cues = ((("mistake", "fault", "blunder"),),)
 _NOUN_BY_CUES: _Cues = ((("mistake", "error", "fault", "blunder", "oversight", "slip"),),)
 
 
+_ANY_CUES: _Cues = _ALWAYS_CUES + _MISTAKE_CUES + _POSSESSIVE_CUES + _NOUN_BY_CUES
+"""Satisfied when at least one of the four patterns may match."""
+_ALL_CUES = frozenset(cue for groups in _ANY_CUES for words in groups for cue in words)
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """A regex matching the longest of `words` at a position (a trie: one branch per letter)."""
+    by_first: dict[str, list[str]] = {}
+    for word in sorted(words):
+        by_first.setdefault(word[0], []).append(word[1:])
+    branches = []
+    for first, rests in by_first.items():
+        longer = [rest for rest in rests if rest]
+        inner = f"(?:{_alternation(longer)})" if longer else ""
+        branches.append(first + (inner + "?" if longer and "" in rests else inner))
+    return "|".join(branches)
+
+
+_CUE_AT_WORD_START = re.compile(rf"\b(?:{_alternation(_ALL_CUES)})")
+"""The longest cue at each word start (a match also holds the shorter cues it starts with)."""
+_CUES_STARTING: dict[str, frozenset[str]] = {
+    cue: frozenset(other for other in _ALL_CUES if cue.startswith(other)) for cue in _ALL_CUES
+}
+_UNFOLDABLE = re.compile("[\u0130\u0131\u017f\u212a]")
+"""The only characters that match an ASCII letter case-insensitively or change length or class
+when lower-cased (dotted capital I, dotless i, long s, Kelvin sign): checked on every code point."""
+_BREAK = re.compile(r"[^\w\s'\u2019.@-]")
+"""A character no blame pattern can match: a match never spans one."""
+_SHORT_TEXT = 400
+"""Texts up to this length are matched whole; longer ones only around their cues."""
+
+
+def _fold(text: str) -> str | None:
+    """`text` lower-cased, position for position, or None when case folding is not that simple."""
+    if text.isascii():
+        return text.lower()
+    if _UNFOLDABLE.search(text):
+        return None
+    return text.lower()
+
+
 def _may_match(folded: str | None, cues: _Cues) -> bool:
     """False only when a pattern with these cues cannot match: a cheap test before running it.
 
-    `folded` is the lower-cased text, or None for non-ASCII text, which always runs the pattern
-    (Unicode case-insensitive matching has special cases, e.g. 'İ' matches 'i').
+    `folded` is the lower-cased text, or None for text whose case folding is not simple, which
+    always runs the pattern (Unicode case-insensitive matching has special cases, e.g. 'İ'
+    matches 'i').
     """
     if folded is None:
         return True
-    return any(
-        all(any(_starts_word(folded, cue) for cue in words) for words in group) for group in cues
-    )
+    found = _cue_hits(folded)[0]
+    return any(all(not found.isdisjoint(words) for words in group) for group in cues)
 
 
-def _starts_word(text: str, cue: str) -> bool:
-    """True when `cue` occurs at the start of a word (every pattern starts its words at \\b)."""
-    index = text.find(cue)
-    while index > 0 and (text[index - 1].isalnum() or text[index - 1] == "_"):
-        index = text.find(cue, index + 1)
-    return index >= 0
+@functools.lru_cache(maxsize=8)
+def _cue_hits(folded: str) -> tuple[frozenset[str], tuple[int, ...]]:
+    """The cues that start a word of `folded`, and where (one scan, asked up to five times)."""
+    matched: set[str] = set()
+    positions = []
+    for match in _CUE_AT_WORD_START.finditer(folded):
+        matched.add(match.group(0))
+        positions.append(match.start())
+    return frozenset().union(*(_CUES_STARTING[cue] for cue in matched)), tuple(positions)
+
+
+def _spans_to_match(text: str, folded: str | None) -> list[tuple[int, int]]:
+    """Where a blame pattern may match: the whole text, or the stretches around its cues.
+
+    Every match holds a cue and no `_BREAK` character, and each stretch runs from one break to
+    the next, so matching in the stretches finds exactly the matches in the whole text.
+    """
+    if folded is None or len(text) <= _SHORT_TEXT:
+        return [(0, len(text))]
+    reverse = folded[::-1]
+    spans: list[tuple[int, int]] = []
+    for position in _cue_hits(folded)[1]:
+        if spans and position < spans[-1][1]:
+            continue
+        after = _BREAK.search(folded, position)
+        before = _BREAK.search(reverse, len(folded) - position)
+        start = len(folded) - before.start() if before else 0
+        spans.append((start, after.start() if after else len(folded)))
+    return spans
 
 
 _ROLES = _words(
@@ -260,16 +341,25 @@ class Finding:
 
 def blame_findings(text: str, authors: Iterable[str], allow: Iterable[str] = ()) -> list[Finding]:
     """Blame language in `text`: blaming words, or a person named next to a mistake."""
-    folded = text.lower() if text.isascii() else None
-    names = _author_names(authors)
+    return _blame_in(text, _author_names(authors), _allow_patterns(tuple(allow)))
+
+
+def _blame_in(
+    text: str, names: frozenset[str], allow: tuple[re.Pattern[str], ...]
+) -> list[Finding]:
+    """`blame_findings` with the authors' names and the allowed phrases prepared once."""
+    folded = _fold(text)
+    if not _may_match(folded, _ANY_CUES):
+        return []
     found: list[Finding] = []
-    always = _ALWAYS_BLAME.finditer(text) if _may_match(folded, _ALWAYS_CUES) else ()
+    spans = _spans_to_match(text, folded)
+    always = _matches(_ALWAYS_BLAME, text, spans) if _may_match(folded, _ALWAYS_CUES) else ()
     for match in always:
         phrase = " ".join(match.group(0).split())
         found.append(
             Finding(match.start(), match.end(), f"blaming language {phrase!r}: {_REWRITE}")
         )
-    mistakes = _MISTAKE.finditer(text) if _may_match(folded, _MISTAKE_CUES) else ()
+    mistakes = _matches(_MISTAKE, text, spans) if _may_match(folded, _MISTAKE_CUES) else ()
     for match in mistakes:
         who = _person_before(text, match.start(), names, match.group("human") is not None)
         if who is not None:
@@ -281,7 +371,7 @@ def blame_findings(text: str, authors: Iterable[str], allow: Iterable[str] = ())
     for pattern, cues in ((_POSSESSIVE, _POSSESSIVE_CUES), (_NOUN_BY, _NOUN_BY_CUES)):
         if not _may_match(folded, cues):
             continue
-        for match in pattern.finditer(text):
+        for match in _matches(pattern, text, spans):
             person = match.group("who").split()[0].strip(_TRIM)
             if _is_known_person(person, names) or _is_title_name(person):
                 phrase = " ".join(match.group(0).split())
@@ -290,10 +380,30 @@ def blame_findings(text: str, authors: Iterable[str], allow: Iterable[str] = ())
                         match.start(), match.end(), f"a person's mistake {phrase!r}: {_REWRITE}"
                     )
                 )
-    allowed = _allowed_spans(text, allow)
+    if not found:
+        return found
+    allowed = [m.span() for pattern in allow for m in pattern.finditer(text)]
     kept = [f for f in found if not any(a < f.end and f.start < b for a, b in allowed)]
     kept.sort(key=lambda f: (f.start, f.end))
     return [f for i, f in enumerate(kept) if i == 0 or f.start >= kept[i - 1].end]
+
+
+def _with_cues(values: list[tuple[Path_, str]]) -> list[tuple[Path_, str]]:
+    """The values holding a blame cue, found with one scan of all of them joined."""
+    joined = "\n".join(value for _, value in values)
+    folded = _fold(joined)
+    if folded is None:
+        return values
+    starts = list(itertools.accumulate((len(value) + 1 for _, value in values), initial=0))
+    hits = {bisect.bisect_right(starts, position) - 1 for position in _cue_hits(folded)[1]}
+    return [values[index] for index in sorted(hits)]
+
+
+def _matches(
+    pattern: re.Pattern[str], text: str, spans: list[tuple[int, int]]
+) -> Iterator[re.Match[str]]:
+    for start, end in spans:
+        yield from pattern.finditer(text, start, end)
 
 
 _REWRITE = "describe what the system allowed, not who did it (blameless rule 5)"
@@ -352,12 +462,13 @@ def _person_before(
     return None
 
 
-def _allowed_spans(text: str, allow: Iterable[str]) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    for phrase in allow:
-        pattern = r"\s+".join(re.escape(part) for part in phrase.split())
-        spans.extend(m.span() for m in re.finditer(pattern, text, re.IGNORECASE))
-    return spans
+@functools.lru_cache(maxsize=16)
+def _allow_patterns(allow: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """Each allowed phrase as a case-insensitive pattern that matches any spacing."""
+    return tuple(
+        re.compile(r"\s+".join(re.escape(part) for part in phrase.split()), re.IGNORECASE)
+        for phrase in allow
+    )
 
 
 # --- superficial analysis ---------------------------------------------------------------------
@@ -427,33 +538,40 @@ def lint_document(
     """Every lint finding for one document (model rules only when the front matter is valid)."""
     config = config or LintConfig()
     found: list[tuple[str, int, str, str]] = []  # (rule, line, field, message)
+    values = _string_list(doc.data, (), [])
+    body: str | None = None
 
     if config.level("placeholder") is not LintLevel.OFF:
-        for loc, value in strings(doc.data):
-            line = doc.line_of(loc)
-            if _PLACEHOLDER.match(value):
+        for loc, value in values:
+            if "TODO" in value and _PLACEHOLDER.match(value):
+                line = doc.line_of(loc)
                 shown = " ".join(value.split())
                 shown = shown if len(shown) <= 90 else shown[:87] + "..."
                 found.append(
                     ("placeholder", line, format_loc(loc), f"fill in the placeholder {shown!r}")
                 )
-        body = prose_body(doc.body)
-        for match in _BODY_PLACEHOLDER.finditer(body):
-            line = doc.body_line + body.count("\n", 0, match.start())
-            shown = match.group(0).strip()
-            shown = shown if len(shown) <= 90 else shown[:87] + "..."
-            found.append(("placeholder", line, "body", f"replace the placeholder {shown!r}"))
+        if "TODO" in doc.body:
+            body = prose_body(doc.body)
+            for match in _BODY_PLACEHOLDER.finditer(body):
+                line = doc.body_line + body.count("\n", 0, match.start())
+                shown = match.group(0).strip()
+                shown = shown if len(shown) <= 90 else shown[:87] + "..."
+                found.append(("placeholder", line, "body", f"replace the placeholder {shown!r}"))
 
     if config.level("blame-language") is not LintLevel.OFF:
         authors = doc.data.get("authors")
-        author_list = authors if isinstance(authors, list) else []
-        for loc, value in strings(doc.data):
-            if not _is_prose(loc) or _PLACEHOLDER.match(value):
-                continue
-            for finding in blame_findings(value, author_list, config.allow):
+        names = _author_names(authors if isinstance(authors, list) else [])
+        allow = _allow_patterns(config.allow)
+        prose = [
+            (loc, value)
+            for loc, value in values
+            if _is_prose(loc) and not ("TODO" in value and _PLACEHOLDER.match(value))
+        ]
+        for loc, value in _with_cues(prose):
+            for finding in _blame_in(value, names, allow):
                 found.append(("blame-language", doc.line_of(loc), format_loc(loc), finding.message))
-        body = prose_body(doc.body)
-        for finding in blame_findings(body, author_list, config.allow):
+        body = prose_body(doc.body) if body is None else body
+        for finding in _blame_in(body, names, allow):
             line = doc.body_line + body.count("\n", 0, finding.start)
             found.append(("blame-language", line, "body", finding.message))
 

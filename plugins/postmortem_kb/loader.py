@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,15 @@ def load_yaml(
 
     loader = FrontMatterLoader(text)
     try:
-        _check_depth(text, display_path, first_line)
-        node = loader.get_single_node()
+        checked = _may_be_deep(text)
+        if checked:
+            _check_depth(text, display_path, first_line)
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError:
+            if not checked:  # report what the careful check reports first, as it runs first
+                _check_depth(text, display_path, first_line)
+            raise
         if node is None:
             raise fail(first_line, "front matter is empty")
         if not isinstance(node, yaml.MappingNode):
@@ -161,6 +169,33 @@ def load_yaml(
 def _line_at(text: str, index: int) -> str:
     lines = text.split("\n")
     return lines[index] if 0 <= index < len(lines) else ""
+
+
+_BLOCK_PREFIX = re.compile(r"^ *(?:[-?:] +)*", re.MULTILINE)
+_UNUSUAL = re.compile(r"[\t\r\x85\u2028\u2029]|^(?:---|\.\.\.)", re.MULTILINE)
+
+
+def _may_be_deep(text: str) -> bool:
+    """False when `text` cannot nest deeper than MAX_DEPTH (see `depth_bound`)."""
+    bound = depth_bound(text)
+    return bound is None or bound > MAX_DEPTH
+
+
+def depth_bound(text: str) -> int | None:
+    """An upper bound on how deep YAML `text` nests, from counting alone (None: no cheap bound).
+
+    Flow collections each open with '[' or '{'. Block collections nest by indentation: a nested
+    block collection starts further right than its parent, except a sequence given as a
+    mapping's value, which may start in the mapping's column; so a chain of k block collections
+    reaches column (k - 1) // 2 or more, at the start of a line or after the compact indicators
+    ('- ', '? ', ': ') that open it on the same line. Tabs, other line breaks and document
+    markers get no bound.
+    """
+    if _UNUSUAL.search(text):
+        return None
+    flow = text.count("[") + text.count("{")
+    column = max(map(len, _BLOCK_PREFIX.findall(text)), default=0)
+    return flow + 2 * column + 2
 
 
 def _check_depth(text: str, display_path: str, first_line: int) -> None:
