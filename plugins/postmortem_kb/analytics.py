@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from .corpus import Corpus, Incident
 from .metrics import ActionState, action_state
@@ -361,7 +362,7 @@ class ActionRow:
     item: ActionItem
     state: ActionState
 
-    @property
+    @cached_property
     def due_quarter(self) -> Quarter | None:
         """The quarter of the due date; None without one."""
         return Quarter.of(self.item.due) if self.item.due else None

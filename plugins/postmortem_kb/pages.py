@@ -42,6 +42,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 INCIDENT_SEARCH_BOOST = 2
 """Material's `search.boost` for incident pages: they outrank guide pages sharing their words."""
 
+# LibYAML's loader and emitter when PyYAML has them (same documents, several times faster).
+_YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YamlDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 
 def aggregate_meta() -> dict[str, Any]:
     """Page meta for an aggregate page (index, list, chart, explorer): kept out of the search
@@ -135,6 +139,7 @@ class PageBuilder:
         self.settings = settings
         self._related: tuple[Corpus, dict[str, Related]] | None = None
         self._problems: tuple[Corpus, dict[str, list[Problem]]] | None = None
+        self._urls: dict[str, dict[str, str]] = {}  # base directory -> target -> URL
         loaders: list[jinja2.BaseLoader] = []
         if overrides is not None:
             loaders.append(jinja2.FileSystemLoader(str(overrides / TEMPLATE_FOLDER)))
@@ -187,11 +192,18 @@ class PageBuilder:
         base = self._dest(source)
         base_dir = base if base.endswith("/") or not base else posixpath.dirname(base) + "/"
 
+        cache = self._urls.setdefault(base_dir, {})
+
         def url(target: str) -> str:
-            dest = self._dest(target)
-            rel = posixpath.relpath(dest or ".", base_dir.rstrip("/") or ".")
-            if dest.endswith("/") or not dest:
-                rel = "./" if rel == "." else rel + "/"
+            # posixpath.relpath is slow and templates ask for the same few targets again and
+            # again (every action row links its incident), so each answer is kept per base.
+            rel = cache.get(target)
+            if rel is None:
+                dest = self._dest(target)
+                rel = posixpath.relpath(dest or ".", base_dir.rstrip("/") or ".")
+                if dest.endswith("/") or not dest:
+                    rel = "./" if rel == "." else rel + "/"
+                cache[target] = rel
             return rel
 
         return url
@@ -239,11 +251,12 @@ class PageBuilder:
             return markdown
         head = re.match(r"---\n(.*?\n)---\n+", markdown, re.DOTALL)
         if head is not None:
-            existing = yaml.safe_load(head.group(1))
+            existing = yaml.load(head.group(1), Loader=_YamlLoader)
             if isinstance(existing, dict):
                 meta = {**existing, **meta}
                 markdown = markdown[head.end() :]
-        return f"---\n{yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)}---\n\n{markdown}"
+        head_yaml = yaml.dump(meta, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True)
+        return f"---\n{head_yaml}---\n\n{markdown}"
 
     def aggregate_page(self, path: str, markdown: str, *, in_nav: bool = False) -> GeneratedPage:
         """A generated aggregate page (lists, indexes, charts), kept out of the search index."""

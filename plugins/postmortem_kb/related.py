@@ -192,9 +192,17 @@ def related_incidents(
             tuple(surface[t] for t in shared[:3]),
         )
 
+    # Looked up for every candidate pair: read once per incident here.
+    ids = [incident.id for incident in incidents]
+    categories = [
+        incident.model.root_cause.category if incident.model.root_cause is not None else None
+        for incident in incidents
+    ]
+    newer_first_key = [-incident.model.started.timestamp() for incident in incidents]
+
     result: dict[str, Related] = {}
-    for index, incident in enumerate(incidents):
-        own = links.get(incident.id, [])
+    for index, incident_id in enumerate(ids):
+        own = links.get(incident_id, [])
         linked = {link.incident.id for link in own}
         vector = vectors[index]
         text_score: dict[int, float] = {}
@@ -209,24 +217,21 @@ def related_incidents(
                 weight = vector[value]
                 for other in neighbours:
                     text_score[other] = text_score.get(other, 0.0) + weight * vectors[other][value]
-        root = incident.model.root_cause
-        category = root.category if root is not None else None
+        category = categories[index]
+        own_services = services[index]
         ranked: list[tuple[float, int]] = []
         for other, similarity in text_score.items():
-            if incidents[other].id in linked:
+            if ids[other] in linked:
                 continue
-            other_root = incidents[other].model.root_cause
-            same = (
-                category is not None and other_root is not None and other_root.category == category
-            )
+            same = category is not None and categories[other] == category
             score = (
                 similarity
-                + SERVICE_WEIGHT * min(len(services[index] & services[other]), 2)
+                + SERVICE_WEIGHT * min(len(own_services & services[other]), 2)
                 + (CATEGORY_WEIGHT if same else 0.0)
             )
             if score >= MIN_SCORE:
                 ranked.append((score, other))
-        ranked.sort(key=lambda so: (-so[0], -incidents[so[1]].model.started.timestamp(), so[1]))
+        ranked.sort(key=lambda so: (-so[0], newer_first_key[so[1]], so[1]))
         similar = tuple(_similar(index, other, score) for score, other in ranked[:limit])
-        result[incident.id] = Related(tuple(own), similar)
+        result[incident_id] = Related(tuple(own), similar)
     return result
