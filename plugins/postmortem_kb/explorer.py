@@ -87,8 +87,8 @@ def explorer_pages(
         "explorer.md.j2",
         EXPLORER_PAGE,
         count=len(corpus.incidents),
-        data_url=builder.file_url(EXPLORER_PAGE, DATA_PATH),
-        script_url=builder.file_url(EXPLORER_PAGE, SCRIPT_PATH),
+        data_url=builder.url_from(EXPLORER_PAGE)(DATA_PATH),
+        script_url=builder.url_from(EXPLORER_PAGE)(SCRIPT_PATH),
     )
     yield builder.aggregate_page(EXPLORER_PAGE, markdown, in_nav=True)
     yield GeneratedPage(DATA_PATH, dumps(explorer_data(builder, corpus)))

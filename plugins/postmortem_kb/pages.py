@@ -188,7 +188,7 @@ class PageBuilder:
         return f"{group}/{slugify(value)}.md"
 
     def url_from(self, source: str) -> Callable[[str], str]:
-        """A function giving the relative URL from page `source` to any page path."""
+        """A function giving the relative URL from page `source` to any page or file path."""
         base = self._dest(source)
         base_dir = base if base.endswith("/") or not base else posixpath.dirname(base) + "/"
 
@@ -208,13 +208,10 @@ class PageBuilder:
 
         return url
 
-    def file_url(self, source: str, target: str) -> str:
-        """The relative URL from page `source` to a file that is not a page (JSON, JS, XML)."""
-        base = self._dest(source)
-        base_dir = base if base.endswith("/") or not base else posixpath.dirname(base) + "/"
-        return posixpath.relpath(target, base_dir.rstrip("/") or ".")
-
     def _dest(self, path: str) -> str:
+        """Where a docs path ends up in the site: pages per `use_directory_urls`, files as is."""
+        if not path.endswith(".md"):
+            return path
         stem = path.removesuffix(".md")
         if not self.settings.use_directory_urls:
             return stem + ".html"
