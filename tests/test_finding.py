@@ -4,6 +4,7 @@ explorer data, lessons reading path and the Atom feed."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 import xml.etree.ElementTree as ET
@@ -72,6 +73,20 @@ def test_search_index_holds_incident_pages_only_with_their_findable_text(build: 
     assert "Contributing factors" in titles
     factors = next(doc for doc in own if doc["title"] == "Contributing factors")
     assert "Missing/inadequate monitoring" not in factors["text"]  # boilerplate table excluded
+
+
+def test_blocks_held_out_of_search_are_back_on_the_page(build: Build) -> None:
+    """The plugin hides `data-search-exclude` blocks from Material's search parser only while
+    it indexes the page: the published page still has every one of them, and no trace."""
+    html = build.page("incidents/tst-002/")
+    factors = html.split('id="contributing-factors"', 1)[1].split("<h2", 1)[0]
+    assert '<section class="pmkb-noindex" data-search-exclude>' in factors
+    assert "Missing/inadequate monitoring" in factors
+    impact = html.split('id="impact-assessment"', 1)[1].split("<h2", 1)[0]
+    assert "pmkb-noindex" in impact and "<table" in impact
+    assert 'class="pmkb-related" data-search-exclude' in html
+    for page in build.site.rglob("*.html"):
+        assert not re.search(r"<!-- pmkb\w+ held ", page.read_text(encoding="utf-8")), page
 
 
 def test_related_links_show_in_both_directions(build: Build) -> None:

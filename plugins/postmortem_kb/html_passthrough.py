@@ -28,9 +28,8 @@ _START = re.compile(r"<([a-z][a-z0-9]*)(?=[\s/>])")
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 _TAG_LINE = re.compile(r"^[ \t]*<[a-zA-Z/!?]")
 _COMMENT_LINE = re.compile(r"^<!--(?:(?!--).)*-->$")
-_UNSAFE = re.compile(
-    r"<!--|<!\[|<\?|<script|<style|<textarea|\bmarkdown\s*=|```|~~~", re.IGNORECASE
-)
+_UNSAFE_TEXT = ("<!--", "<![", "<?", "<script", "<style", "<textarea", "```", "~~~")
+_MARKDOWN_ATTRIBUTE = re.compile(r"\bmarkdown\s*=")
 _ANCHOR = re.compile(r"""<[a-zA-Z][^>]*?\s(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
@@ -92,19 +91,32 @@ def _block_end(lines: list[str], start: int) -> int | None:
         opening = re.compile(rf"<{tag}(?=[\s/>])")
         closing = f"</{tag}>"
         depth = 0
+        first = index
         while index < count:
             line = lines[index]
-            if _UNSAFE.search(line):
-                return None  # a comment, script, fence... something Markdown may treat apart
             depth += len(opening.findall(line)) - line.count(closing)
             index += 1
             if depth <= 0:
                 break
         if depth != 0 or not lines[index - 1].endswith(closing):
             return None
+        if _unsafe("\n".join(lines[first:index])):
+            return None  # a comment, script, fence... something Markdown may treat apart
         if index == count or not lines[index].strip():
             return index
         # Another block follows on the next line: it must qualify too.
+
+
+def _unsafe(block: str) -> bool:
+    """Whether a block holds something Markdown may read apart from plain HTML.
+
+    Substring tests on the lower-cased text: a regex of alternatives tried at every position
+    took most of the stashing time.
+    """
+    text = block.lower()
+    if any(marker in text for marker in _UNSAFE_TEXT):
+        return True
+    return "markdown" in text and _MARKDOWN_ATTRIBUTE.search(text) is not None
 
 
 def restore_html_blocks(content: str, blocks: list[str], token: str) -> str:
@@ -125,3 +137,11 @@ def anchor_ids(blocks: list[str]) -> set[str]:
         for match in _ANCHOR.finditer(block):
             found.add(html.unescape(match.group(1) or match.group(2) or ""))
     return found
+
+
+_SEARCH_EXCLUDED = re.compile(r"<[a-z][a-z0-9]*\s[^>]*?\bdata-search-exclude\b[^>]*>")
+
+
+def search_excluded(blocks: list[str]) -> list[str]:
+    """The blocks whose outer element carries `data-search-exclude` (search skips all of it)."""
+    return [block for block in blocks if _SEARCH_EXCLUDED.match(block)]
