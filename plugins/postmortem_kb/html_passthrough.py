@@ -137,11 +137,3 @@ def anchor_ids(blocks: list[str]) -> set[str]:
         for match in _ANCHOR.finditer(block):
             found.add(html.unescape(match.group(1) or match.group(2) or ""))
     return found
-
-
-_SEARCH_EXCLUDED = re.compile(r"<[a-z][a-z0-9]*\s[^>]*?\bdata-search-exclude\b[^>]*>")
-
-
-def search_excluded(blocks: list[str]) -> list[str]:
-    """The blocks whose outer element carries `data-search-exclude` (search skips all of it)."""
-    return [block for block in blocks if _SEARCH_EXCLUDED.match(block)]

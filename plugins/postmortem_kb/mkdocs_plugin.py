@@ -23,11 +23,12 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 from .corpus import Corpus, CorpusLoader
-from .html_passthrough import anchor_ids, restore_html_blocks, search_excluded, stash_html_blocks
+from .html_passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
 from .lint import LintConfig, LintConfigError
 from .problems import Level
 from .regulations import RegulationRegistry
 from .sanitize import sanitize_body_regions
+from .search_view import SearchView
 from .settings import Settings, parse_holidays, resolve_reference_date
 from .site import build_site
 
@@ -72,9 +73,11 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         self._generated: set[str] = set()
         """Source URIs of the pages this plugin generated (their raw HTML skips Markdown)."""
         self._html_blocks: dict[str, list[str]] = {}
-        self._unsearched: dict[str, list[str]] = {}
-        """Per page, the blocks marked `data-search-exclude`, held out while search indexes it."""
         self._html_token = f"pmkb{secrets.token_hex(8)}"
+        self._search_view = SearchView(f"{self._html_token}-search")
+        self._page_blocks: dict[str, list[str]] = {}
+        """Per page, its raw-HTML blocks from on_page_content until search has indexed it."""
+        self._held: dict[str, list[str]] = {}
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Defined so the plugin (and its parse cache) lives across `mkdocs serve` rebuilds."""
@@ -192,33 +195,29 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
             html = restore_html_blocks(html, blocks, self._html_token)
             if page.present_anchor_ids is not None:
                 page.present_anchor_ids |= anchor_ids(blocks)
-            unsearched = search_excluded(blocks)
-            if unsearched:
-                self._unsearched[page.file.src_uri] = unsearched
+            self._page_blocks[page.file.src_uri] = blocks
         return sanitize_body_regions(html)
 
-    # Material's search plugin parses the whole HTML of every page with a pure-Python parser,
-    # then drops what sits in a `data-search-exclude` element. On incident pages the timeline,
-    # impact and factor tables are such elements, and parsing them cost more than the rest of
-    # the page (3.9 s against 0.6 s for the same bodies without them, at 1,000 incidents). So
-    # while search runs, each of those blocks is swapped for a comment, and put back after it:
-    # the index and the page come out the same.
+    # Material's search plugin parses each page's whole HTML with a pure-Python parser; on
+    # incident pages the generated tables cost more to parse than the author's text. So while
+    # it indexes a page (event priority 0), the generated blocks are swapped for stand-ins with
+    # the same words (search_view.py), and put back right after.
     @event_priority(100)
-    def _hold_out_of_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
-        for index, block in enumerate(self._unsearched.get(page.file.src_uri, ())):
-            page.content = page.content.replace(block, self._held_marker(index), 1)
+    def _hide_from_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
+        blocks = self._page_blocks.pop(page.file.src_uri, None)
+        if blocks:
+            page.content, held = self._search_view.hide(page.content, blocks)
+            self._held[page.file.src_uri] = held
         return context
 
     @event_priority(-100)
-    def _put_back_after_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
-        for index, block in enumerate(self._unsearched.pop(page.file.src_uri, ())):
-            page.content = page.content.replace(self._held_marker(index), block, 1)
+    def _show_after_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
+        held = self._held.pop(page.file.src_uri, None)
+        if held:
+            page.content = self._search_view.show(page.content, held)
         return context
 
-    on_page_context = CombinedEvent(_hold_out_of_search, _put_back_after_search)
-
-    def _held_marker(self, index: int) -> str:
-        return f"<!-- {self._html_token} held {index} -->"
+    on_page_context = CombinedEvent(_hide_from_search, _show_after_search)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         server.watch(str(self.source_dir))
