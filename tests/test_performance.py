@@ -362,3 +362,23 @@ def test_search_stand_ins_index_the_same_text_and_come_back_whole() -> None:
         content.replace("SEV-1", "SEV-2"),
         [],
     )
+
+
+_SEGMENT = st.sampled_from(["a", "b", "incidents", "inc-1", "x.json", "index.html"])
+
+
+@given(
+    dest=st.lists(_SEGMENT, max_size=4).map("/".join),
+    folder=st.booleans(),
+    base=st.lists(_SEGMENT, max_size=4).map(lambda parts: "".join(f"{p}/" for p in parts)),
+)
+def test_relative_urls_match_posixpath_relpath(dest: str, folder: bool, base: str) -> None:
+    import posixpath
+
+    from postmortem_kb.pages import _relative_url
+
+    dest = dest + "/" if folder and dest else dest
+    expected = posixpath.relpath(dest or ".", base.rstrip("/") or ".")
+    if dest.endswith("/") or not dest:
+        expected = "./" if expected == "." else expected + "/"
+    assert _relative_url(dest, base) == expected
