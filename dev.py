@@ -60,9 +60,10 @@ def ensure_chromium() -> None:
 
 def serve(args: list[str]) -> None:
     ensure_venv()
-    address = args[0] if args else "127.0.0.1:8000"
+    address = args[0] if args and not args[0].startswith("-") else "127.0.0.1:8000"
+    options = [arg for arg in args if arg.startswith("-")]  # e.g. --dirty
     print(f"serving the example site on http://{address}/", flush=True)
-    run(BIN / "mkdocs", "serve", "--dev-addr", address)
+    run(BIN / "mkdocs", "serve", "--dev-addr", address, *options)
 
 
 def build(args: list[str]) -> None:

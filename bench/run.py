@@ -10,8 +10,9 @@ the same Markdown bodies without the plugin, same navigation (incident pages out
 (c) the core's validation of the corpus (`CorpusLoader`, what `postmortem validate` runs);
 (d) the parse floor: every front matter loaded with PyYAML's C loader; and (e) a `mkdocs serve`
 style rebuild after editing one post-mortem (same plugin instance, as `on_startup` keeps it;
-for N up to `--rebuild-up-to`, 1,000 by default, as it costs two more builds).
-Wall time and peak RSS come from `getrusage(RUSAGE_CHILDREN)` in a wrapper process started for
+and again as `mkdocs serve --dirty` runs them; for N up to `--rebuild-up-to`, 1,000 by default,
+as it costs four more builds).
+Wall time, CPU time and peak RSS come from `getrusage(RUSAGE_CHILDREN)` in a wrapper process for
 that one measurement. It prints a Markdown table, writes it to `bench/results.md` and the raw
 figures as JSON to `bench/out/`.
 """
@@ -53,6 +54,7 @@ def task_measure(command: list[str], log: Path) -> dict[str, Any]:
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is KiB on Linux, bytes on macOS
     report: dict[str, Any] = {
         "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_rss_mb": usage.ru_maxrss * scale / 2**20,
         "returncode": result.returncode,
     }
@@ -95,20 +97,25 @@ def task_parse(folder: Path) -> dict[str, Any]:
     return {"import_s": imported - started, "work_s": done - imported, "files": loaded}
 
 
-def task_rebuild(config_file: Path, edited: Path) -> dict[str, Any]:
-    """(e) Two builds in one process, as `mkdocs serve` runs them, with one file edited between.
+def task_rebuild(config_file: Path, edited: Path, dirty: bool = False) -> dict[str, Any]:
+    """(e) Two builds in one process, as `mkdocs serve [--dirty]` runs them, one file edited
+    between.
 
     MkDocs keeps plugins that define `on_startup` across rebuilds, so the second build reuses the
-    plugin's CorpusLoader cache; the plugin's own share of each build is timed around on_files.
+    plugin's CorpusLoader cache; the plugin's own share of each build is timed around on_files,
+    and the pages MkDocs renders (converts from Markdown) are counted.
     """
     os.chdir(config_file.parent)
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
+    from mkdocs.structure.pages import Page
     from postmortem_kb.mkdocs_plugin import PostmortemPlugin
 
     # MkDocs binds event methods when it loads a plugin, so time on_files on the class.
     plugin_time = [0.0]
+    rendered = [0]
     on_files = PostmortemPlugin.on_files
+    render = Page.render
 
     def timed(self: PostmortemPlugin, files: Any, *, config: Any) -> Any:
         start = time.perf_counter()
@@ -117,36 +124,47 @@ def task_rebuild(config_file: Path, edited: Path) -> dict[str, Any]:
         finally:
             plugin_time[0] += time.perf_counter() - start
 
+    def counted(self: Page, config: Any, files: Any) -> None:
+        rendered[0] += 1
+        render(self, config, files)
+
     PostmortemPlugin.on_files = timed  # type: ignore[method-assign]
+    Page.render = counted  # type: ignore[method-assign]
     builds: list[dict[str, Any]] = []
-    first_plugin: object = None
+    plugin: Any = None
     for round_ in range(2):
         config = load_config(config_file=str(config_file))
         if round_ == 0:
-            config.plugins.on_startup(command="serve", dirty=False)
-        plugin = config.plugins["postmortem-kb"]
-        first_plugin = first_plugin or plugin
-        if round_ == 1:
+            config.plugins.on_startup(command="serve", dirty=dirty)
+            plugin = config.plugins["postmortem-kb"]
+        else:
             text = edited.read_text(encoding="utf-8")
             edited.write_text(text + "\nOne more sentence written while serving.\n")
-        plugin_time[0] = 0.0
+        plugin_time[0], rendered[0] = 0.0, 0
         started = time.perf_counter()
-        build(config)
+        build(config, dirty=dirty)
         builds.append(
             {
                 "build_s": time.perf_counter() - started,
                 "plugin_on_files_s": plugin_time[0],
                 "files_parsed": plugin.loader.files_parsed,
-                "same_plugin_instance": plugin is first_plugin,
+                "pages_rendered": rendered[0],
+                "same_plugin_instance": config.plugins["postmortem-kb"] is plugin,
             }
         )
     return {"first": builds[0], "rebuild": builds[1]}
+
+
+def task_rebuild_dirty(config_file: Path, edited: Path) -> dict[str, Any]:
+    """(e) The same with `mkdocs serve --dirty`: only modified pages are rendered again."""
+    return task_rebuild(config_file, edited, dirty=True)
 
 
 TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "validate": task_validate,
     "parse": task_parse,
     "rebuild": task_rebuild,
+    "rebuild-dirty": task_rebuild_dirty,
 }
 
 
@@ -308,17 +326,19 @@ def run_size(count: int, out: Path, seed: int, rebuild: bool) -> dict[str, Any]:
     if rebuild:
         edited = sorted(corpus.glob("*.md"))[count // 2]
         original = edited.read_bytes()
-        try:
-            command = [sys.executable, __file__, "_task", "rebuild", plugin_dir / "mkdocs.yml"]
-            report = measure([*command, edited], work / "rebuild.log", plugin_dir)
-        finally:
-            edited.write_bytes(original)
-        result["rebuild"] = report
-        child = report["child"]["rebuild"]
-        print(
-            f"N={count}: rebuild  {child['build_s']:8.2f} s"
-            f" (plugin {child['plugin_on_files_s']:.2f} s)"
-        )
+        for task in ("rebuild", "rebuild-dirty"):
+            try:
+                command = [sys.executable, __file__, "_task", task, plugin_dir / "mkdocs.yml"]
+                report = measure([*command, edited], work / f"{task}.log", plugin_dir)
+            finally:
+                edited.write_bytes(original)
+            result[task] = report
+            child = report["child"]["rebuild"]
+            print(
+                f"N={count}: {task:8} {child['build_s']:8.2f} s"
+                f" (plugin {child['plugin_on_files_s']:.2f} s,"
+                f" {child['pages_rendered']} pages rendered)"
+            )
     return result
 
 
@@ -369,24 +389,33 @@ def _mb(value: float) -> str:
 def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     """The results as Markdown: timings, sizes, scaling, and the machine they were taken on."""
     lines = [
-        "| N | (a) plugin build | (b) plain build | a/b | (c) validate | (d) parse floor"
-        " | c/d work (process) | serve rebuild, 1 file edited |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| N | (a) plugin build | (b) plain build | a/b (CPU) | (c) validate | (d) parse floor"
+        " | c/d work (process) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         a, b, c, d = r["plugin"], r["plain"], r["validate"], r["parse"]
         cw, dw = c["child"]["work_s"], d["child"]["work_s"]
-        rebuild = "—"
-        if "rebuild" in r:
-            rb = r["rebuild"]["child"]["rebuild"]
-            rebuild = (
-                f"{rb['build_s']:.1f} s (plugin {rb['plugin_on_files_s']:.2f} s,"
-                f" {rb['files_parsed']} parsed)"
-            )
         lines.append(
-            f"| {r['n']:,} | {_cell(a)} | {_cell(b)} | {a['wall_s'] / b['wall_s']:.2f}"
-            f" | {_cell(c)} | {_cell(d)} | {cw / dw:.2f} ({c['wall_s'] / d['wall_s']:.2f})"
-            f" | {rebuild} |"
+            f"| {r['n']:,} | {_cell(a)} | {_cell(b)}"
+            f" | {a['wall_s'] / b['wall_s']:.2f} ({a['cpu_s'] / b['cpu_s']:.2f})"
+            f" | {_cell(c)} | {_cell(d)} | {cw / dw:.2f} ({c['wall_s'] / d['wall_s']:.2f}) |"
+        )
+    serve = [r for r in results if "rebuild" in r]
+    if serve:
+        lines += [
+            "",
+            "| N | serve: rebuild after editing 1 file | plugin share | files parsed"
+            " | pages rendered | serve --dirty: rebuild | plugin share | pages rendered |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+    for r in serve:
+        full, dirty = r["rebuild"]["child"]["rebuild"], r["rebuild-dirty"]["child"]["rebuild"]
+        lines.append(
+            f"| {r['n']:,} | {full['build_s']:.1f} s | {full['plugin_on_files_s']:.2f} s"
+            f" | {full['files_parsed']} | {full['pages_rendered']:,}"
+            f" | {dirty['build_s']:.1f} s | {dirty['plugin_on_files_s']:.2f} s"
+            f" | {dirty['pages_rendered']:,} |"
         )
     lines += [
         "",
@@ -444,7 +473,7 @@ def main(argv: list[str] | None = None) -> None:
         "--rebuild-up-to",
         type=int,
         default=1000,
-        help="measure the serve rebuild for sizes up to this (it costs two more builds)",
+        help="measure the serve rebuilds for sizes up to this (they cost four more builds)",
     )
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]

@@ -99,3 +99,9 @@ def test_run_measures_every_step_and_prints_the_table(tmp_path: Path) -> None:
     assert rebuild["first"]["files_parsed"] == 20
     assert rebuild["rebuild"]["files_parsed"] == 1
     assert rebuild["rebuild"]["same_plugin_instance"] is True
+    # Every page is rendered again, unless serve runs with --dirty: then the edited incident
+    # and the list and index pages whose generated source changed with it.
+    assert rebuild["rebuild"]["pages_rendered"] == rebuild["first"]["pages_rendered"] > 20
+    dirty = result["rebuild-dirty"]["child"]
+    assert dirty["rebuild"]["files_parsed"] == 1
+    assert 1 <= dirty["rebuild"]["pages_rendered"] < dirty["first"]["pages_rendered"] // 2

@@ -64,6 +64,15 @@ def _pages_of(items: list[Any]) -> Iterator[Page]:
             yield from _pages_of(item.children)
 
 
+class _GeneratedFile(File):
+    """A generated page or file; a `--dirty` rebuild skips it when its content is unchanged."""
+
+    unchanged = False
+
+    def is_modified(self) -> bool:
+        return not self.unchanged and super().is_modified()
+
+
 class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
     """Turns the post-mortems folder into incident pages, indexes and a home page."""
 
@@ -71,6 +80,8 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         self.loader: CorpusLoader | None = None
         self.corpus: Corpus | None = None
         self._generated: set[str] = set()
+        self._previous: dict[str, int] = {}
+        """Hash of each generated file's content in the previous build (kept across serve)."""
         """Source URIs of the pages this plugin generated (their raw HTML skips Markdown)."""
         self._html_blocks: dict[str, list[str]] = {}
         self._html_token = f"pmkb{secrets.token_hex(8)}"
@@ -134,6 +145,7 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         self._generated = set()
         self._nav_pages: list[File] = []
         docs_pages = frozenset(file.src_uri for file in files.documentation_pages())
+        previous, self._previous = self._previous, {}
         settings = dataclasses.replace(self.settings, docs_pages=docs_pages)
         for page in build_site(corpus, settings, self.overrides, config.site_name):
             if files.get_file_from_path(page.path) is not None:
@@ -142,7 +154,13 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
             # lists them. Either way no generated page is reported as "not in nav".
             in_auto_nav = page.in_nav and config.nav is None
             inclusion = InclusionLevel.UNDEFINED if in_auto_nav else InclusionLevel.NOT_IN_NAV
-            file = File.generated(config, page.path, content=page.content, inclusion=inclusion)
+            file = _GeneratedFile.generated(
+                config, page.path, content=page.content, inclusion=inclusion
+            )
+            assert isinstance(file, _GeneratedFile)
+            digest = hash(page.content)
+            file.unchanged = previous.get(file.src_uri) == digest
+            self._previous[file.src_uri] = digest
             if page.source is not None:
                 file.edit_uri = Path(os.path.relpath(self.root / page.source, docs_dir)).as_posix()
             files.append(file)
