@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
+from conftest import EXAMPLE
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from postmortem_kb import loader
+from postmortem_kb.corpus import load_corpus
 from postmortem_kb.loader import LoadError, parse_document, read_document
 
 
@@ -61,3 +70,88 @@ def test_reads_bom_crlf_and_rejects_non_utf8(tmp_path: Path) -> None:
     assert caught.value.problems[0].format() == (
         "bad.md:3: file: not valid UTF-8 (byte 0xe9); save as UTF-8"
     )
+
+
+# --- the one-walk tree builder gives what PyYAML's own resolver and constructor give -------------
+
+
+class _PyYAML(loader._BaseLoader):  # type: ignore[misc,valid-type]
+    """PyYAML's safe resolver and constructor, with the front matter's resolvers (reference)."""
+
+    yaml_implicit_resolvers = loader.FrontMatterLoader.yaml_implicit_resolvers
+
+
+SCALARS = ["x", "1", "-0x1F", "0o17", "0b_", "1_000", "1.5", "-.inf", ".NaN", "1e3", "12:30"]
+SCALARS += ["true", "Yes", "off", "null", "~", "''", '"7"', "2025-03-04", "=", "<<", "ünï"]
+SCALARS += ["!!str 5", "!!int '7'", "!!float 1", "!!bool yes", "!!null x", "!!binary aGk="]
+SCALARS += ["!!timestamp 2025-03-04", "!local v", "!!set {a}", "!!omap [a: 1]", "[a, 1]", "{b: 2}"]
+WALK_PROBLEMS = ("duplicate key", "keys must be plain names")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "1", "0x1", "k k", "'q'", "[k]"]), st.sampled_from(SCALARS)
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_values_are_what_pyyaml_constructs(pairs: list[tuple[str, str]], nested: bool) -> None:
+    lines = [f"{key}: {value}" for key, value in pairs]
+    text = "\n".join(["top:", *("  " + line for line in lines)] if nested else lines) + "\n"
+    try:
+        expected: object = repr(yaml.load(text, Loader=_PyYAML))
+    except (yaml.YAMLError, ValueError):  # both reported as a YAML error
+        expected = LoadError
+    try:
+        data, _ = loader.load_yaml(text, "x.md")
+    except LoadError as exc:
+        if not any(p.message.startswith(WALK_PROBLEMS) for p in exc.problems):
+            assert expected is LoadError  # a constructor error, reported like PyYAML's
+    else:
+        assert repr(data) == expected
+
+
+def test_lines_of_number_keys_and_unusual_tags() -> None:
+    data, lines = loader.load_yaml("1: a\nb: !!set {x}\nc: [!!binary aGk=]\n", "x.md")
+    assert data == {1: "a", "b": {"x"}, "c": [b"hi"]}
+    assert lines == {("1",): 1, ("b",): 2, ("b", "x"): 2, ("c",): 3, ("c", 0): 3}
+
+
+@pytest.mark.parametrize("value", ["", "x", "1", "0x_", "1.5", ".inf", "yes", "Null", "~", "="])
+@pytest.mark.parametrize("implicit", [(True, False), (False, True), (False, False)])
+def test_resolver_gives_pyyamls_tag(value: str, implicit: tuple[bool, bool]) -> None:
+    ours = loader.FrontMatterLoader("")
+    theirs = _PyYAML("")
+    for kind in (yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode):
+        assert ours.resolve(kind, value, implicit) == theirs.resolve(kind, value, implicit)
+
+
+# --- a loaded corpus goes straight to the collector's oldest generation --------------------------
+
+
+def test_loaded_files_are_aged_unless_the_program_froze_objects(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLE, tmp_path / "INC-1.md")
+    model = load_corpus(tmp_path).incidents[0].model
+    assert any(o is model for o in gc.get_objects(generation=2))
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        load_corpus(tmp_path)
+        assert gc.get_freeze_count() == frozen  # the program's frozen objects stay frozen
+    finally:
+        gc.unfreeze()
+
+
+def test_incident_id_and_slug_follow_the_model(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLE, tmp_path / "INC-1.md")
+    incident = load_corpus(tmp_path).incidents[0]
+    assert (incident.id, incident.slug) == (incident.model.id, incident.model.id.lower())
+    renamed = dataclasses.replace(
+        incident, model=incident.model.model_copy(update={"id": "INC-X9"})
+    )
+    assert (renamed.id, renamed.slug) == ("INC-X9", "inc-x9")
+    assert renamed != incident and "slug=" not in repr(incident)

@@ -149,6 +149,8 @@ def prose_body(body: str) -> str:
     lines = body.split("\n")
     fence: str | None = None
     for index, line in enumerate(lines):
+        if fence is None and "`" not in line and "~" not in line:
+            continue  # no fence and no inline code: most lines, kept without a regex call
         marker = _FENCE.match(line)
         if marker and fence is None:
             fence = marker.group(1)
