@@ -150,6 +150,7 @@ def load_yaml(
         return LoadError([Problem(display_path, line, field_, message)])
 
     loader = FrontMatterLoader(text)
+    tree: _TreeBuilder | None = None
     try:
         checked = _may_be_deep(text)
         if checked:
@@ -192,8 +193,13 @@ def load_yaml(
         raise fail(first_line, f"front matter is nested too deeply (limit {MAX_DEPTH})") from None
     except (ValueError, TypeError) as exc:  # constructor edge cases
         raise fail(first_line, f"YAML error: {exc}") from None
+    except (KeyError, IndexError, AttributeError):  # PyYAML's own slips, e.g. `!!bool maybe`
+        rejected = tree.rejected if tree is not None else None
+        line, message = rejected or (first_line, "a tagged value cannot be read")
+        raise fail(line, f"YAML error: {message}") from None
     finally:
         loader.dispose()
+    assert tree is not None  # set before anything that returns a value
     return data, tree.lines
 
 
@@ -264,6 +270,8 @@ class _TreeBuilder:
         self.lines: dict[Path_, int] = {}
         self.problems: list[Problem] = []
         self.unusual = False
+        self.rejected: tuple[int, str] | None = None
+        """Line and message of the first scalar PyYAML's constructor cannot build."""
         # An alias needs a '*' in the text: without one no node can be met twice.
         self.seen: set[int] | None = set() if "*" in text else None
         self.aliased = False
@@ -326,6 +334,12 @@ class _TreeBuilder:
             return make(node)
         except Exception:  # PyYAML's constructor raises it again, after what the walk reports
             self.unusual = True
+            if self.rejected is None:
+                kind = node.tag.rsplit(":", 1)[-1]
+                self.rejected = (
+                    self.first_line + node.start_mark.line,
+                    f"{node.value!r} is not a valid !!{kind}",
+                )
             return None
 
     def problem(self, line: int, path: Path_, message: str) -> None:
