@@ -20,10 +20,11 @@ import datetime as dt
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from typing import TypeVar
 
 from .corpus import Corpus, Incident
 from .metrics import ActionState, action_state
@@ -118,12 +119,15 @@ def is_business_day(day: dt.date, holidays: frozenset[dt.date]) -> bool:
 
 def business_days_between(start: dt.date, end: dt.date, holidays: frozenset[dt.date]) -> int:
     """Business days after `start` up to and including `end` (0 when end <= start)."""
-    count = 0
-    day = start + dt.timedelta(days=1)
-    while day <= end:
-        count += is_business_day(day, holidays)
-        day += dt.timedelta(days=1)
-    return count
+    days = (end - start).days
+    if days <= 0:
+        return 0
+    # Counted by whole weeks rather than day by day: an unpublished post-mortem is measured up
+    # to the reference date, which can be years after its resolution.
+    weeks, rest = divmod(days, 7)
+    first = start.weekday()
+    count = 5 * weeks + sum((first + offset) % 7 < 5 for offset in range(1, rest + 1))
+    return count - sum(start < day <= end and day.weekday() < 5 for day in holidays)
 
 
 def add_business_days(start: dt.date, days: int, holidays: frozenset[dt.date]) -> dt.date:
@@ -142,6 +146,18 @@ def months_before(moment: dt.datetime, months: int) -> dt.datetime:
     year, month = divmod(index, 12)
     day = min(moment.day, calendar.monthrange(year, month + 1)[1])
     return moment.replace(year=year, month=month + 1, day=day)
+
+
+Item = TypeVar("Item")
+Key = TypeVar("Key", bound=Hashable)
+
+
+def grouped(items: Iterable[Item], key: Callable[[Item], Key]) -> dict[Key, list[Item]]:
+    """Items by key, each list in the items' order: one pass instead of one scan per key."""
+    groups: dict[Key, list[Item]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups
 
 
 # --- statistics -------------------------------------------------------------------------------
@@ -319,36 +335,66 @@ def repeat_matches(incident: Incident, earlier: Sequence[Incident]) -> tuple[Rep
     pm = incident.model
     matches: list[RepeatMatch] = []
     explicit = (pm.recurrence_of or "").lower()
-    window_start = months_before(utc(pm.started), REPEAT_WINDOW_MONTHS)
+    started = utc(pm.started)
+    window_start = months_before(started, REPEAT_WINDOW_MONTHS)
+    category = pm.root_cause.category if pm.root_cause is not None else None
     for other in earlier:
-        if other.id.lower() == explicit:
-            matches.append(RepeatMatch(other.id, True))
+        theirs = other.model
+        if explicit and theirs.id.lower() == explicit:  # ids are never empty
+            matches.append(RepeatMatch(theirs.id, True))
             continue
-        shared = tuple(s for s in pm.services if s in other.model.services)
-        same_cause = (
-            pm.root_cause is not None
-            and other.model.root_cause is not None
-            and pm.root_cause.category is other.model.root_cause.category
-        )
-        started = utc(other.model.started)
-        if shared and same_cause and window_start <= started < utc(pm.started):
-            matches.append(RepeatMatch(other.id, False, shared))
+        # The cheap tests first: most candidates differ in root-cause category.
+        if (
+            category is None
+            or theirs.root_cause is None
+            or theirs.root_cause.category is not category
+        ):
+            continue
+        if not window_start <= utc(theirs.started) < started:
+            continue
+        shared = tuple(s for s in pm.services if s in theirs.services)
+        if shared:
+            matches.append(RepeatMatch(theirs.id, False, shared))
     if explicit and not any(m.explicit for m in matches):
         matches.insert(0, RepeatMatch(pm.recurrence_of or "", True))  # a later "original"
     return tuple(matches)
 
 
-def _repeat_candidates(
-    incidents: Sequence[Incident], index: int, starts: Sequence[dt.datetime], by_id: dict[str, int]
-) -> Sequence[Incident]:
-    """The earlier incidents `repeat_matches` can match: those within the window before this
-    one (found by bisection: incidents are in start order) and its `recurrence_of`, if earlier.
-    Scanning every earlier incident instead made the analysis quadratic in the corpus size."""
-    pm = incidents[index].model
-    lower = bisect.bisect_left(starts, months_before(starts[index], REPEAT_WINDOW_MONTHS), 0, index)
-    target = by_id.get(pm.recurrence_of.lower()) if pm.recurrence_of else None
-    window = list(incidents[lower:index])
-    return [incidents[target], *window] if target is not None and target < lower else window
+class _RepeatCandidates:
+    """The earlier incidents `repeat_matches` can match, found through indexes: its
+    `recurrence_of`, and those with its root-cause category and one of its services within the
+    window before it (incidents are in start order, so the window is a range of positions).
+    Scanning every earlier incident made the analysis quadratic in the corpus size, and so did
+    scanning the whole window: over a fixed span of years it holds a fixed share of the corpus."""
+
+    def __init__(self, incidents: Sequence[Incident]) -> None:
+        self.incidents = incidents
+        self.starts = [utc(incident.model.started) for incident in incidents]
+        self.by_id = {incident.id.lower(): index for index, incident in enumerate(incidents)}
+        self.by_cause: dict[tuple[RootCauseCategory, str], list[int]] = {}
+        """Positions of the incidents with a root-cause category and a service, in order."""
+        for index, incident in enumerate(incidents):
+            cause = incident.model.root_cause
+            if cause is not None:
+                for service in set(incident.model.services):
+                    self.by_cause.setdefault((cause.category, service), []).append(index)
+
+    def before(self, index: int) -> list[Incident]:
+        """The candidates of the incident at `index`, in start order."""
+        pm = self.incidents[index].model
+        window_start = months_before(self.starts[index], REPEAT_WINDOW_MONTHS)
+        lower = bisect.bisect_left(self.starts, window_start, 0, index)
+        found: set[int] = set()
+        if pm.root_cause is not None:
+            for service in pm.services:
+                same = self.by_cause.get((pm.root_cause.category, service), [])
+                found.update(
+                    same[bisect.bisect_left(same, lower) : bisect.bisect_left(same, index)]
+                )
+        target = self.by_id.get(pm.recurrence_of.lower()) if pm.recurrence_of else None
+        if target is not None and target < index:
+            found.add(target)
+        return [self.incidents[position] for position in sorted(found)]
 
 
 # --- action items -----------------------------------------------------------------------------
@@ -586,11 +632,12 @@ class FactorRank:
 def factor_ranking(incidents: Sequence[Incident]) -> list[FactorRank]:
     """The ten factors ranked by total score, then by primary count, then template order."""
     ranks = []
+    scored = [(i, i.model.contributing_factors.scores()) for i in incidents]  # once per incident
     for key, label in CONTRIBUTING_FACTORS.items():
         rows = [
             FactorScoreRow(i, s.score, s.notes)
-            for i in incidents
-            if (s := i.model.contributing_factors.scores()[key]).score > 0
+            for i, scores in scored
+            if (s := scores[key]).score > 0
         ]
         rows.sort(key=lambda r: (-r.score, r.incident.model.started, r.incident.id))
         total = sum(r.score for r in rows)
@@ -637,16 +684,44 @@ class Analytics:
     factors: tuple[FactorRank, ...]
     regulations: tuple[RegulationReport, ...]
 
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        """Where each incident's facts are, by id (ids are unique in a corpus)."""
+        return {f.incident.id: index for index, f in enumerate(self.incidents)}
+
+    @cached_property
+    def _actions_by_incident(self) -> dict[str, list[ActionRow]]:
+        return grouped(self.actions, lambda row: row.incident.id)
+
+    @cached_property
+    def _facts_by_quarter(self) -> dict[Quarter, list[IncidentFacts]]:
+        return grouped(self.incidents, lambda fact: fact.quarter)
+
+    @cached_property
+    def _actions_by_due_quarter(self) -> dict[Quarter | None, list[ActionRow]]:
+        return grouped(self.actions, lambda row: row.due_quarter)
+
+    def facts_in(self, quarter: Quarter) -> list[IncidentFacts]:
+        """The facts of the incidents that started in `quarter`, in corpus order."""
+        return self._facts_by_quarter.get(quarter, [])
+
+    def actions_due_in(self, quarter: Quarter) -> list[ActionRow]:
+        """The action items due in `quarter`, in `actions` order."""
+        return self._actions_by_due_quarter.get(quarter, [])
+
     def facts_of(self, incidents: Iterable[Incident]) -> list[IncidentFacts]:
         """The facts of a subset of incidents (by id), in corpus order."""
-        wanted = {i.id for i in incidents}
-        return [f for f in self.incidents if f.incident.id in wanted]
+        # Looked up by id rather than by scanning every incident: there is a subset per group
+        # page, and a scan each made the group pages quadratic in the corpus size.
+        position = self._position
+        found = sorted({position[i.id] for i in incidents if i.id in position})
+        return [self.incidents[index] for index in found]
 
     def figures_of(self, incidents: Iterable[Incident]) -> Figures:
         """Figures of a subset: its incidents and their action items."""
         facts = self.facts_of(incidents)
-        ids = {f.incident.id for f in facts}
-        return figures(facts, [r for r in self.actions if r.incident.id in ids])
+        by_incident = self._actions_by_incident
+        return figures(facts, [r for f in facts for r in by_incident.get(f.incident.id, ())])
 
 
 def quarters_covered(
@@ -666,13 +741,12 @@ def analyse(corpus: Corpus, settings: Settings) -> Analytics:
     """Compute every figure of a corpus (incidents are in start order)."""
     incidents = list(corpus.incidents)
     holidays = settings.holidays
-    starts = [utc(incident.model.started) for incident in incidents]
-    by_id = {incident.id.lower(): index for index, incident in enumerate(incidents)}
+    candidates = _RepeatCandidates(incidents)
     facts = tuple(
         IncidentFacts(
             incident=incident,
             quarter=incident_quarter(incident),
-            repeats=repeat_matches(incident, _repeat_candidates(incidents, index, starts, by_id)),
+            repeats=repeat_matches(incident, candidates.before(index)),
             postmortem_slo=postmortem_slo(incident, settings.reference_date, holidays),
             notifications=notification_checks(incident, settings),
         )
@@ -681,10 +755,11 @@ def analyse(corpus: Corpus, settings: Settings) -> Analytics:
     actions = action_rows(incidents, settings.reference_date)
     quarters: list[QuarterFigures] = []
     previous_median: float | None = None
+    # One pass each, not a scan of every incident and action item per quarter.
+    facts_by_quarter = grouped(facts, lambda fact: fact.quarter)
+    actions_by_quarter = grouped(actions, lambda row: row.due_quarter)
     for quarter in quarters_covered(incidents, actions, settings.reference_date):
-        in_quarter = [f for f in facts if f.quarter == quarter]
-        due_in_quarter = [r for r in actions if r.due_quarter == quarter]
-        numbers = figures(in_quarter, due_in_quarter)
+        numbers = figures(facts_by_quarter.get(quarter, []), actions_by_quarter.get(quarter, []))
         median = numbers.ttd.median
         change = (
             (median - previous_median) / previous_median
@@ -693,13 +768,10 @@ def analyse(corpus: Corpus, settings: Settings) -> Analytics:
         )
         quarters.append(QuarterFigures(quarter, numbers, change))
         previous_median = median
+    checks = (check for fact in facts for check in fact.notifications)
+    checks_by_code = grouped(checks, lambda check: check.regulation.code)
     reports = tuple(
-        RegulationReport(
-            regulation,
-            tuple(
-                c for f in facts for c in f.notifications if c.regulation.code == regulation.code
-            ),
-        )
+        RegulationReport(regulation, tuple(checks_by_code.get(regulation.code, ())))
         for regulation in settings.regulations.regulations
     )
     return Analytics(

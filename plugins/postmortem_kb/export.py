@@ -236,12 +236,18 @@ def _json(name: str, data: Mapping[str, Any]) -> GeneratedPage:
     return GeneratedPage(f"{DATA_FOLDER}/{name}.json", text)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+"""Types of most cells: tested first, as the Mapping test (an ABC) is slow for every cell."""
+
+
 def flatten(record: Mapping[str, Any], prefix: str = "") -> Record:
     """Nested dicts become `a.b` columns; lists become `; `-joined cells."""
     flat: Record = {}
     for key, value in record.items():
         column = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if type(value) in _PLAIN:
+            flat[column] = value
+        elif isinstance(value, Mapping):
             flat.update(flatten(value, f"{column}."))
         elif isinstance(value, list):
             flat[column] = "; ".join(_cell_text(v) for v in value)
@@ -267,12 +273,9 @@ def _spreadsheet_safe(value: Any) -> Any:
 
 def _csv(name: str, records: Sequence[Mapping[str, Any]]) -> GeneratedPage:
     rows = [flatten(r) for r in records]
-    columns: list[str] = []
-    for row in rows:
-        columns.extend(c for c in row if c not in columns)
+    columns = list(dict.fromkeys(c for row in rows for c in row))  # in order of appearance
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_spreadsheet_safe(row.get(c)) for c in columns])
+    writer.writerows([_spreadsheet_safe(row.get(c)) for c in columns] for row in rows)
     return GeneratedPage(f"{DATA_FOLDER}/{name}.csv", buffer.getvalue())

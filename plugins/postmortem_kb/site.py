@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .analytics_pages import analytics_provider
+from .collector import collector_paused
 from .corpus import Corpus, without_drafts
 from .learning_pages import learning_pages
 from .pages import GeneratedPage, PageBuilder
@@ -36,4 +37,5 @@ def build_site(
     if not settings.include_drafts:
         corpus = without_drafts(corpus)
     builder = PageBuilder(settings, overrides)
-    return [page for provider in PROVIDERS for page in provider(builder, corpus, site_title)]
+    with collector_paused():
+        return [page for provider in PROVIDERS for page in provider(builder, corpus, site_title)]
