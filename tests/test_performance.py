@@ -14,7 +14,12 @@ from conftest import EXAMPLE, build_site
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from postmortem_kb import lint, loader
-from postmortem_kb.analytics import REPEAT_WINDOW_MONTHS, analyse, repeat_matches
+from postmortem_kb.analytics import (
+    REPEAT_MATCHES_LISTED,
+    REPEAT_WINDOW_MONTHS,
+    analyse,
+    repeat_matches,
+)
 from postmortem_kb.corpus import load_corpus
 from postmortem_kb.html_passthrough import (
     BLOCK_TAGS,
@@ -181,21 +186,28 @@ def test_pre_check_agrees_with_every_pattern(parts: list[str]) -> None:
 
 
 def test_repeat_matches_equal_a_full_scan(tmp_path: Path) -> None:
+    """Each incident lists its `recurrence_of` and its most recent pattern matches, as a scan of
+    every earlier incident finds them."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
     from generate import generate
 
-    generate(tmp_path / "postmortems", 60, seed=11)
+    generate(tmp_path / "postmortems", 400, seed=11)
     corpus = load_corpus(tmp_path / "postmortems")
     incidents = list(corpus.incidents)
     facts = analyse(corpus, Settings(reference_date=incidents[-1].model.written)).incidents
     full_scan = [
         repeat_matches(incident, incidents[:index]) for index, incident in enumerate(incidents)
     ]
-    assert [fact.repeats for fact in facts] == full_scan
+    expected = []
+    for matches in full_scan:
+        recent = [m for m in matches if not m.explicit][-REPEAT_MATCHES_LISTED:]
+        expected.append(tuple(m for m in matches if m.explicit or m in recent))
+    assert [fact.repeats for fact in facts] == expected
     assert any(m.explicit for r in full_scan for m in r)  # recurrence_of links are exercised
     assert any(not m.explicit for r in full_scan for m in r)  # and the 6-month window
+    assert any(len(r) > REPEAT_MATCHES_LISTED for r in full_scan)  # and the limit
     assert REPEAT_WINDOW_MONTHS == 6
 
 

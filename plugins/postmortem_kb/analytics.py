@@ -47,6 +47,9 @@ TTD_CHANGE_GOAL = -0.20
 """Median TTD falls by at least 20% quarter over quarter."""
 REPEAT_WINDOW_MONTHS = 6
 """Same service and same root-cause category within this many months make a repeat."""
+REPEAT_MATCHES_LISTED = 3
+"""A repeat lists the most recent earlier incidents it matches by pattern, up to this many (with
+many incidents a 6-month window holds dozens, and lists of them grew with the corpus squared)."""
 TOP_ROOT_CAUSES = 3
 
 # --- calendar helpers -------------------------------------------------------------------------
@@ -380,21 +383,27 @@ class _RepeatCandidates:
                     self.by_cause.setdefault((cause.category, service), []).append(index)
 
     def before(self, index: int) -> list[Incident]:
-        """The candidates of the incident at `index`, in start order."""
+        """The candidates of the incident at `index`, in start order: its `recurrence_of` and
+        the `REPEAT_MATCHES_LISTED` most recent incidents of the window that it matches."""
         pm = self.incidents[index].model
         window_start = months_before(self.starts[index], REPEAT_WINDOW_MONTHS)
         lower = bisect.bisect_left(self.starts, window_start, 0, index)
+        target = self.by_id.get(pm.recurrence_of.lower()) if pm.recurrence_of else None
+        if target is not None and target >= index:
+            target = None
         found: set[int] = set()
         if pm.root_cause is not None:
             for service in pm.services:
                 same = self.by_cause.get((pm.root_cause.category, service), [])
-                found.update(
-                    same[bisect.bisect_left(same, lower) : bisect.bisect_left(same, index)]
-                )
-        target = self.by_id.get(pm.recurrence_of.lower()) if pm.recurrence_of else None
-        if target is not None and target < index:
-            found.add(target)
-        return [self.incidents[position] for position in sorted(found)]
+                end = bisect.bisect_left(same, index)
+                # One more than listed, in case the `recurrence_of` target is among them.
+                start = max(bisect.bisect_left(same, lower), end - REPEAT_MATCHES_LISTED - 1)
+                found.update(same[start:end])
+        found.discard(target)
+        recent = sorted(found)[-REPEAT_MATCHES_LISTED:]
+        if target is not None:
+            recent = sorted([*recent, target])
+        return [self.incidents[position] for position in recent]
 
 
 # --- action items -----------------------------------------------------------------------------
