@@ -135,18 +135,32 @@ def test_export_json_holds_the_same_numbers(build: Build) -> None:
     assert rows["2025-Q3"]["ttd_minutes.median"] == ""
 
 
-def test_action_item_page_groups_orders_highlights_and_links(build: Build) -> None:
+def test_action_item_status_tables_and_owner_pages(build: Build) -> None:
     page = build.page("action-items/")
-    overdue = row(page, "data-action", "INC-B/AI-1")
-    assert "pmkb-action--overdue" in overdue
-    assert 'href="../incidents/inc-b/#action-ai-1"' in overdue
     assert figure(page, "overdue") == "1" and figure(page, "all") == "6"
-    assert "Fix &lt;b&gt;it&lt;/b&gt;" in page and "Fix <b>it" not in page
     by_owner = page[page.index('id="by-owner"') : page.index('id="by-priority"')]
-    team_a = by_owner[by_owner.index('id="team-a"') : by_owner.index('id="team-b"')]
-    # Ordered by due date within the owner: A/AI-1 (Jan), D/AI-1 (Jul), B/AI-2 (Dec).
-    order = re.findall(r'data-action="([^"]+)"', team_a)
-    assert order == ["INC-A/AI-1", "INC-D/AI-1", "INC-B/AI-2"]
+    team_a, team_b = (row(by_owner, "data-status", team) for team in ("team-a", "team-b"))
+    assert 'href="team-a/"' in team_a
+    assert figure(team_a, "overdue") == "0" and figure(team_a, "total") == "3"
+    assert figure(team_b, "overdue") == "1" and figure(team_b, "total") == "2"
+    nobody = row(by_owner, "data-status", "(no owner)")  # AI-3 of INC-B has no owner
+    assert figure(nobody, "cancelled") == "1" and 'href="no-owner/"' in nobody
+    by_priority = page[page.index('id="by-priority"') :]
+    totals = [figure(r, "total") for r in re.findall(r"<tr data-status.*?</tr>", by_priority)]
+    assert sum(map(int, totals)) == 6
+    assert "data-action=" not in page  # items are listed on their owner's page only
+
+    owner_b = build.page("action-items/team-b/")
+    assert figure(owner_b, "all") == "2" and figure(owner_b, "overdue") == "1"
+    overdue = row(owner_b, "data-action", "INC-B/AI-1")
+    assert "pmkb-action--overdue" in overdue
+    assert 'href="../../incidents/inc-b/#action-ai-1"' in overdue
+    assert owner_b.index('<h2 id="overdue"') < owner_b.index("INC-B/AI-1")
+    # By state (overdue, open, done...), then by due date: B/AI-2 is open, A/AI-1 (Jan) and
+    # D/AI-1 (Jul) are done.
+    order = re.findall(r'data-action="([^"]+)"', build.page("action-items/team-a/"))
+    assert order == ["INC-B/AI-2", "INC-A/AI-1", "INC-D/AI-1"]
+    assert "Fix &lt;b&gt;it&lt;/b&gt;" in build.page("action-items/team-a/")
 
 
 def test_regulation_factor_and_category_indexes(build: Build) -> None:

@@ -20,8 +20,8 @@ from .analytics import (
 )
 from .corpus import Corpus, Incident
 from .export import export_files
-from .metrics import format_duration
-from .pages import GeneratedPage, Group, PageBuilder
+from .metrics import ActionState, format_duration
+from .pages import GeneratedPage, Group, PageBuilder, slugify
 from .schema import Priority, Severity
 
 TRENDS = "trends"
@@ -92,7 +92,7 @@ def analytics_provider(
         previous = quarters[index - 1] if index else None
         following = quarters[index + 1] if index + 1 < len(quarters) else None
         pages.append(quarter_page(builder, analytics, quarter, previous, following, by_id_lower))
-    pages.append(action_items_page(builder, analytics))
+    pages.extend(action_items_pages(builder, analytics))
     pages.append(factors_page(builder, analytics))
     pages.extend(group_pages(builder, analytics, builder.groups(corpus)))
     pages.extend(export_files(analytics, lambda i: root_url(builder.incident_path(i))))
@@ -326,29 +326,76 @@ def quarter_page(
 # --- action items -----------------------------------------------------------------------------
 
 
-def action_items_page(builder: PageBuilder, analytics: Analytics) -> GeneratedPage:
-    """Every action item, grouped by owner and by priority, ordered by due date."""
+@dataclass(frozen=True)
+class ActionStatus:
+    """One row of an action-item status table: items of an owner or priority, per state."""
+
+    label: str
+    page: str | None
+    """The owner's page (None for a priority)."""
+    states: dict[str, int]
+    total: int
+
+
+def _status(label: str, page: str | None, rows: Sequence[ActionRow]) -> ActionStatus:
+    states: dict[str, int] = {}
+    for row in rows:
+        states[row.state.value] = states.get(row.state.value, 0) + 1
+    return ActionStatus(label, page, states, len(rows))
+
+
+def action_owner_path(owner: str) -> str:
+    """Where one owner's action items are listed."""
+    return f"{ACTION_ITEMS_PAGE.removesuffix('index.md')}{slugify(owner)}.md"
+
+
+def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[GeneratedPage]:
+    """Status tables of every action item by owner and by priority, and a page per owner
+    listing its items by state, each ordered by due date.
+
+    Items are listed on their owner's page only: one page listing every item by owner and again
+    by priority reached 80 MB of HTML at 10,000 incidents, more than a browser can show.
+    """
     rows = list(analytics.actions)
     by_owner: dict[str, list[ActionRow]] = {}
     for row in rows:
         by_owner.setdefault(row.item.owner or NO_OWNER, []).append(row)
     owners = sorted(by_owner, key=lambda o: (o == NO_OWNER, o.lower()))
     with_priority = grouped(rows, lambda row: row.item.priority)
-    by_priority = [(p.value, with_priority.get(p, [])) for p in Priority]
-    states: dict[str, int] = {}
-    for row in rows:
-        states[row.state.value] = states.get(row.state.value, 0) + 1
+    overall = _status("All", None, rows)
+    owner_status = [_status(o, action_owner_path(o), by_owner[o]) for o in owners]
     markdown = builder.render(
         "analytics/action_items.md.j2",
         ACTION_ITEMS_PAGE,
         analytics=analytics,
-        rows=rows,
-        overdue=[r for r in rows if r.state.value == "overdue"],
-        by_owner=[(owner, by_owner[owner]) for owner in owners],
-        by_priority=[(p, r) for p, r in by_priority if r],
-        states=states,
+        overall=overall,
+        by_owner=owner_status,
+        by_priority=[
+            _status(p.value, None, with_priority[p]) for p in Priority if p in with_priority
+        ],
     )
-    return builder.aggregate_page(ACTION_ITEMS_PAGE, markdown, in_nav=True)
+    pages = [builder.aggregate_page(ACTION_ITEMS_PAGE, markdown, in_nav=True)]
+    for status in owner_status:
+        assert status.page is not None
+        owner_rows = by_owner[status.label]
+        by_state = grouped(owner_rows, lambda row: row.state)
+        order = [
+            ActionState.OVERDUE,
+            ActionState.OPEN,
+            *(s for s in ActionState if s.value.startswith("done")),
+            ActionState.CANCELLED,
+        ]
+        sections = [(state, by_state.get(state, [])) for state in order]
+        markdown = builder.render(
+            "analytics/action_owner.md.j2",
+            status.page,
+            analytics=analytics,
+            owner=status,
+            sections=[(state, state_rows) for state, state_rows in sections if state_rows],
+        )
+        title = f"Action items: {status.label}"
+        pages.append(builder.aggregate_page(status.page, markdown, title=title))
+    return pages
 
 
 # --- indexes ----------------------------------------------------------------------------------

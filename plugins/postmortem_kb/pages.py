@@ -272,9 +272,17 @@ class PageBuilder:
         head_yaml = yaml.dump(meta, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True)
         return f"---\n{head_yaml}---\n\n{markdown}"
 
-    def aggregate_page(self, path: str, markdown: str, *, in_nav: bool = False) -> GeneratedPage:
-        """A generated aggregate page (lists, indexes, charts), kept out of the search index."""
-        return GeneratedPage(path, self.with_meta(aggregate_meta(), markdown), in_nav=in_nav)
+    def aggregate_page(
+        self, path: str, markdown: str, *, in_nav: bool = False, title: str | None = None
+    ) -> GeneratedPage:
+        """A generated aggregate page (lists, indexes, charts), kept out of the search index.
+
+        Give `title` when it holds post-mortem text: MkDocs would take the H1's text unescaped.
+        """
+        meta = aggregate_meta()
+        if title is not None:
+            meta["title"] = html.escape(title, quote=True)
+        return GeneratedPage(path, self.with_meta(meta, markdown), in_nav=in_nav)
 
     def related(self, corpus: Corpus) -> dict[str, Related]:
         """Related incidents of every incident of `corpus`, computed once per corpus."""
