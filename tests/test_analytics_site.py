@@ -178,6 +178,11 @@ def test_regulation_factor_and_category_indexes(build: Build) -> None:
     assert figure(row(factors, "data-factor", "monitoring"), "total") == "5"
     ranked = re.findall(r'<tr data-factor="([^"]+)"', factors)
     assert ranked[:3] == ["monitoring", "change_management", "testing"]
+    assert 'href="change-management/"' in row(factors, "data-factor", "change_management")
+    monitoring = build.page("factors/monitoring/")  # its incidents, on a page of its own
+    assert figure(monitoring, "total") == "5"
+    listed = re.findall(r'href="\.\./\.\./incidents/(inc-[a-z])/"', monitoring)
+    assert len(listed) == int(figure(monitoring, "contributed")) >= 2
     # Root-cause categories are Material tags: in the incident header and on the index.
     incident = build.page("incidents/inc-a/")
     assert re.search(r'class="md-tag[^"]*"[^>]*>\s*process', incident)

@@ -93,7 +93,7 @@ def analytics_provider(
         following = quarters[index + 1] if index + 1 < len(quarters) else None
         pages.append(quarter_page(builder, analytics, quarter, previous, following, by_id_lower))
     pages.extend(action_items_pages(builder, analytics))
-    pages.append(factors_page(builder, analytics))
+    pages.extend(factors_pages(builder, analytics))
     pages.extend(group_pages(builder, analytics, builder.groups(corpus)))
     pages.extend(export_files(analytics, lambda i: root_url(builder.incident_path(i))))
     return pages
@@ -401,8 +401,14 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
 # --- indexes ----------------------------------------------------------------------------------
 
 
-def factors_page(builder: PageBuilder, analytics: Analytics) -> GeneratedPage:
-    """The contributing factors ranked across incidents."""
+def factor_path(key: str) -> str:
+    """Where the incidents of one contributing factor are listed."""
+    return f"{FACTORS_PAGE.removesuffix('index.md')}{key.replace('_', '-')}.md"
+
+
+def factors_pages(builder: PageBuilder, analytics: Analytics) -> list[GeneratedPage]:
+    """The contributing factors ranked across incidents, and a page per factor listing the
+    incidents it contributed to (all of them on one page reached 18 MB at 10,000 incidents)."""
     ranking = list(analytics.factors)
     chart = charts.bar_chart(
         "chart-factors",
@@ -418,8 +424,14 @@ def factors_page(builder: PageBuilder, analytics: Analytics) -> GeneratedPage:
         ranking=ranking,
         incidents=len(analytics.incidents),
         chart=chart,
+        factor_page=factor_path,
     )
-    return builder.aggregate_page(FACTORS_PAGE, markdown, in_nav=True)
+    pages = [builder.aggregate_page(FACTORS_PAGE, markdown, in_nav=True)]
+    for rank in ranking:
+        path = factor_path(rank.key)
+        markdown = builder.render("analytics/factor.md.j2", path, factor=rank)
+        pages.append(builder.aggregate_page(path, markdown))
+    return pages
 
 
 def group_pages(
