@@ -148,7 +148,10 @@ def test_action_item_status_tables_and_owner_pages(build: Build) -> None:
     by_priority = page[page.index('id="by-priority"') :]
     totals = [figure(r, "total") for r in re.findall(r"<tr data-status.*?</tr>", by_priority)]
     assert sum(map(int, totals)) == 6
-    assert "data-action=" not in page  # items are listed on their owner's page only
+    overdue_here = page[page.index('id="overdue"') : page.index('id="by-owner"')]
+    assert re.findall(r'data-action="([^"]+)"', page) == ["INC-B/AI-1"]  # the overdue one only
+    assert "pmkb-action--overdue" in row(overdue_here, "data-action", "INC-B/AI-1")
+    assert "pmkb-status-cell--overdue" in team_b and "pmkb-status-cell--overdue" not in team_a
 
     owner_b = build.page("action-items/team-b/")
     assert figure(owner_b, "all") == "2" and figure(owner_b, "overdue") == "1"

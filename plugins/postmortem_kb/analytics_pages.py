@@ -38,6 +38,8 @@ CHECK_LABELS = {
 }
 SEVERITY_CSS = {s.value: s.value.lower() for s in Severity}
 NO_OWNER = "(no owner)"
+OVERDUE_LISTED = 100
+"""The oldest overdue action items the action-items page lists (all are on the owner pages)."""
 
 
 def minutes_text(value: float | None) -> str:
@@ -369,6 +371,7 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
         ACTION_ITEMS_PAGE,
         analytics=analytics,
         overall=overall,
+        overdue=[r for r in rows if r.state is ActionState.OVERDUE][:OVERDUE_LISTED],
         by_owner=owner_status,
         by_priority=[
             _status(p.value, None, with_priority[p]) for p in Priority if p in with_priority
