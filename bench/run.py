@@ -280,6 +280,12 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+def largest_page(site: Path) -> tuple[int, str]:
+    """Size and URL path of the biggest HTML page: what a browser may have to load at once."""
+    size, path = max((p.stat().st_size, p) for p in site.rglob("*.html"))
+    return size, path.relative_to(site).as_posix().removesuffix("index.html")
+
+
 def search_index(site: Path) -> dict[str, float]:
     """Size of Material's search index, and what each incident page contributes to it."""
     path = site / "search" / "search_index.json"
@@ -322,6 +328,7 @@ def run_size(count: int, out: Path, seed: int, rebuild: bool) -> dict[str, Any]:
         print(f"N={count}: {name:8} {report['wall_s']:8.2f} s {report['peak_rss_mb']:8.0f} MB")
     for name, project in (("plugin", plugin_dir), ("plain", plain_dir)):
         result[name]["site_bytes"] = folder_bytes(project / "site")
+        result[name]["largest_page"] = largest_page(project / "site")
         result[name]["search"] = search_index(project / "site")
     if rebuild:
         edited = sorted(corpus.glob("*.md"))[count // 2]
@@ -419,15 +426,17 @@ def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "| N | site MB (a / b) | search index MB (a / b) | index KB per incident, mean / max (a)"
-        " | (b) |",
-        "| ---: | ---: | ---: | ---: | ---: |",
+        "| N | site MB (a / b) | largest page MB (a) | search index MB (a / b)"
+        " | index KB per incident, mean / max (a) | (b) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         a, b = r["plugin"], r["plain"]
         sa, sb = a["search"], b["search"]
+        largest, where = a["largest_page"]
         lines.append(
             f"| {r['n']:,} | {_mb(a['site_bytes'])} / {_mb(b['site_bytes'])}"
+            f" | {_mb(largest)} (`{where}`)"
             f" | {_mb(sa['bytes'])} / {_mb(sb['bytes'])}"
             f" | {sa['per_incident_mean_kb']:.1f} / {sa['per_incident_max_kb']:.1f}"
             f" | {sb['per_incident_mean_kb']:.1f} / {sb['per_incident_max_kb']:.1f} |"

@@ -94,6 +94,10 @@ def test_run_measures_every_step_and_prints_the_table(tmp_path: Path) -> None:
     assert result["plugin"]["search"]["incident_pages"] == 20
     assert result["plain"]["search"]["incident_pages"] == 20
     assert result["plugin"]["site_bytes"] > result["plain"]["site_bytes"]
+    size, where = result["plugin"]["largest_page"]
+    site = tmp_path / "out" / "work" / "20" / "plugin" / "site"
+    assert (site / where / "index.html").stat().st_size == size
+    assert max(page.stat().st_size for page in site.rglob("*.html")) == size
     # A serve rebuild after editing one file parses that file only, with the same plugin.
     rebuild = result["rebuild"]["child"]
     assert rebuild["first"]["files_parsed"] == 20
