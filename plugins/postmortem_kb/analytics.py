@@ -692,6 +692,10 @@ class Analytics:
     overall: Figures
     factors: tuple[FactorRank, ...]
     regulations: tuple[RegulationReport, ...]
+    facts_by_quarter: dict[Quarter, list[IncidentFacts]] = field(repr=False, compare=False)
+    """`incidents` by the quarter they started in (see `facts_in`)."""
+    actions_by_due_quarter: dict[Quarter | None, list[ActionRow]] = field(repr=False, compare=False)
+    """`actions` by the quarter they are due in (see `actions_due_in`)."""
 
     @cached_property
     def _position(self) -> dict[str, int]:
@@ -702,21 +706,13 @@ class Analytics:
     def _actions_by_incident(self) -> dict[str, list[ActionRow]]:
         return grouped(self.actions, lambda row: row.incident.id)
 
-    @cached_property
-    def _facts_by_quarter(self) -> dict[Quarter, list[IncidentFacts]]:
-        return grouped(self.incidents, lambda fact: fact.quarter)
-
-    @cached_property
-    def _actions_by_due_quarter(self) -> dict[Quarter | None, list[ActionRow]]:
-        return grouped(self.actions, lambda row: row.due_quarter)
-
     def facts_in(self, quarter: Quarter) -> list[IncidentFacts]:
         """The facts of the incidents that started in `quarter`, in corpus order."""
-        return self._facts_by_quarter.get(quarter, [])
+        return self.facts_by_quarter.get(quarter, [])
 
     def actions_due_in(self, quarter: Quarter) -> list[ActionRow]:
         """The action items due in `quarter`, in `actions` order."""
-        return self._actions_by_due_quarter.get(quarter, [])
+        return self.actions_by_due_quarter.get(quarter, [])
 
     def facts_of(self, incidents: Iterable[Incident]) -> list[IncidentFacts]:
         """The facts of a subset of incidents (by id), in corpus order."""
@@ -792,4 +788,6 @@ def analyse(corpus: Corpus, settings: Settings) -> Analytics:
         overall=figures(facts, actions),
         factors=tuple(factor_ranking(incidents)),
         regulations=reports,
+        facts_by_quarter=facts_by_quarter,
+        actions_by_due_quarter=actions_by_quarter,
     )

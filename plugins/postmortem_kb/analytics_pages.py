@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -340,10 +341,18 @@ class ActionStatus:
 
 
 def _status(label: str, page: str | None, rows: Sequence[ActionRow]) -> ActionStatus:
-    states: dict[str, int] = {}
-    for row in rows:
-        states[row.state.value] = states.get(row.state.value, 0) + 1
-    return ActionStatus(label, page, states, len(rows))
+    states = Counter(row.state.value for row in rows)
+    return ActionStatus(label, page, dict(states), len(rows))
+
+
+OWNER_PAGE_STATES = (
+    ActionState.OVERDUE,
+    ActionState.OPEN,
+    ActionState.DONE_ON_TIME,
+    ActionState.DONE_LATE,
+    ActionState.CANCELLED,
+)
+"""The order of the sections of an owner's page: what needs doing first."""
 
 
 def action_owner_path(owner: str) -> str:
@@ -378,26 +387,18 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
         ],
     )
     pages = [builder.aggregate_page(ACTION_ITEMS_PAGE, markdown, in_nav=True)]
-    for status in owner_status:
-        assert status.page is not None
-        owner_rows = by_owner[status.label]
-        by_state = grouped(owner_rows, lambda row: row.state)
-        order = [
-            ActionState.OVERDUE,
-            ActionState.OPEN,
-            *(s for s in ActionState if s.value.startswith("done")),
-            ActionState.CANCELLED,
-        ]
-        sections = [(state, by_state.get(state, [])) for state in order]
+    for owner, status in zip(owners, owner_status, strict=True):
+        path = action_owner_path(owner)
+        by_state = grouped(by_owner[owner], lambda row: row.state)
         markdown = builder.render(
             "analytics/action_owner.md.j2",
-            status.page,
+            path,
             analytics=analytics,
             owner=status,
-            sections=[(state, state_rows) for state, state_rows in sections if state_rows],
+            sections=[(state, by_state[state]) for state in OWNER_PAGE_STATES if state in by_state],
         )
-        title = f"Action items: {status.label}"
-        pages.append(builder.aggregate_page(status.page, markdown, title=title))
+        title = f"Action items: {owner}"
+        pages.append(builder.aggregate_page(path, markdown, title=title))
     return pages
 
 

@@ -80,14 +80,14 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         self.loader: CorpusLoader | None = None
         self.corpus: Corpus | None = None
         self._generated: set[str] = set()
+        """Source URIs of the pages this plugin generated (their raw HTML skips Markdown)."""
         self._previous: dict[str, int] = {}
         """Hash of each generated file's content in the previous build (kept across serve)."""
-        """Source URIs of the pages this plugin generated (their raw HTML skips Markdown)."""
         self._html_blocks: dict[str, list[str]] = {}
+        """Per page, its raw-HTML blocks: stashed before Markdown, restored after it, held out
+        of the search index while search indexes the page."""
         self._html_token = f"pmkb{secrets.token_hex(8)}"
         self._search_view = SearchView(f"{self._html_token}-search")
-        self._page_blocks: dict[str, list[str]] = {}
-        """Per page, its raw-HTML blocks from on_page_content until search has indexed it."""
         self._held: dict[str, list[str]] = {}
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -208,12 +208,11 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
 
     def on_page_content(self, html: str, *, page: Any, config: MkDocsConfig, files: Files) -> str:
         """Put the raw HTML back, then apply the body rule (sanitize.py) to author-written parts."""
-        blocks = self._html_blocks.pop(page.file.src_uri, None)
+        blocks = self._html_blocks.get(page.file.src_uri)
         if blocks:
             html = restore_html_blocks(html, blocks, self._html_token)
             if page.present_anchor_ids is not None:
                 page.present_anchor_ids |= anchor_ids(blocks)
-            self._page_blocks[page.file.src_uri] = blocks
         return sanitize_body_regions(html)
 
     # Material's search plugin parses each page's whole HTML with a pure-Python parser; on
@@ -222,7 +221,7 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
     # the same words (search_view.py), and put back right after.
     @event_priority(100)
     def _hide_from_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
-        blocks = self._page_blocks.pop(page.file.src_uri, None)
+        blocks = self._html_blocks.pop(page.file.src_uri, None)
         if blocks:
             page.content, held = self._search_view.hide(page.content, blocks)
             self._held[page.file.src_uri] = held
