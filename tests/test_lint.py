@@ -87,6 +87,21 @@ def test_blame_language_in_the_body_reports_the_file_line(tmp_path: Path) -> Non
     assert problems[0].format().startswith(f"postmortems/INC-2025-007.md:{problems[0].line}: body:")
 
 
+def test_an_html_block_left_open_in_a_section_is_reported_once(tmp_path: Path) -> None:
+    opened = "<details><summary>Pool settings</summary>"
+    text = mutate(CLEAN, ("## Root cause analysis", f"{opened}\n<div>\n\n## Root cause analysis"))
+    text += "\n<details>\n\nclosed in its section\n</details>\n"
+    problems = lint(tmp_path, text)
+    assert [(p.line, p.field, p.rule, p.level) for p in problems] == [
+        (line_of(text, opened), "body", "unclosed-html", Level.WARNING)
+    ]
+    assert "<details> is not closed before the section ends: add </div></details>" in (
+        problems[0].message
+    )
+    off = LintConfig.from_options({"rules": {"unclosed-html": "off"}})
+    assert lint(tmp_path, text, off) == []
+
+
 def test_blame_words_in_code_are_not_prose(tmp_path: Path) -> None:
     text = CLEAN + "\n```text\nERROR human error budget exceeded\n```\n\nSee `should_have_fired`.\n"
     assert lint(tmp_path, text) == []

@@ -95,6 +95,27 @@ def test_broken_files_fail_strict_build_and_valid_ones_still_render(project: Pat
     assert "Checkout unavailable" in build.page("incidents/inc-2025-007/")
 
 
+def test_an_html_block_left_open_stays_in_its_section(project: Path) -> None:
+    opened = "<details><summary>Pool settings</summary>"
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "## Root cause analysis", f"{opened}\n\nmax_connections: 20\n\n## Root cause analysis"
+    )
+    (project / "postmortems" / "a.md").write_text(text, encoding="utf-8")
+    build = build_site(project)
+    assert build.returncode == 0, build.log  # a warning, not an error
+    line = text.split("\n").index(opened) + 1
+    assert (
+        f"postmortems/a.md:{line}: body: <details> is not closed before the section ends:"
+        " add </details>, or the rest of the section shows as HTML source [unclosed-html]"
+    ) in build.log
+    article = build.page("incidents/inc-2025-007/").split("<article", 1)[1]
+    details = article.split("<details>", 1)[1].split("</details>", 1)[0]
+    assert "max_connections: 20" in details and "Root cause analysis" not in details
+    # The page's own sections after it are still Markdown: real headings, no Markdown source.
+    assert '<h2 id="root-cause-analysis"' in article and '<h2 id="action-items"' in article
+    assert "\n## " not in article
+
+
 def test_front_matter_text_is_escaped_in_html(project: Path) -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     payload = "<script>alert(1)</script>"

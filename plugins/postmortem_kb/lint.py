@@ -1,4 +1,4 @@
-"""The blameless lint: blame language, superficial analysis and unfilled placeholders."""
+"""The authoring lint: blame language, superficial analysis, placeholders and HTML left open."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from enum import StrEnum
 from typing import Any
 
 from .loader import Document, Path_, format_loc
+from .open_html import closing_tags, open_blocks
 from .problems import Level, Problem
 from .schema import ActionStatus, PostMortem, Severity
+from .sections import body_chunks
 
 RULES: dict[str, str] = {
     "placeholder": "a 'TODO' placeholder (from `postmortem new`) is still in the file",
@@ -24,6 +26,8 @@ RULES: dict[str, str] = {
     "superficial-root-cause": "the root cause is just 'human error', 'code bug' or similar",
     "no-action-items": "a SEV-1 or SEV-2 without action items",
     "action-owner-due": "an action item without an owner or a due date",
+    "unclosed-html": "an HTML block in the body (`<details>`, `<div>`, ...) never closed in its"
+    " section",
 }
 """Every lint rule id and what it reports."""
 
@@ -577,6 +581,9 @@ def lint_document(
             line = doc.body_line + body.count("\n", 0, finding.start)
             found.append(("blame-language", line, "body", finding.message))
 
+    if config.level("unclosed-html") is not LintLevel.OFF and "<" in doc.body:
+        found.extend(_unclosed_html(doc))
+
     if model is not None:
         found.extend(_analysis_findings(doc, model))
 
@@ -596,6 +603,19 @@ def lint_document(
             )
         )
     return problems
+
+
+def _unclosed_html(doc: Document) -> Iterator[tuple[str, int, str, str]]:
+    """The HTML block left open in each `##` section (the page closes it where the section ends)."""
+    for chunk in body_chunks(doc.body):
+        if blocks := open_blocks("\n".join(chunk.lines)):
+            yield (
+                "unclosed-html",
+                doc.body_line + chunk.start + blocks[0].line,
+                "body",
+                f"<{blocks[0].tag}> is not closed before the section ends: add"
+                f" {closing_tags(blocks)}, or the rest of the section shows as HTML source",
+            )
 
 
 def _analysis_findings(doc: Document, pm: PostMortem) -> list[tuple[str, int, str, str]]:

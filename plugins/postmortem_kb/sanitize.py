@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import nh3
 
+from .open_html import close_open_blocks
 from .sections import BodySections
 
 BODY_TAGS: frozenset[str] = frozenset(nh3.ALLOWED_TAGS)
@@ -61,10 +62,14 @@ def sanitize_html(html: str) -> str:
 
 
 def fence_body(markdown: str) -> str:
-    """Mark a piece of author Markdown so its rendered HTML is cleaned (empty stays empty)."""
+    """Mark a piece of author Markdown so its rendered HTML is cleaned (empty stays empty).
+
+    A raw-HTML block it leaves open is closed at its end (open_html.py), so the page's own
+    sections after it still render as Markdown.
+    """
     if not markdown.strip():
         return markdown
-    return f"{BODY_START}\n\n{markdown}\n\n{BODY_END}"
+    return f"{BODY_START}\n\n{close_open_blocks(markdown)}\n\n{BODY_END}"
 
 
 def fence_sections(body: BodySections, escape_heading: Callable[[str], object]) -> BodySections:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 SECTIONS: dict[str, str] = {
@@ -62,15 +63,43 @@ def section_key(heading: str) -> str | None:
     return _ALIASES.get(_normal(heading))
 
 
-def split_body(body: str) -> BodySections:
+@dataclass(frozen=True)
+class Chunk:
+    """The lines of a body under one `##` heading (or before the first)."""
+
+    heading: str | None
+    start: int
+    """0-based line of the body where `lines` start."""
+    lines: list[str]
+
+
+def body_chunks(body: str) -> Iterator[Chunk]:
     """Split a Markdown body at level-2 headings outside fenced code blocks."""
-    result = BodySections()
     heading: str | None = None
+    start = 0
     chunk: list[str] = []
     fence: str | None = None
+    for index, line in enumerate(body.split("\n")):
+        marker = _FENCE.match(line)
+        if marker:
+            if fence is None:
+                fence = marker.group(1)
+            elif marker.group(1).startswith(fence):
+                fence = None
+        elif fence is None and (match := _HEADING.match(line)):
+            yield Chunk(heading, start, chunk)
+            heading, start, chunk = match.group(1), index + 1, []
+            continue
+        chunk.append(line)
+    yield Chunk(heading, start, chunk)
 
-    def flush() -> None:
-        text = "\n".join(chunk).strip("\n")
+
+def split_body(body: str) -> BodySections:
+    """The body's narrative per section of the protocol, and its sections of the author's own."""
+    result = BodySections()
+    for chunk in body_chunks(body):
+        heading = chunk.heading
+        text = "\n".join(chunk.lines).strip("\n")
         key = "summary" if heading is None else section_key(heading)
         if key is not None and heading is not None and _normal(heading) != _normal(SECTIONS[key]):
             text = f"### {heading}\n\n{text}"
@@ -79,18 +108,4 @@ def split_body(body: str) -> BodySections:
         elif text.strip():
             previous = result.narrative.get(key)
             result.narrative[key] = f"{previous}\n\n{text}" if previous else text
-
-    for line in body.split("\n"):
-        marker = _FENCE.match(line)
-        if marker:
-            if fence is None:
-                fence = marker.group(1)
-            elif marker.group(1).startswith(fence):
-                fence = None
-        elif fence is None and (match := _HEADING.match(line)):
-            flush()
-            heading, chunk = match.group(1), []
-            continue
-        chunk.append(line)
-    flush()
     return result
