@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REFERENCE_EPOCH, copy_examples
+from conftest import EXAMPLE, REFERENCE_EPOCH, build_site, copy_examples
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
 
 
 def _page_of(post_mortem: Path) -> str:
@@ -21,6 +22,9 @@ def _page_of(post_mortem: Path) -> str:
 
 def _serve_builds(project: Path, *, dirty: bool) -> tuple[object, object]:
     """A config and plugin set up as `mkdocs serve [--dirty]` does before its first build."""
+    # MkDocs keeps plugins with `on_startup` for the whole process, to reuse them across serve's
+    # rebuilds: a new serve starts with none (else Material's search keeps an earlier test's pages).
+    MkDocsConfig.plugins.plugin_cache.clear()
     config = load_config(config_file=str(project / "mkdocs.yml"), site_dir=str(project / "site"))
     config.plugins.on_startup(command="serve", dirty=dirty)
     return config, config.plugins["postmortem-kb"]
@@ -57,3 +61,50 @@ def test_dirty_rebuild_renders_only_pages_whose_source_changed(
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     locations = {doc["location"].split("#")[0] for doc in index["docs"]}
     assert {_page_of(edited), _page_of(untouched)} <= locations
+
+
+def test_serving_shows_why_a_broken_file_has_no_page(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", REFERENCE_EPOCH)
+    monkeypatch.chdir(project)
+    folder = project / "postmortems"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    broken = text.replace("severity:", "'<b>severty</b>':", 1)
+    (folder / "checkout.md").write_text(broken, encoding="utf-8")
+    (folder / "INC-2025-009 notes.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    config, _ = _serve_builds(project, dirty=False)
+    build(config)  # type: ignore[arg-type]
+    site = project / "site"
+
+    # Where the incident page was (by its id), a page says why it is gone, line by line.
+    page = (site / "incidents/inc-2025-007/index.html").read_text(encoding="utf-8")
+    line = broken.split("\n").index("'<b>severty</b>': SEV-1") + 1
+    assert "<title>INC-2025-007: not built" in page and "Not built" in page
+    assert "<code>postmortems/checkout.md</code> has 2 errors" in page
+    assert f"line {line}, <code>&lt;b&gt;severty&lt;/b&gt;</code>: unknown field" in page
+    assert "line 1, <code>severity</code>: required field is missing" in page
+    assert "<b>" not in page.split('class="pmkb-lifecycle', 1)[1]
+    # A file without a usable id: by its file name.
+    unreadable = (site / "incidents/inc-2025-009-notes/index.html").read_text(encoding="utf-8")
+    assert "front matter</code>: YAML error" in unreadable
+    # Out of search, lists and figures.
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert not [doc for doc in index["docs"] if doc["location"].startswith("incidents/inc-2025")]
+    assert "INC-2025-007" not in (site / "incidents/index.html").read_text(encoding="utf-8")
+
+    # Fixed and saved: the incident page is back.
+    (folder / "checkout.md").write_text(text, encoding="utf-8")
+    build(load_config(config_file=str(project / "mkdocs.yml"), site_dir=str(site)))
+    page = (site / "incidents/inc-2025-007/index.html").read_text(encoding="utf-8")
+    assert "Not built" not in page and "Checkout unavailable" in page
+
+
+def test_a_published_build_has_no_page_for_a_broken_file(project: Path) -> None:
+    (project / "postmortems" / "checkout.md").write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace("severity:", "severty:", 1), encoding="utf-8"
+    )
+    result = build_site(project, strict=False)
+    assert result.returncode == 0, result.log
+    assert "postmortems/checkout.md:1: severity: required field is missing" in result.log
+    assert not (result.site / "incidents/inc-2025-007").exists()

@@ -36,6 +36,16 @@ class Incident:
         object.__setattr__(self, "slug", self.model.id.lower())
 
 
+@dataclass(frozen=True)
+class Unbuilt:
+    """A post-mortem file that gives no incident: invalid, or dropped for a duplicate id."""
+
+    path: str
+    """Its display path."""
+    id: str | None
+    """The `id` its front matter gives, when it gives one as text."""
+
+
 @dataclass
 class Corpus:
     """The outcome of loading a folder: valid incidents (sorted by start) and all problems."""
@@ -44,6 +54,8 @@ class Corpus:
     problems: list[Problem]
     files: list[str] = field(default_factory=list)
     """Display paths of every post-mortem file found, valid or not."""
+    unbuilt: list[Unbuilt] = field(default_factory=list)
+    """The files among `files` that give no incident, in path order."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -61,6 +73,8 @@ class _FileResult:
     document: Document | None
     model: PostMortem | None
     problems: list[Problem]
+    raw_id: str | None = None
+    """The front matter's `id` of a file that failed validation, when it is text."""
 
 
 class CorpusLoader:
@@ -101,7 +115,14 @@ class CorpusLoader:
         incidents = [rec for i, rec in enumerate(records) if i not in dropped]
         incidents.sort(key=lambda inc: (inc.model.started, inc.id))
         problems.sort(key=lambda p: (p.path, p.line, p.field))
-        return Corpus(incidents, problems, [_display(p, display_root) for p in paths])
+        displays = [_display(p, display_root) for p in paths]
+        dropped_ids = {records[i].document.display_path: records[i].id for i in dropped}
+        unbuilt = [
+            Unbuilt(display, r.raw_id if r.model is None else dropped_ids[display])
+            for display, r in zip(displays, results, strict=True)
+            if r.model is None or r.document is None or display in dropped_ids
+        ]
+        return Corpus(incidents, problems, displays, unbuilt)
 
     def _load_file(self, path: Path, display_root: Path) -> _FileResult:
         try:
@@ -121,7 +142,10 @@ class CorpusLoader:
         else:
             model, problems = validate_document(document, self.registry)
             problems = with_lint(document, model, problems, self.lint)
-            result = _FileResult(stamp, _kept(document), model, problems)
+            raw_id = document.data.get("id") if model is None else None
+            result = _FileResult(
+                stamp, _kept(document), model, problems, raw_id if isinstance(raw_id, str) else None
+            )
         self._cache[path] = result
         return result
 
@@ -162,7 +186,7 @@ def _display(path: Path, root: Path) -> str:
 def without_drafts(corpus: Corpus) -> Corpus:
     """The corpus a published build shows: every incident except those with `status: draft`."""
     incidents = [i for i in corpus.incidents if i.model.status is not Status.DRAFT]
-    return Corpus(incidents, corpus.problems, corpus.files)
+    return Corpus(incidents, corpus.problems, corpus.files, corpus.unbuilt)
 
 
 def load_corpus(directory: Path, registry: RegulationRegistry | None = None) -> Corpus:

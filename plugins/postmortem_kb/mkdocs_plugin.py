@@ -89,9 +89,14 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         self._html_token = f"pmkb{secrets.token_hex(8)}"
         self._search_view = SearchView(f"{self._html_token}-search")
         self._held: dict[str, list[str]] = {}
+        self._serving = False
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
-        """Defined so the plugin (and its parse cache) lives across `mkdocs serve` rebuilds."""
+        """Keeps the plugin (and its parse cache) across `mkdocs serve` rebuilds; notes serve.
+
+        Serving is a preview: files with errors get a page that lists them (Settings.preview).
+        """
+        self._serving = command == "serve"
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path).parent
@@ -111,6 +116,7 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
             use_directory_urls=config.use_directory_urls,
             include_drafts=self.config.include_drafts,
             holidays=self._holidays(),
+            preview=self._serving,
         )
         custom_dir = config.theme.custom_dir
         self.overrides = Path(custom_dir) if custom_dir else None

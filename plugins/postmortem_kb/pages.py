@@ -22,7 +22,13 @@ from .metrics import ActionState, action_state, format_duration
 from .problems import Problem
 from .related import Related, related_incidents
 from .sanitize import fence_sections
-from .schema import CONTRIBUTING_FACTORS, RECURRENCE_CHECKS, RootCauseCategory, Severity
+from .schema import (
+    CONTRIBUTING_FACTORS,
+    ID_PATTERN,
+    RECURRENCE_CHECKS,
+    RootCauseCategory,
+    Severity,
+)
 from .sections import split_body
 from .settings import Settings
 
@@ -333,6 +339,51 @@ class PageBuilder:
 
         return GeneratedPage(path, self.with_meta(meta, markdown), incident.document.display_path)
 
+    def unbuilt_pages(self, corpus: Corpus, taken: set[str]) -> list[GeneratedPage]:
+        """For a preview: a page per file that gives no incident, listing its problems.
+
+        It sits where the file's incident page would be (by its `id`, else its file name), so a
+        browser left on that page shows why it is gone. Paths in `taken` are not used.
+        """
+        pages = []
+        for unbuilt in corpus.unbuilt:
+            path = next(
+                (
+                    candidate
+                    for candidate in (
+                        self.unbuilt_path(unbuilt.id) if unbuilt.id else None,
+                        self.unbuilt_path(slugify(Path(unbuilt.path).stem)),
+                    )
+                    if candidate is not None and candidate not in taken
+                ),
+                None,
+            )
+            if path is None:
+                continue
+            taken.add(path)
+            name = unbuilt.id or Path(unbuilt.path).name
+            markdown = self.render(
+                "unbuilt.md.j2",
+                path,
+                name=name,
+                unbuilt=unbuilt,
+                problems=sorted(
+                    self.problems_of(corpus, unbuilt.path), key=lambda p: (p.line, p.field)
+                ),
+            )
+            meta = {
+                "title": html.escape(f"{name}: not built", quote=True),
+                "search": {"exclude": True},
+            }
+            pages.append(GeneratedPage(path, self.with_meta(meta, markdown), unbuilt.path))
+        return pages
+
+    def unbuilt_path(self, name: str) -> str | None:
+        """Where the page of a file that gives no incident goes, named `name` (None if unusable)."""
+        if not re.fullmatch(ID_PATTERN, name):
+            return None
+        return f"{self.settings.url_prefix}/{name.lower()}.md"
+
     def groups(self, corpus: Corpus) -> list[Group]:
         """The index-page families: by root-cause category, severity, regulation and service."""
 
@@ -421,4 +472,6 @@ class PageBuilder:
                 in_nav=True,
             )
         )
+        if self.settings.preview:
+            pages.extend(self.unbuilt_pages(corpus, {page.path for page in pages}))
         return pages

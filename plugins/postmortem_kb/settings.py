@@ -21,10 +21,13 @@ class Settings:
     use_directory_urls: bool = True
     include_drafts: bool = True
     holidays: frozenset[dt.date] = frozenset()
+    """Dates that are not business days (besides weekends), for SLOs and deadlines."""
     docs_pages: frozenset[str] = frozenset()
     """Hand-written pages the site has (e.g. `guide/data.md`); generated pages link to them
     only when they exist, so the plugin works in a site without this repository's guide."""
-    """Dates that are not business days (besides weekends), for SLOs and deadlines."""
+    preview: bool = False
+    """A local preview for authors (`mkdocs serve`): each file that gives no incident gets a
+    page listing its problems, where its incident page would be."""
 
 
 def parse_holidays(values: object) -> frozenset[dt.date]:
