@@ -102,6 +102,18 @@ def test_an_html_block_left_open_in_a_section_is_reported_once(tmp_path: Path) -
     assert lint(tmp_path, text, off) == []
 
 
+def test_a_code_fence_never_closed_is_reported(tmp_path: Path) -> None:
+    text = CLEAN + "\n````text\nERROR pool exhausted\n```\n\n## Lessons learned\n\nMore.\n"
+    problems = lint(tmp_path, text)
+    assert [(p.line, p.field, p.rule) for p in problems] == [
+        (line_of(text, "````text"), "body", "unclosed-fence")
+    ]
+    assert "opened with '````text' is never closed: end it with a line '````'" in (
+        problems[0].message
+    )
+    assert lint(tmp_path, text.replace("\n```\n", "\n````\n")) == []
+
+
 def test_blame_words_in_code_are_not_prose(tmp_path: Path) -> None:
     text = CLEAN + "\n```text\nERROR human error budget exceeded\n```\n\nSee `should_have_fired`.\n"
     assert lint(tmp_path, text) == []

@@ -28,6 +28,7 @@ RULES: dict[str, str] = {
     "action-owner-due": "an action item without an owner or a due date",
     "unclosed-html": "an HTML block in the body (`<details>`, `<div>`, ...) never closed in its"
     " section",
+    "unclosed-fence": "a code fence (```) in the body never closed",
 }
 """Every lint rule id and what it reports."""
 
@@ -581,8 +582,8 @@ def lint_document(
             line = doc.body_line + body.count("\n", 0, finding.start)
             found.append(("blame-language", line, "body", finding.message))
 
-    if config.level("unclosed-html") is not LintLevel.OFF and "<" in doc.body:
-        found.extend(_unclosed_html(doc))
+    if "<" in doc.body or "```" in doc.body or "~~~" in doc.body:
+        found.extend(_unclosed_markup(doc, config))
 
     if model is not None:
         found.extend(_analysis_findings(doc, model))
@@ -605,16 +606,29 @@ def lint_document(
     return problems
 
 
-def _unclosed_html(doc: Document) -> Iterator[tuple[str, int, str, str]]:
-    """The HTML block left open in each `##` section (the page closes it where the section ends)."""
+def _unclosed_markup(doc: Document, config: LintConfig) -> Iterator[tuple[str, int, str, str]]:
+    """HTML blocks left open in a `##` section (the page closes them where the section ends) and
+    a code fence never closed (Markdown then shows it as text, and the `##` headings after it
+    do not start sections)."""
+    html = config.level("unclosed-html") is not LintLevel.OFF and "<" in doc.body
     for chunk in body_chunks(doc.body):
-        if blocks := open_blocks("\n".join(chunk.lines)):
+        if html and (blocks := open_blocks("\n".join(chunk.lines))):
             yield (
                 "unclosed-html",
                 doc.body_line + chunk.start + blocks[0].line,
                 "body",
                 f"<{blocks[0].tag}> is not closed before the section ends: add"
                 f" {closing_tags(blocks)}, or the rest of the section shows as HTML source",
+            )
+        if chunk.open_fence is not None:
+            opening = doc.body.split("\n")[chunk.open_fence].strip()
+            marker = opening[: len(opening) - len(opening.lstrip(opening[0]))]
+            yield (
+                "unclosed-fence",
+                doc.body_line + chunk.open_fence,
+                "body",
+                f"the code block opened with {opening!r} is never closed: end it with a line"
+                f" {marker!r}",
             )
 
 

@@ -71,6 +71,8 @@ class Chunk:
     start: int
     """0-based line of the body where `lines` start."""
     lines: list[str]
+    open_fence: int | None = None
+    """0-based line of the body of a code fence never closed (on the last chunk only)."""
 
 
 def body_chunks(body: str) -> Iterator[Chunk]:
@@ -79,11 +81,12 @@ def body_chunks(body: str) -> Iterator[Chunk]:
     start = 0
     chunk: list[str] = []
     fence: str | None = None
+    fence_line = 0
     for index, line in enumerate(body.split("\n")):
         marker = _FENCE.match(line)
         if marker:
             if fence is None:
-                fence = marker.group(1)
+                fence, fence_line = marker.group(1), index
             elif marker.group(1).startswith(fence):
                 fence = None
         elif fence is None and (match := _HEADING.match(line)):
@@ -91,7 +94,7 @@ def body_chunks(body: str) -> Iterator[Chunk]:
             heading, start, chunk = match.group(1), index + 1, []
             continue
         chunk.append(line)
-    yield Chunk(heading, start, chunk)
+    yield Chunk(heading, start, chunk, None if fence is None else fence_line)
 
 
 def split_body(body: str) -> BodySections:
