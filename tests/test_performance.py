@@ -11,7 +11,7 @@ import markdown
 import pytest
 import yaml
 from conftest import EXAMPLE, build_site
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from postmortem_kb import lint, loader
 from postmortem_kb.analytics import (
@@ -291,6 +291,7 @@ def _indentless_chain(levels: int) -> str:
 
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.sampled_from(YAML_PIECES), max_size=40))
+@example(["a: ", "[", "? ", "[", "? "])  # a flow sequence's pair is a mapping without a brace
 def test_depth_bound_is_never_below_the_real_depth(parts: list[str]) -> None:
     text = "".join(parts)
     bound = loader.depth_bound(text)
@@ -307,9 +308,9 @@ def test_depth_bound_on_deep_block_and_flow_nesting() -> None:
     for style in (False, True, None):
         text = yaml.safe_dump({"root": nested}, default_flow_style=style, indent=2)
         assert _real_depth(text) <= loader.depth_bound(text)  # type: ignore[operator]
-    deep = _indentless_chain(40)
-    with pytest.raises(loader.LoadError, match="nested more than 32 levels deep"):
-        loader.load_yaml(deep, "x.md")
+    for deep in (_indentless_chain(40), "a: " + "[b: " * 17 + "c" + "]" * 17):
+        with pytest.raises(loader.LoadError, match="nested more than 32 levels deep"):
+            loader.load_yaml(deep, "x.md")
 
 
 def _load_outcome(text: str) -> object:

@@ -225,17 +225,18 @@ def _may_be_deep(text: str) -> bool:
 def depth_bound(text: str) -> int | None:
     """An upper bound on how deep YAML `text` nests, from counting alone (None: no cheap bound).
 
-    Flow collections each open with '[' or '{'. Block collections nest by indentation: a nested
-    block collection starts further right than its parent, except a sequence given as a
-    mapping's value, which may start in the mapping's column; so a chain of k block collections
-    reaches column (k - 1) // 2 or more, at the start of a line or after the compact indicators
-    ('- ', '? ', ': ') that open it on the same line. Tabs, other line breaks and document
-    markers get no bound.
+    Flow collections each open with '[' or '{', except a pair written as an entry of a flow
+    sequence (`[a: b]`, `[? a]`), a mapping of its own: so at most two levels per '['. Block
+    collections nest by indentation: a nested block collection starts further right than its
+    parent, except a sequence given as a mapping's value, which may start in the mapping's
+    column; so a chain of k block collections reaches column (k - 1) // 2 or more, at the start
+    of a line or after the compact indicators ('- ', '? ', ': ') that open it on the same line.
+    Tabs, other line breaks and document markers get no bound.
     """
     lines = "\n" + text  # every line, the first one included, follows a line break
     if any(character in text for character in _UNUSUAL_BREAKS) or _DOCUMENT_MARKER.search(lines):
         return None
-    flow = text.count("[") + text.count("{")
+    flow = 2 * text.count("[") + text.count("{")
     column = max(map(len, _BLOCK_PREFIX.findall(lines)))
     return flow + 2 * column + 2
 
