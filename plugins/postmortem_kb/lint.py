@@ -15,7 +15,7 @@ from .loader import Document, Path_, format_loc
 from .open_html import closing_tags, open_blocks
 from .problems import Level, Problem
 from .schema import ActionStatus, PostMortem, Severity
-from .sections import body_chunks
+from .sections import body_chunks, open_fence_line
 
 RULES: dict[str, str] = {
     "placeholder": "a 'TODO' placeholder (from `postmortem new`) is still in the file",
@@ -582,8 +582,7 @@ def lint_document(
             line = doc.body_line + body.count("\n", 0, finding.start)
             found.append(("blame-language", line, "body", finding.message))
 
-    if "<" in doc.body or "```" in doc.body or "~~~" in doc.body:
-        found.extend(_unclosed_markup(doc, config))
+    found.extend(_unclosed_markup(doc, config))
 
     if model is not None:
         found.extend(_analysis_findings(doc, model))
@@ -610,26 +609,26 @@ def _unclosed_markup(doc: Document, config: LintConfig) -> Iterator[tuple[str, i
     """HTML blocks left open in a `##` section (the page closes them where the section ends) and
     a code fence never closed (Markdown then shows it as text, and the `##` headings after it
     do not start sections)."""
-    html = config.level("unclosed-html") is not LintLevel.OFF and "<" in doc.body
-    for chunk in body_chunks(doc.body):
-        if html and (blocks := open_blocks("\n".join(chunk.lines))):
-            yield (
-                "unclosed-html",
-                doc.body_line + chunk.start + blocks[0].line,
-                "body",
-                f"<{blocks[0].tag}> is not closed before the section ends: add"
-                f" {closing_tags(blocks)}, or the rest of the section shows as HTML source",
-            )
-        if chunk.open_fence is not None:
-            opening = doc.body.split("\n")[chunk.open_fence].strip()
-            marker = opening[: len(opening) - len(opening.lstrip(opening[0]))]
-            yield (
-                "unclosed-fence",
-                doc.body_line + chunk.open_fence,
-                "body",
-                f"the code block opened with {opening!r} is never closed: end it with a line"
-                f" {marker!r}",
-            )
+    if config.level("unclosed-html") is not LintLevel.OFF and "<" in doc.body:
+        for chunk in body_chunks(doc.body):
+            if blocks := open_blocks(chunk.text):
+                yield (
+                    "unclosed-html",
+                    doc.body_line + chunk.start + blocks[0].line,
+                    "body",
+                    f"<{blocks[0].tag}> is not closed before the section ends: add"
+                    f" {closing_tags(blocks)}, or the rest of the section shows as HTML source",
+                )
+    if (line := open_fence_line(doc.body)) is not None:
+        opening = doc.body.split("\n")[line].strip()
+        marker = opening[: len(opening) - len(opening.lstrip(opening[0]))]
+        yield (
+            "unclosed-fence",
+            doc.body_line + line,
+            "body",
+            f"the code block opened with {opening!r} is never closed: end it with a line"
+            f" {marker!r}",
+        )
 
 
 def _analysis_findings(doc: Document, pm: PostMortem) -> list[tuple[str, int, str, str]]:

@@ -41,8 +41,10 @@ _ALIASES: dict[str, str] = {
     "lessons": "lessons",
 }
 
-_HEADING = re.compile(r"^##[ \t]+(.+?)[ \t#]*$")
-_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
+# Both are matched in "\n" + body: a pattern starting with a literal is searched fast, and a
+# match's start is then the offset in the body of the line it is on.
+_HEADING = re.compile(r"\n##[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+_FENCE = re.compile(r"\n[ \t]{0,3}(`{3,}|~{3,})")
 
 
 @dataclass
@@ -65,36 +67,55 @@ def section_key(heading: str) -> str | None:
 
 @dataclass(frozen=True)
 class Chunk:
-    """The lines of a body under one `##` heading (or before the first)."""
+    """The text of a body under one `##` heading (or before the first)."""
 
     heading: str | None
     start: int
-    """0-based line of the body where `lines` start."""
-    lines: list[str]
-    open_fence: int | None = None
-    """0-based line of the body of a code fence never closed (on the last chunk only)."""
+    """0-based line of the body where `text` starts."""
+    text: str
 
 
 def body_chunks(body: str) -> Iterator[Chunk]:
     """Split a Markdown body at level-2 headings outside fenced code blocks."""
+    text = "\n" + body
+    fenced, _ = _fenced_code(text)
     heading: str | None = None
-    start = 0
-    chunk: list[str] = []
-    fence: str | None = None
-    fence_line = 0
-    for index, line in enumerate(body.split("\n")):
-        marker = _FENCE.match(line)
-        if marker:
-            if fence is None:
-                fence, fence_line = marker.group(1), index
-            elif marker.group(1).startswith(fence):
-                fence = None
-        elif fence is None and (match := _HEADING.match(line)):
-            yield Chunk(heading, start, chunk)
-            heading, start, chunk = match.group(1), index + 1, []
-            continue
-        chunk.append(line)
-    yield Chunk(heading, start, chunk, None if fence is None else fence_line)
+    position = line = 0
+    spans = iter(fenced)
+    span = next(spans, None)
+    for match in _HEADING.finditer(text):
+        start, end = match.start(), match.end() - 1  # the heading line's, in `body`
+        while span is not None and span[1] <= start:
+            span = next(spans, None)
+        if span is not None and span[0] <= start:
+            continue  # inside fenced code
+        yield Chunk(heading, line, body[position : max(position, start - 1)])
+        line += body.count("\n", position, end) + 1
+        heading, position = match.group(1), end + 1
+    yield Chunk(heading, line, body[position:])
+
+
+def open_fence_line(body: str) -> int | None:
+    """The 0-based line of a code fence the body never closes, if any."""
+    _, start = _fenced_code("\n" + body)
+    return None if start is None else body.count("\n", 0, start)
+
+
+def _fenced_code(text: str) -> tuple[list[tuple[int, int]], int | None]:
+    """Fenced code blocks of a body, given as "\n" + body: (start, end) in the body of each, in
+    order, and where a block never closed starts (it runs to the end)."""
+    blocks: list[tuple[int, int]] = []
+    opening: re.Match[str] | None = None
+    for match in _FENCE.finditer(text):
+        if opening is None:
+            opening = match
+        elif match.group(1).startswith(opening.group(1)):
+            blocks.append((opening.start(), match.end() - 1))
+            opening = None
+    if opening is None:
+        return blocks, None
+    blocks.append((opening.start(), len(text) - 1))
+    return blocks, opening.start()
 
 
 def split_body(body: str) -> BodySections:
@@ -102,7 +123,7 @@ def split_body(body: str) -> BodySections:
     result = BodySections()
     for chunk in body_chunks(body):
         heading = chunk.heading
-        text = "\n".join(chunk.lines).strip("\n")
+        text = chunk.text.strip("\n")
         key = "summary" if heading is None else section_key(heading)
         if key is not None and heading is not None and _normal(heading) != _normal(SECTIONS[key]):
             text = f"### {heading}\n\n{text}"
