@@ -9,9 +9,7 @@ Deterministic (`derandomize=True`) so CI is stable; the whole module runs in wel
 from __future__ import annotations
 
 import datetime as dt
-import re
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ import yaml
 from conftest import EXAMPLE, ROOT
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from payloads import html_payloads
 from postmortem_kb.corpus import CorpusLoader
 from postmortem_kb.loader import FRONT_MATTER_FIELD, LoadError, parse_document
 from postmortem_kb.sanitize import fence_body, sanitize_body_regions
@@ -93,45 +92,8 @@ def render_markdown(text: str) -> str:
     return sanitize_body_regions(html)
 
 
-class _Injected(HTMLParser):
-    """Elements, attributes or script text that came from the planted fragments."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[str] = []
-        self._script: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == MARK:
-            self.found.append(f"<{tag}>")
-        for name, value in attrs:
-            if name.startswith("onpmkb"):
-                self.found.append(f"<{tag} {name}>")
-            scheme = re.sub(r"[\x00-\x20]", "", value or "").lower()
-            if name in ("href", "src") and scheme.startswith(("javascript:", "vbscript:")):
-                self.found.append(f"<{tag} {name}={value!r}>")
-        if tag == "script":
-            self._script = dict(attrs).get("type") or "text/javascript"
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script":
-            self._script = None
-
-    def handle_data(self, data: str) -> None:
-        if self._script is None:
-            return
-        if "json" in self._script:
-            if re.search(rf"<(/?{MARK}|script|img)", data):
-                self.found.append(f"raw markup in JSON script: {data[:80]!r}")
-        elif "pmkb" in data:
-            self.found.append(f"script text: {data[:80]!r}")
-
-
 def injected(html: str) -> list[str]:
-    scanner = _Injected()
-    scanner.feed(html)
-    scanner.close()
-    return scanner.found
+    return html_payloads(html, (MARK, "onpmkb", "pmkb()"))
 
 
 def check_site(corpus_dir: Path) -> int:
