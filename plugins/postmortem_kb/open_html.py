@@ -61,7 +61,7 @@ def open_blocks(text: str) -> list[OpenBlock]:
 
     Fenced code is skipped, as Markdown sets it aside before it looks for raw HTML.
     """
-    if not _TAG_AT_LINE_START.search(text):
+    if "<" not in text or not _TAG_AT_LINE_START.search(text):
         return []  # most bodies: no line starts with a tag, so no raw block can start
     parser = _Extractor(markdown.Markdown())
     parser.feed(_without_fenced_code(text))
