@@ -101,6 +101,18 @@ def test_dangling_related_id_gets_a_suggestion(tmp_path: Path) -> None:
     assert len(corpus.incidents) == 2  # a dangling link is reported, the page is still built
 
 
+def test_a_link_to_a_file_with_errors_names_that_file(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", mutate({"severity: SEV-1": "severity: SEV-9"}))
+    write(
+        tmp_path, "b.md", mutate({"id: INC-2025-007": "id: INC-2025-008\nrelated: [inc-2025-007]"})
+    )
+    corpus = CorpusLoader().load(tmp_path)
+    assert [p.format() for p in corpus.problems if p.path == "b.md"] == [
+        "b.md:3: related[0]: 'inc-2025-007' is a.md, which has errors: fix them to link it"
+    ]
+    assert [(u.path, u.id) for u in corpus.unbuilt] == [("a.md", "INC-2025-007")]
+
+
 def test_action_item_state_rules(tmp_path: Path) -> None:
     text = mutate({"    status: done\n    completed: 2025-03-19\n": "    status: done\n"})
     write(tmp_path, "a.md", text)

@@ -104,18 +104,23 @@ class CorpusLoader:
         wanted = set(paths)  # once: a set per cache entry made this quadratic
         self._cache = {p: r for p, r in self._cache.items() if p in wanted}
 
+        displays = [_display(p, display_root) for p in paths]
         problems = [p for r in results for p in r.problems]
         valid = [r for r in results if r.model is not None and r.document is not None]
         records = [
             Incident(r.document, r.model, incident_metrics(r.model))  # type: ignore[arg-type]
             for r in valid
         ]
-        cross, dropped = corpus_problems(records)
+        invalid = {
+            r.raw_id.lower(): display
+            for display, r in zip(displays, results, strict=True)
+            if r.model is None and r.raw_id is not None
+        }
+        cross, dropped = corpus_problems(records, invalid)
         problems.extend(cross)
         incidents = [rec for i, rec in enumerate(records) if i not in dropped]
         incidents.sort(key=lambda inc: (inc.model.started, inc.id))
         problems.sort(key=lambda p: (p.path, p.line, p.field))
-        displays = [_display(p, display_root) for p in paths]
         dropped_ids = {records[i].document.display_path: records[i].id for i in dropped}
         unbuilt = [
             Unbuilt(display, r.raw_id if r.model is None else dropped_ids[display])

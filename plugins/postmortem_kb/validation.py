@@ -6,7 +6,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -134,11 +134,16 @@ class Located(typing.Protocol):
     def document(self) -> Document: ...
 
 
-def corpus_problems(records: Sequence[Located]) -> tuple[list[Problem], set[int]]:
+def corpus_problems(
+    records: Sequence[Located], invalid: Mapping[str, str] | None = None
+) -> tuple[list[Problem], set[int]]:
     """Cross-file rules: duplicate ids, and links to incidents that do not exist.
 
-    Returns the problems and the indexes of records that must be dropped (duplicates).
+    `invalid` maps the lower-cased id of each file that failed validation to its display path,
+    so a link to it names that file. Returns the problems and the indexes of records that must
+    be dropped (duplicates).
     """
+    invalid = invalid or {}
     problems: list[Problem] = []
     dropped: set[int] = set()
     first_by_id: dict[str, Located] = {}
@@ -167,16 +172,23 @@ def corpus_problems(records: Sequence[Located]) -> tuple[list[Problem], set[int]
         if record.model.recurrence_of is not None:
             links.append((("recurrence_of",), record.model.recurrence_of))
         for loc, target in links:
-            if target.lower() not in first_by_id:
-                problems.append(
-                    Problem(
-                        record.document.display_path,
-                        record.document.line_of(loc),
-                        format_loc(loc),
-                        f"no post-mortem has id {target!r}"
-                        + _suggest(target, [r.model.id for r in first_by_id.values()]),
-                    )
+            if target.lower() in first_by_id:
+                continue
+            broken = invalid.get(target.lower())
+            if broken is not None:
+                message = f"{target!r} is {broken}, which has errors: fix them to link it"
+            else:
+                message = f"no post-mortem has id {target!r}" + _suggest(
+                    target, [r.model.id for r in first_by_id.values()]
                 )
+            problems.append(
+                Problem(
+                    record.document.display_path,
+                    record.document.line_of(loc),
+                    format_loc(loc),
+                    message,
+                )
+            )
     return problems, dropped
 
 
