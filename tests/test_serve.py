@@ -73,6 +73,8 @@ def test_serving_shows_why_a_broken_file_has_no_page(
     broken = text.replace("severity:", "'<b>severty</b>':", 1)
     (folder / "checkout.md").write_text(broken, encoding="utf-8")
     (folder / "INC-2025-009 notes.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    long_name = "INC-2025-010-" + "very-long-file-name-" * 4 + "end.md"
+    (folder / long_name).write_text("---\nid: [x]\n---\n", encoding="utf-8")
     config, _ = _serve_builds(project, dirty=False)
     build(config)  # type: ignore[arg-type]
     site = project / "site"
@@ -88,6 +90,8 @@ def test_serving_shows_why_a_broken_file_has_no_page(
     # A file without a usable id: by its file name.
     unreadable = (site / "incidents/inc-2025-009-notes/index.html").read_text(encoding="utf-8")
     assert "front matter</code>: YAML error" in unreadable
+    cut = ("inc-2025-010-" + "very-long-file-name-" * 4)[:64].rstrip("-")  # ids are at most 64
+    assert "<code>id</code>" in (site / f"incidents/{cut}/index.html").read_text(encoding="utf-8")
     # Out of search, lists and figures.
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     assert not [doc for doc in index["docs"] if doc["location"].startswith("incidents/inc-2025")]

@@ -347,17 +347,9 @@ class PageBuilder:
         """
         pages = []
         for unbuilt in corpus.unbuilt:
-            path = next(
-                (
-                    candidate
-                    for candidate in (
-                        self.unbuilt_path(unbuilt.id) if unbuilt.id else None,
-                        self.unbuilt_path(slugify(Path(unbuilt.path).stem)),
-                    )
-                    if candidate is not None and candidate not in taken
-                ),
-                None,
-            )
+            file_name = slugify(Path(unbuilt.path).stem)[:64].rstrip("-")
+            candidates = (self.unbuilt_path(unbuilt.id or ""), self.unbuilt_path(file_name))
+            path = next((c for c in candidates if c is not None and c not in taken), None)
             if path is None:
                 continue
             taken.add(path)
@@ -367,9 +359,7 @@ class PageBuilder:
                 path,
                 name=name,
                 unbuilt=unbuilt,
-                problems=sorted(
-                    self.problems_of(corpus, unbuilt.path), key=lambda p: (p.line, p.field)
-                ),
+                problems=self.problems_of(corpus, unbuilt.path),  # in line order
             )
             meta = {
                 "title": html.escape(f"{name}: not built", quote=True),
