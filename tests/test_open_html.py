@@ -22,6 +22,8 @@ def renders_after(text: str) -> bool:
         ("<details><summary>Logs</summary>\n\n<pre>x</pre>\n", [OpenBlock("details", 0)]),
         ("<div>\n  <section>\n\nText", [OpenBlock("div", 0), OpenBlock("section", 1)]),
         ("<div><img src=x><br>\n\nmore", [OpenBlock("div", 0)]),  # void tags need no end tag
+        ("Text\n\n  <div>\nmore", [OpenBlock("div", 2)]),  # up to 3 spaces before
+        ("Text\n\n\t<div>\nmore", []),  # a tab is 4 columns: indented code
         ("<div>\n<p>x</p>\n</div>\n", []),
         ("text <div> inside a paragraph\n", []),  # not at a line start: no raw block
         ("    <div>\n", []),  # indented code

@@ -22,7 +22,7 @@ VOID_TAGS = frozenset(
 )
 """Elements without a closing tag (HTML's void elements)."""
 
-_TAG_AT_LINE_START = re.compile(r"^ {0,3}<[a-zA-Z]", re.MULTILINE)
+_TAG_AT_LINE_START = re.compile(r"^[ \t]{0,3}<[a-zA-Z]", re.MULTILINE)
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 
 
@@ -64,7 +64,7 @@ def open_blocks(text: str) -> list[OpenBlock]:
     if "<" not in text or not _TAG_AT_LINE_START.search(text):
         return []  # most bodies: no line starts with a tag, so no raw block can start
     parser = _Extractor(markdown.Markdown())
-    parser.feed(_without_fenced_code(text))
+    parser.feed(_without_fenced_code(text.expandtabs(4)))  # tabs expanded first, as Markdown does
     parser.close()
     return [
         OpenBlock(tag, line)
