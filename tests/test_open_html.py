@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import markdown
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from postmortem_kb.open_html import OpenBlock, close_open_blocks, open_blocks
 
 AFTER = "\n\n## After\n"
@@ -11,7 +13,7 @@ AFTER = "\n\n## After\n"
 
 
 def renders_after(text: str) -> bool:
-    html = markdown.markdown(text + AFTER, extensions=["fenced_code"])
+    html = markdown.markdown(text + AFTER, extensions=["pymdownx.superfences"])  # as this site
     return "<h2>After</h2>" in html
 
 
@@ -41,3 +43,16 @@ def test_open_blocks_are_the_ones_markdown_leaves_open(
     assert renders_after(closed)
     assert open_blocks(closed) == []
     assert (closed == text) == (not expected)
+
+
+PIECES = ["<div>", "</div>", "<details>", "<summary>x</summary>", "</details>", "<section>"]
+PIECES += ["</section>", "<p>", "</p>", "<span>", "</span>", "<img src=x>", "<hr>", "<!-- c -->"]
+PIECES += ["text", "", "  <div>", "\t<div>", "    <div>", "```", "~~~", "`<div>`", "- item"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=10))
+def test_markdown_agrees_on_any_mix_of_tags_and_fences(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    assert renders_after(text) == (not open_blocks(text))
+    assert renders_after(close_open_blocks(text))

@@ -85,18 +85,22 @@ def close_open_blocks(text: str) -> str:
 
 
 def _without_fenced_code(text: str) -> str:
-    """`text` with fenced code blocks blanked (Markdown sets them aside before raw HTML)."""
+    """`text` with fenced code blocks blanked (Markdown sets them aside before raw HTML).
+
+    A fence never closed is no code block for Markdown, so its lines stay.
+    """
     if "```" not in text and "~~~" not in text:
         return text
     lines = text.split("\n")
-    fence: str | None = None
+    opening: tuple[int, str] | None = None
     for index, line in enumerate(lines):
         marker = _FENCE.match(line)
-        if fence is None and marker:
-            fence = marker.group(1)
-        elif fence is None:
+        if marker is None:
             continue
-        elif marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
-            fence = None
-        lines[index] = ""
+        fence = marker.group(1)
+        if opening is None:
+            opening = (index, fence)
+        elif fence[0] == opening[1][0] and len(fence) >= len(opening[1]):
+            lines[opening[0] : index + 1] = [""] * (index + 1 - opening[0])
+            opening = None
     return "\n".join(lines)
