@@ -108,8 +108,9 @@ def test_a_code_fence_never_closed_is_reported(tmp_path: Path) -> None:
     assert [(p.line, p.field, p.rule) for p in problems] == [
         (line_of(text, "````text"), "body", "unclosed-fence")
     ]
-    assert "opened with '````text' is never closed: end it with a line '````'" in (
-        problems[0].message
+    assert (
+        "opened with '````text' is never closed, so it shows as text: end it with a line '````'"
+        in (problems[0].message)
     )
     assert lint(tmp_path, text.replace("\n```\n", "\n````\n")) == []
 

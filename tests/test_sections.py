@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import itertools
+import re
 
+import markdown
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from postmortem_kb.sections import body_chunks, open_fence_line, split_body
@@ -41,7 +44,25 @@ def test_headings_in_fenced_code_do_not_split() -> None:
     assert open_fence_line(body) is None
 
 
-def test_a_fence_never_closed_runs_to_the_end() -> None:
-    body = "Intro\n\n```\nlog\n\n## Impact\n"
+def test_a_fence_never_closed_is_text_and_so_is_every_fence_after_it() -> None:
+    body = "Intro\n\n```\nlog\n\n## Impact assessment\n\n~~~\n## Lessons learned\n~~~\n"
     assert open_fence_line(body) == 2
-    assert [c.heading for c in body_chunks(body)] == [None]
+    assert [c.heading for c in body_chunks(body)] == [None, "Impact assessment", "Lessons learned"]
+
+
+def test_a_fence_is_closed_by_the_same_fence_alone_on_a_line() -> None:
+    body = "````md\n## a\n```\n## b\n````py\n## c\n````  \n## d\n"
+    assert [c.heading for c in body_chunks(body)] == [None, "d"]
+
+
+FENCED_BODY = ["## A", "## B ##", "## What went well", "### C", "```", "````", "~~~", "```py"]
+FENCED_BODY += ["text", "", "> quote", "- item"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FENCED_BODY), min_size=1, max_size=12))
+def test_sections_start_where_markdown_renders_a_level_2_heading(lines: list[str]) -> None:
+    body = "\n".join(lines)
+    rendered = markdown.markdown(body, extensions=["pymdownx.superfences"])  # as this site
+    headings = [html.unescape(h) for h in re.findall(r"<h2>(.*?)</h2>", rendered)]
+    assert [c.heading for c in body_chunks(body)][1:] == headings

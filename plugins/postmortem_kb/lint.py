@@ -607,8 +607,7 @@ def lint_document(
 
 def _unclosed_markup(doc: Document, config: LintConfig) -> Iterator[tuple[str, int, str, str]]:
     """HTML blocks left open in a `##` section (the page closes them where the section ends) and
-    a code fence never closed (Markdown then shows it as text, and the `##` headings after it
-    do not start sections)."""
+    a code fence never closed (Markdown then shows it, and every code block after it, as text)."""
     if config.level("unclosed-html") is not LintLevel.OFF and "<" in doc.body:
         for chunk in body_chunks(doc.body):
             if blocks := open_blocks(chunk.text):
@@ -626,8 +625,8 @@ def _unclosed_markup(doc: Document, config: LintConfig) -> Iterator[tuple[str, i
             "unclosed-fence",
             doc.body_line + line,
             "body",
-            f"the code block opened with {opening!r} is never closed: end it with a line"
-            f" {marker!r}",
+            f"the code block opened with {opening!r} is never closed, so it shows as text: end"
+            f" it with a line {marker!r}",
         )
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import markdown
 from markdown.htmlparser import HTMLExtractor
 
+from .sections import fenced_code
+
 VOID_TAGS = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
     | {"source", "track", "wbr"}
@@ -23,7 +25,6 @@ VOID_TAGS = frozenset(
 """Elements without a closing tag (HTML's void elements)."""
 
 _TAG_AT_LINE_START = re.compile(r"^[ \t]{0,3}<[a-zA-Z]", re.MULTILINE)
-_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
@@ -85,22 +86,15 @@ def close_open_blocks(text: str) -> str:
 
 
 def _without_fenced_code(text: str) -> str:
-    """`text` with fenced code blocks blanked (Markdown sets them aside before raw HTML).
-
-    A fence never closed is no code block for Markdown, so its lines stay.
-    """
-    if "```" not in text and "~~~" not in text:
+    """`text` with its fenced code blocks blanked, line breaks kept (Markdown sets them aside
+    before it looks for raw HTML)."""
+    blocks, _ = fenced_code(text)
+    if not blocks:
         return text
-    lines = text.split("\n")
-    opening: tuple[int, str] | None = None
-    for index, line in enumerate(lines):
-        marker = _FENCE.match(line)
-        if marker is None:
-            continue
-        fence = marker.group(1)
-        if opening is None:
-            opening = (index, fence)
-        elif fence[0] == opening[1][0] and len(fence) >= len(opening[1]):
-            lines[opening[0] : index + 1] = [""] * (index + 1 - opening[0])
-            opening = None
-    return "\n".join(lines)
+    out: list[str] = []
+    position = 0
+    for start, end in blocks:
+        out += [text[position:start], "\n" * text.count("\n", start, end)]
+        position = end
+    out.append(text[position:])
+    return "".join(out)

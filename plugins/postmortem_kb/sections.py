@@ -44,7 +44,7 @@ _ALIASES: dict[str, str] = {
 # Both are matched in "\n" + body: a pattern starting with a literal is searched fast, and a
 # match's start is then the offset in the body of the line it is on.
 _HEADING = re.compile(r"\n##[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
-_FENCE = re.compile(r"\n[ \t]{0,3}(`{3,}|~{3,})")
+_FENCE = re.compile(r"\n(`{3,}|~{3,})([^\n]*)")
 
 
 @dataclass
@@ -77,13 +77,12 @@ class Chunk:
 
 def body_chunks(body: str) -> Iterator[Chunk]:
     """Split a Markdown body at level-2 headings outside fenced code blocks."""
-    text = "\n" + body
-    fenced, _ = _fenced_code(text)
+    fenced, _ = fenced_code(body)
     heading: str | None = None
     position = line = 0
     spans = iter(fenced)
     span = next(spans, None)
-    for match in _HEADING.finditer(text):
+    for match in _HEADING.finditer("\n" + body):
         start, end = match.start(), match.end() - 1  # the heading line's, in `body`
         while span is not None and span[1] <= start:
             span = next(spans, None)
@@ -97,25 +96,28 @@ def body_chunks(body: str) -> Iterator[Chunk]:
 
 def open_fence_line(body: str) -> int | None:
     """The 0-based line of a code fence the body never closes, if any."""
-    _, start = _fenced_code("\n" + body)
+    _, start = fenced_code(body)
     return None if start is None else body.count("\n", 0, start)
 
 
-def _fenced_code(text: str) -> tuple[list[tuple[int, int]], int | None]:
-    """Fenced code blocks of a body, given as "\n" + body: (start, end) in the body of each, in
-    order, and where a block never closed starts (it runs to the end)."""
+def fenced_code(body: str) -> tuple[list[tuple[int, int]], int | None]:
+    """The fenced code blocks of a body as pymdownx.superfences finds them, and a fence never
+    closed.
+
+    Blocks are (start, end) offsets, fences included, in order. A fence opens at the start of a
+    line (three or more backticks or tildes, then an optional info string) and is closed by the
+    same fence alone on a line. A fence never closed is no code block, and nothing after it is
+    one either: the rest of the body is text.
+    """
     blocks: list[tuple[int, int]] = []
     opening: re.Match[str] | None = None
-    for match in _FENCE.finditer(text):
+    for match in _FENCE.finditer("\n" + body):
         if opening is None:
             opening = match
-        elif match.group(1).startswith(opening.group(1)):
+        elif match.group(1) == opening.group(1) and not match.group(2).strip():
             blocks.append((opening.start(), match.end() - 1))
             opening = None
-    if opening is None:
-        return blocks, None
-    blocks.append((opening.start(), len(text) - 1))
-    return blocks, opening.start()
+    return blocks, None if opening is None else opening.start()
 
 
 def split_body(body: str) -> BodySections:
