@@ -15,7 +15,7 @@ from .loader import Document, Path_, format_loc
 from .open_html import closing_tags, open_blocks
 from .problems import Level, Problem
 from .schema import ActionStatus, PostMortem, Severity
-from .sections import body_chunks, open_fence_line
+from .sections import body_chunks, open_fence_line, without_fenced_code
 
 RULES: dict[str, str] = {
     "placeholder": "a 'TODO' placeholder (from `postmortem new`) is still in the file",
@@ -115,7 +115,6 @@ PROSE_KEYS = frozenset(
 )
 PROSE_LISTS = frozenset({"went_well", "went_wrong", "lucky", "lessons_learned"})
 
-_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
@@ -149,25 +148,11 @@ def _is_prose(loc: Path_) -> bool:
 
 def prose_body(body: str) -> str:
     """The body with code blocks, inline code and HTML comments blanked (line numbers kept)."""
-    if "`" not in body and "~" not in body:  # no fence and no inline code: only comments
-        return _HTML_COMMENT.sub(_blank, body) if "<!--" in body else body
-    lines = body.split("\n")
-    fence: str | None = None
-    for index, line in enumerate(lines):
-        if fence is None and "`" not in line and "~" not in line:
-            continue  # no fence and no inline code: most lines, kept without a regex call
-        marker = _FENCE.match(line)
-        if marker and fence is None:
-            fence = marker.group(1)
-            lines[index] = ""
-        elif fence is not None:
-            if marker and marker.group(1).startswith(fence):
-                fence = None
-            lines[index] = ""
-        else:
-            lines[index] = _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line)
-    text = "\n".join(lines)
-    return _HTML_COMMENT.sub(_blank, text) if "<!--" in text else text
+    if "`" in body or "~" in body:
+        body = without_fenced_code(body)
+        if "`" in body:
+            body = _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), body)
+    return _HTML_COMMENT.sub(_blank, body) if "<!--" in body else body
 
 
 def _blank(match: re.Match[str]) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import markdown
 from markdown.htmlparser import HTMLExtractor
 
-from .sections import fenced_code
+from .sections import without_fenced_code
 
 VOID_TAGS = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
@@ -65,7 +65,7 @@ def open_blocks(text: str) -> list[OpenBlock]:
     if "<" not in text or not _TAG_AT_LINE_START.search(text):
         return []  # most bodies: no line starts with a tag, so no raw block can start
     parser = _Extractor(markdown.Markdown())
-    parser.feed(_without_fenced_code(text.expandtabs(4)))  # tabs expanded first, as Markdown does
+    parser.feed(without_fenced_code(text.expandtabs(4)))  # tabs expanded first, as Markdown does
     parser.close()
     return [
         OpenBlock(tag, line)
@@ -83,18 +83,3 @@ def close_open_blocks(text: str) -> str:
     """`text` with the raw-HTML blocks it leaves open closed after its last line."""
     closing = closing_tags(open_blocks(text))
     return f"{text}\n{closing}" if closing else text
-
-
-def _without_fenced_code(text: str) -> str:
-    """`text` with its fenced code blocks blanked, line breaks kept (Markdown sets them aside
-    before it looks for raw HTML)."""
-    blocks, _ = fenced_code(text)
-    if not blocks:
-        return text
-    out: list[str] = []
-    position = 0
-    for start, end in blocks:
-        out += [text[position:start], "\n" * text.count("\n", start, end)]
-        position = end
-    out.append(text[position:])
-    return "".join(out)

@@ -120,6 +120,21 @@ def fenced_code(body: str) -> tuple[list[tuple[int, int]], int | None]:
     return blocks, None if opening is None else opening.start()
 
 
+def without_fenced_code(text: str) -> str:
+    """`text` with its fenced code blocks blanked, line breaks kept (for checks of the prose and
+    the raw HTML, which Markdown looks for once code is set aside)."""
+    blocks, _ = fenced_code(text)
+    if not blocks:
+        return text
+    out: list[str] = []
+    position = 0
+    for start, end in blocks:
+        out += [text[position:start], "\n" * text.count("\n", start, end)]
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
 def split_body(body: str) -> BodySections:
     """The body's narrative per section of the protocol, and its sections of the author's own."""
     result = BodySections()
