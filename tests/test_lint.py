@@ -115,6 +115,12 @@ def test_a_code_fence_never_closed_is_reported(tmp_path: Path) -> None:
     assert lint(tmp_path, text.replace("\n```\n", "\n````\n")) == []
 
 
+def test_text_after_a_fence_never_closed_is_prose(tmp_path: Path) -> None:
+    text = CLEAN + "\n```\nERROR pool exhausted\n\nIn the end Tomás Ortega failed to\ncheck it.\n"
+    problems = lint(tmp_path, text)
+    assert sorted(p.rule for p in problems) == ["blame-language", "unclosed-fence"]
+
+
 def test_blame_words_in_code_are_not_prose(tmp_path: Path) -> None:
     text = CLEAN + "\n```text\nERROR human error budget exceeded\n```\n\nSee `should_have_fired`.\n"
     assert lint(tmp_path, text) == []
