@@ -48,6 +48,8 @@ PAGES = {
     "markdown right after": "<div>x</div>\n*not a block*\n\n<p>ok</p>\n",
     "fence": "```html\n<div>\n\ncode\n</div>\n```\n\n<div>y</div>\n",
     "fence inside block": "<div>\n\n```\n<p>x</p>\n```\n\n</div>\n",
+    "longer fence is no closer": "```\nlog\n````\n\n<div>in code</div>\n\n```\n\n<div>y</div>\n",
+    "fence never closed": "```\nlog\n\n<div>x</div>\n\n~~~\n<div>y</div>\n~~~\n",
     "comment spanning": "<!-- a\n\n<div>x</div>\n\n-->\n\n<div>z</div>\n",
     "one-line comments": "<!-- start -->\n\n*x*\n\n<!-- end -->\n\n<div>w</div>\n",
     "markdown attribute": '<div markdown="1">\n*x*\n</div>\n\n<div>y</div>\n',

@@ -17,6 +17,8 @@ from __future__ import annotations
 import html
 import re
 
+from .sections import fenced_code
+
 BLOCK_TAGS = frozenset(
     {"address", "article", "aside", "blockquote", "details", "div", "dl", "fieldset", "figure"}
     | {"footer", "form", "header", "hgroup", "main", "nav", "ol", "p", "section", "table", "ul"}
@@ -25,7 +27,6 @@ BLOCK_TAGS = frozenset(
 """Tags Python-Markdown treats as block-level (checked against it by the tests)."""
 
 _START = re.compile(r"<([a-z][a-z0-9]*)(?=[\s/>])")
-_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 _TAG_LINE = re.compile(r"^[ \t]*<[a-zA-Z/!?]")
 _COMMENT_LINE = re.compile(r"^<!--(?:(?!--).)*-->$")
 _UNSAFE_TEXT = ("<!--", "<![", "<?", "<script", "<style", "<textarea", "```", "~~~")
@@ -45,18 +46,20 @@ def stash_html_blocks(markdown: str, token: str) -> tuple[str, list[str]]:
     lines = markdown.split("\n")
     out: list[str] = []
     blocks: list[str] = []
-    fence: str | None = None
+    code, rest = _code_lines(markdown)
     index = 0
     count = len(lines)
     while index < count:
         line = lines[index]
-        marker = _FENCE.match(line)
-        if marker:
-            if fence is None:
-                fence = marker.group(1)
-            elif marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
-                fence = None
-        elif fence is None and _TAG_LINE.match(line):
+        if index == rest:  # after a fence never closed: Markdowns differ, so touch nothing
+            out.extend(lines[index:])
+            break
+        last = code.get(index)
+        if last is not None:  # a fenced code block, fences included
+            out.extend(lines[index : last + 1])
+            index = last + 1
+            continue
+        if _TAG_LINE.match(line):
             alone = index == 0 or not lines[index - 1].strip()
             if (
                 alone
@@ -77,6 +80,20 @@ def stash_html_blocks(markdown: str, token: str) -> tuple[str, list[str]]:
         out.append(line)
         index += 1
     return "\n".join(out), blocks
+
+
+def _code_lines(markdown: str) -> tuple[dict[int, int], int | None]:
+    """First line -> last line of each fenced code block (sections.fenced_code), and the line of
+    a fence never closed."""
+    spans, unclosed = fenced_code(markdown)
+    code: dict[int, int] = {}
+    line = offset = 0
+    for start, end in spans:
+        line += markdown.count("\n", offset, start)
+        code[line] = line + markdown.count("\n", start, end)
+        line, offset = code[line], end
+    rest = None if unclosed is None else markdown.count("\n", 0, unclosed)
+    return code, rest
 
 
 def _block_end(lines: list[str], start: int) -> int | None:
