@@ -8,8 +8,8 @@ paragraph, and `restore_html_blocks` puts the same text back into the converted 
 qualifies only when there is no doubt about how Markdown reads it: it starts at the beginning
 of a line, after a blank line, with a block-level tag; that tag closes at the end of a line,
 followed by a blank line (blank lines inside are fine, as for Markdown); it holds no comment,
-script, style, code fence or `markdown` attribute; and it is outside fenced code. Anything else
-is left to Markdown.
+script, style, code fence or `markdown` attribute; and it is outside fenced code and before any
+fence never closed (`sections.fenced_code`). Anything else is left to Markdown.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The protocol's eight post-mortem sections and how a body's `##` headings map onto them."""
+"""The protocol's eight post-mortem sections, how a body's `##` headings map onto them, and
+where its fenced code is (as Markdown finds it, for every check that reads a body)."""
 
 from __future__ import annotations
 
