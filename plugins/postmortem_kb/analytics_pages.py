@@ -159,7 +159,7 @@ def incident_cells(
         cells[incident.id] = IncidentCells(
             id=incident.id,
             title=pm.title,
-            page=builder.incident_path(incident),
+            page=pages[incident.slug],
             started=str(utc_text(pm.started)),
             quarter=label,
             quarter_page=quarter_path(label),
@@ -368,9 +368,7 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
     by priority reached 80 MB of HTML at 10,000 incidents, more than a browser can show.
     """
     rows = list(analytics.actions)
-    by_owner: dict[str, list[ActionRow]] = {}
-    for row in rows:
-        by_owner.setdefault(row.item.owner or NO_OWNER, []).append(row)
+    by_owner = grouped(rows, lambda row: row.item.owner or NO_OWNER)
     owners = sorted(by_owner, key=lambda o: (o == NO_OWNER, o.lower()))
     with_priority = grouped(rows, lambda row: row.item.priority)
     overall = _status("All", None, rows)

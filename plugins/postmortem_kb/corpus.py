@@ -125,7 +125,7 @@ class CorpusLoader:
         unbuilt = [
             Unbuilt(display, r.raw_id if r.model is None else dropped_ids[display])
             for display, r in zip(displays, results, strict=True)
-            if r.model is None or r.document is None or display in dropped_ids
+            if r.model is None or display in dropped_ids
         ]
         return Corpus(incidents, problems, displays, unbuilt)
 

@@ -119,13 +119,9 @@ _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
-def strings(data: Any, loc: Path_ = ()) -> Iterator[tuple[Path_, str]]:
-    """Every string value of loaded front matter with its path."""
-    return iter(_string_list(data, loc, []))
-
-
 def _string_list(data: Any, loc: Path_, out: list[tuple[Path_, str]]) -> list[tuple[Path_, str]]:
-    """`strings` into a list (one recursive call per container, not a generator per value)."""
+    """Every string value of loaded front matter with its path, appended to `out` (one recursive
+    call per container, not a generator per value)."""
     if isinstance(data, str):
         out.append((loc, data))
     elif isinstance(data, Mapping):

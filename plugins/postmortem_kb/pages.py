@@ -208,7 +208,11 @@ class PageBuilder:
 
     def incident_path(self, incident: Incident) -> str:
         """Where an incident's page lives in the docs tree."""
-        return f"{self.settings.url_prefix}/{incident.slug}.md"
+        return self.slug_path(incident.slug)
+
+    def slug_path(self, slug: str) -> str:
+        """Where the page of the incident whose id is `slug` (lower case) lives."""
+        return f"{self.settings.url_prefix}/{slug}.md"
 
     def group_path(self, group: str, value: str) -> str:
         """Where the index page of one value of a group lives."""
@@ -370,9 +374,7 @@ class PageBuilder:
 
     def unbuilt_path(self, name: str) -> str | None:
         """Where the page of a file that gives no incident goes, named `name` (None if unusable)."""
-        if not re.fullmatch(ID_PATTERN, name):
-            return None
-        return f"{self.settings.url_prefix}/{name.lower()}.md"
+        return self.slug_path(name.lower()) if re.fullmatch(ID_PATTERN, name) else None
 
     def groups(self, corpus: Corpus) -> list[Group]:
         """The index-page families: by root-cause category, severity, regulation and service."""
