@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
-"""One-command tasks for postmortem-kb: `serve`, `test`, `build`, `bench`.
+"""One-command tasks for postmortem-kb: `serve`, `test`, `build`, `bench`, `lock`.
 
-Needs only Python 3.11+. Each task creates `.venv/` on first use, installs the project and its
-dependencies into it (again only when pyproject.toml changes), then runs.
+Needs only Python 3.11+. Each task creates `.venv/` on first use and installs the exact versions
+pinned in `requirements/*.lock` into it (again only when a lock file or pyproject.toml changes),
+then the project itself, then runs.
+
+    python3 dev.py test            # the suite against the locked versions (what CI runs)
+    python3 dev.py test --latest   # ... against the newest versions pyproject.toml allows
+    python3 dev.py test --lowest   # ... against the lowest versions pyproject.toml allows
+    python3 dev.py lock            # re-resolve the lock files (after changing dependencies)
 """
 
 from __future__ import annotations
@@ -16,10 +22,36 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PY = BIN / "python"
+LOCKS = ROOT / "requirements"
+SITE_LOCK = LOCKS / "site.lock"
+"""What building and serving the site needs."""
+DEV_LOCK = LOCKS / "dev.lock"
+"""Everything the tests, linters and the benchmark need (a superset of site.lock)."""
 CHROMIUM = "/usr/bin/chromium"
+LOCK_PYTHON = "3.11"
+"""The oldest Python the project supports; the locks are resolved for it."""
+
+
+class Env:
+    """A virtual environment in `ROOT/name` and the commands inside it."""
+
+    def __init__(self, name: str) -> None:
+        self.path = ROOT / name
+        self.bin = self.path / ("Scripts" if os.name == "nt" else "bin")
+        self.python = self.bin / "python"
+
+    def create(self) -> None:
+        if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs before any venv exists
+            sys.exit(f"postmortem-kb needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+        if not self.python.exists():
+            print(f"creating virtual environment in {self.path}", flush=True)
+            venv.create(self.path, with_pip=True)
+
+    def pip(self, *args: str) -> None:
+        run(self.python, "-m", "pip", "install", "--quiet", *args)
+
+
+VENV = Env(".venv")
 
 
 def run(*cmd: str | Path, **kwargs: object) -> None:
@@ -29,20 +61,21 @@ def run(*cmd: str | Path, **kwargs: object) -> None:
         sys.exit(result.returncode)
 
 
-def ensure_venv(extras: str = "") -> None:
-    """Create .venv and install the project (with `extras`) unless already up to date."""
-    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs before any venv exists
-        sys.exit(f"postmortem-kb needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    if not PY.exists():
-        print(f"creating virtual environment in {VENV}", flush=True)
-        venv.create(VENV, with_pip=True)
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
-    stamp = VENV / f".installed{'-' + extras if extras else ''}"
+def ensure_venv(lock: Path = SITE_LOCK) -> Env:
+    """Create .venv with exactly the versions of `lock` and the project, unless up to date."""
+    VENV.create()
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + lock.read_bytes()).hexdigest()
+    stamp = VENV.path / f".installed-{lock.stem}"
     if stamp.exists() and stamp.read_text() == digest:
-        return
-    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PY, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]" if extras else ".")
+        return VENV
+    # --require-hashes (implied by the hashes in the lock): every file is the one resolved;
+    # --no-deps on the project: nothing beyond the lock is pulled in.
+    VENV.pip("--require-hashes", "-r", str(lock))
+    VENV.pip("--no-deps", "-e", ".")
+    for other in VENV.path.glob(".installed-*"):
+        other.unlink()  # the other lock's packages may have been replaced
     stamp.write_text(digest)
+    return VENV
 
 
 def ensure_chromium() -> None:
@@ -58,34 +91,60 @@ def ensure_chromium() -> None:
         print("chromium not found and cannot be installed here: browser tests will be skipped")
 
 
+def unlocked_env(resolution: str) -> Env:
+    """A fresh venv with the newest (`highest`) or lowest (`lowest-direct`) allowed versions."""
+    uv = ensure_venv(DEV_LOCK).bin / "uv"
+    env = Env(f".venv-{resolution}")
+    if env.path.exists():
+        shutil.rmtree(env.path)
+    env.create()
+    run(uv, "pip", "install", "--quiet", "--python", env.python, "--resolution", resolution,
+        "-e", ".[dev]")  # fmt: skip
+    return env
+
+
 def serve(args: list[str]) -> None:
-    ensure_venv()
+    env = ensure_venv()
     address = args[0] if args and not args[0].startswith("-") else "127.0.0.1:8000"
     options = [arg for arg in args if arg.startswith("-")]  # e.g. --dirty
     print(f"serving the example site on http://{address}/", flush=True)
-    run(BIN / "mkdocs", "serve", "--dev-addr", address, *options)
+    run(env.bin / "mkdocs", "serve", "--dev-addr", address, *options)
 
 
 def build(args: list[str]) -> None:
-    ensure_venv()
-    run(BIN / "mkdocs", "build", "--strict", *args)
+    env = ensure_venv()
+    run(env.bin / "mkdocs", "build", "--strict", *args)
 
 
 def test(args: list[str]) -> None:
-    ensure_venv("dev")
+    if "--latest" in args or "--lowest" in args:
+        resolution = "highest" if "--latest" in args else "lowest-direct"
+        env = unlocked_env(resolution)
+        args = [arg for arg in args if arg not in ("--latest", "--lowest")]
+    else:
+        env = ensure_venv(DEV_LOCK)
     ensure_chromium()
-    run(BIN / "ruff", "check", ".")
-    run(BIN / "ruff", "format", "--check", ".")
-    run(BIN / "mypy")
-    run(PY, "-m", "pytest", "-n", "auto", *args)
+    run(env.bin / "ruff", "check", ".")
+    run(env.bin / "ruff", "format", "--check", ".")
+    run(env.bin / "mypy")
+    run(env.python, "-m", "pytest", "-n", "auto", *args)
 
 
 def bench(args: list[str]) -> None:
-    ensure_venv("dev")
-    run(PY, "bench/run.py", *args)
+    env = ensure_venv(DEV_LOCK)
+    run(env.python, "bench/run.py", *args)
 
 
-TASKS = {"serve": serve, "build": build, "test": test, "bench": bench}
+def lock(args: list[str]) -> None:
+    """Resolve requirements/site.lock and dev.lock anew from pyproject.toml (newest versions)."""
+    uv = ensure_venv(DEV_LOCK).bin / "uv"
+    common = ["pip", "compile", "pyproject.toml", "--quiet", "--generate-hashes", "--upgrade",
+              "--python-version", LOCK_PYTHON, "--no-header", *args]  # fmt: skip
+    run(uv, *common, "-o", SITE_LOCK)
+    run(uv, *common, "--extra", "dev", "-o", DEV_LOCK)
+
+
+TASKS = {"serve": serve, "build": build, "test": test, "bench": bench, "lock": lock}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,9 +243,24 @@ def depth_bound(text: str) -> int | None:
 
 
 def _check_depth(text: str, display_path: str, first_line: int) -> None:
-    """Refuse front matter nested deeper than MAX_DEPTH before LibYAML composes (and recurses)."""
+    """Refuse front matter nested deeper than MAX_DEPTH before LibYAML composes (and recurses).
+
+    LibYAML scans ahead and may refuse the text with its own error before the events of 33
+    levels come out (it has a nesting limit of its own); the pure-Python parser yields events
+    as it goes, so it is asked again then: the author gets this limit, not the library's.
+    """
+    try:
+        _count_depth(yaml.parse(text, Loader=FrontMatterLoader), display_path, first_line)
+    except yaml.YAMLError:
+        if _BaseLoader is yaml.SafeLoader:
+            raise
+        _count_depth(yaml.parse(text, Loader=yaml.SafeLoader), display_path, first_line)
+        raise
+
+
+def _count_depth(events: Iterator[yaml.Event], display_path: str, first_line: int) -> None:
     depth = 0
-    for event in yaml.parse(text, Loader=FrontMatterLoader):
+    for event in events:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
