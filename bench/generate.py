@@ -5,7 +5,7 @@
 The same seed and count always give the same bytes. Incidents are spread over five years and
 cycle through every severity, root-cause category, detection method and regulation; each has
 5-15 action items, 8-20 timeline entries and a 1-2k word body under the eight section headings
-of `postmortem_kb.sections`. No network, no model: sentences are assembled from word lists.
+of `postmortem_kb.core.sections`. No network, no model: sentences are assembled from word lists.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-from postmortem_kb.regulations import DEFAULT_REGULATIONS
-from postmortem_kb.schema import (
+from postmortem_kb.core.regulations import DEFAULT_REGULATIONS
+from postmortem_kb.core.schema import (
     CONTRIBUTING_FACTORS,
     DetectionMethod,
     RootCauseCategory,
     Severity,
     TimelineKind,
 )
-from postmortem_kb.sections import SECTIONS
+from postmortem_kb.core.sections import SECTIONS
 
 FIRST_START = dt.datetime(2021, 1, 4, tzinfo=dt.UTC)
 LAST_START = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)

@@ -67,7 +67,7 @@ def task_measure(command: list[str], log: Path) -> dict[str, Any]:
 def task_validate(folder: Path) -> dict[str, Any]:
     """(c) Load and validate every post-mortem with the core, as `postmortem validate` does."""
     started = time.perf_counter()
-    from postmortem_kb.corpus import CorpusLoader
+    from postmortem_kb.core.corpus import CorpusLoader
 
     imported = time.perf_counter()
     corpus = CorpusLoader().load(folder, folder.parent)
@@ -109,7 +109,7 @@ def task_rebuild(config_file: Path, edited: Path, dirty: bool = False) -> dict[s
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.structure.pages import Page
-    from postmortem_kb.mkdocs_plugin import PostmortemPlugin
+    from postmortem_kb.engines.mkdocs.plugin import PostmortemPlugin
 
     # MkDocs binds event methods when it loads a plugin, so time on_files on the class.
     plugin_time = [0.0]

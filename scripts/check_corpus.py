@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from postmortem_kb.corpus import load_corpus
+from postmortem_kb.core.corpus import load_corpus
 
 folder = Path(sys.argv[1] if len(sys.argv) > 1 else "postmortems")
 corpus = load_corpus(folder)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from analytics_fixture import INCIDENTS, post_mortem, write_corpus
-from postmortem_kb.analytics import (
+from postmortem_kb.core.analytics import (
     Analytics,
     CheckState,
     Quarter,
@@ -17,9 +17,9 @@ from postmortem_kb.analytics import (
     business_days_between,
     months_before,
 )
-from postmortem_kb.corpus import load_corpus
-from postmortem_kb.metrics import ActionState
-from postmortem_kb.settings import Settings, parse_holidays
+from postmortem_kb.core.corpus import load_corpus
+from postmortem_kb.core.metrics import ActionState
+from postmortem_kb.core.settings import Settings, parse_holidays
 
 REFERENCE = dt.date(2025, 11, 23)
 

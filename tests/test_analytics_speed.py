@@ -11,7 +11,7 @@ from types import MappingProxyType
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from postmortem_kb.analytics import (
+from postmortem_kb.core.analytics import (
     Analytics,
     analyse,
     business_days_between,
@@ -19,10 +19,10 @@ from postmortem_kb.analytics import (
     grouped,
     is_business_day,
 )
-from postmortem_kb.collector import collector_paused
-from postmortem_kb.corpus import load_corpus
-from postmortem_kb.export import flatten
-from postmortem_kb.settings import Settings
+from postmortem_kb.core.collector import collector_paused
+from postmortem_kb.core.corpus import load_corpus
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.render.export import flatten
 
 DAYS = st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 12, 31))
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from conftest import EXAMPLE, ROOT, Build, build_site
 from payloads import html_payloads
-from postmortem_kb.loader import read_document
+from postmortem_kb.core.loader import read_document
 
 CASES = Path(__file__).resolve().parent / "bad_inputs"
 MANIFEST = yaml.safe_load((CASES / "expected.yaml").read_text(encoding="utf-8"))

@@ -8,9 +8,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from postmortem_kb.corpus import load_corpus
-from postmortem_kb.regulations import DEFAULT_REGULATIONS
-from postmortem_kb.schema import RootCauseCategory, Severity
+from postmortem_kb.core.corpus import load_corpus
+from postmortem_kb.core.regulations import DEFAULT_REGULATIONS
+from postmortem_kb.core.schema import RootCauseCategory, Severity
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))

@@ -28,7 +28,7 @@ def run(
     }
     environment.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "postmortem_kb.cli", *args],
+        [sys.executable, "-m", "postmortem_kb.cli.main", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -175,7 +175,7 @@ def test_colour_on_a_terminal_unless_no_color(project: Path) -> None:
         master, slave = pty.openpty()
         environment = {"PATH": os.environ.get("PATH", ""), **env}
         process = subprocess.Popen(
-            [sys.executable, "-m", "postmortem_kb.cli", "validate"],
+            [sys.executable, "-m", "postmortem_kb.cli.main", "validate"],
             cwd=project,
             stdout=slave,
             stderr=subprocess.DEVNULL,
@@ -332,7 +332,7 @@ def test_new_fails_validation_until_filled_then_passes(project: Path) -> None:
 def test_new_prompts_on_a_terminal(project: Path) -> None:
     master, slave = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "postmortem_kb.cli", "new"],
+        [sys.executable, "-m", "postmortem_kb.cli.main", "new"],
         cwd=project,
         stdin=slave,
         stdout=subprocess.PIPE,

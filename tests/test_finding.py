@@ -15,7 +15,7 @@ import pytest
 import yaml
 from browser.synthetic_corpus import synthetic_incidents
 from conftest import EXAMPLE, ROOT, Build, build_site
-from postmortem_kb.related import Relation, explicit_links, related_incidents
+from postmortem_kb.core.related import Relation, explicit_links, related_incidents
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

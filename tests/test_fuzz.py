@@ -19,11 +19,11 @@ from conftest import EXAMPLE, ROOT
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from payloads import html_payloads
-from postmortem_kb.corpus import CorpusLoader
-from postmortem_kb.loader import FRONT_MATTER_FIELD, LoadError, parse_document
-from postmortem_kb.sanitize import fence_body, sanitize_body_regions
-from postmortem_kb.settings import Settings
-from postmortem_kb.site import build_site
+from postmortem_kb.core.corpus import CorpusLoader
+from postmortem_kb.core.loader import FRONT_MATTER_FIELD, LoadError, parse_document
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.render.sanitize import fence_body, sanitize_body_regions
+from postmortem_kb.render.site import build_site
 
 FUZZ = settings(
     max_examples=60,

@@ -8,9 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 from conftest import EXAMPLE, EXAMPLES, ROOT
-from postmortem_kb.corpus import discover
-from postmortem_kb.json_schema import SCHEMA_FILE, schema_text
-from postmortem_kb.loader import read_document
+from postmortem_kb.cli.json_schema import SCHEMA_FILE, schema_text
+from postmortem_kb.core.corpus import discover
+from postmortem_kb.core.loader import read_document
 
 COMMITTED = ROOT / SCHEMA_FILE
 

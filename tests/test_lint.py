@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE
-from postmortem_kb.corpus import CorpusLoader
-from postmortem_kb.lint import RULES, LintConfig, LintConfigError, LintLevel, blame_findings
-from postmortem_kb.problems import Level, Problem
+from postmortem_kb.core.corpus import CorpusLoader
+from postmortem_kb.core.lint.rules import (
+    RULES,
+    LintConfig,
+    LintConfigError,
+    LintLevel,
+    blame_findings,
+)
+from postmortem_kb.core.problems import Level, Problem
 
 CLEAN = EXAMPLE.read_text(encoding="utf-8")
 

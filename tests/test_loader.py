@@ -12,9 +12,9 @@ import yaml
 from conftest import EXAMPLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from postmortem_kb import loader
-from postmortem_kb.corpus import load_corpus
-from postmortem_kb.loader import LoadError, parse_document, read_document
+from postmortem_kb.core import loader
+from postmortem_kb.core.corpus import load_corpus
+from postmortem_kb.core.loader import LoadError, parse_document, read_document
 
 
 def parse(text: str):

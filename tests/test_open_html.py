@@ -6,7 +6,7 @@ import markdown
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from postmortem_kb.open_html import OpenBlock, close_open_blocks, open_blocks
+from postmortem_kb.core.open_html import OpenBlock, close_open_blocks, open_blocks
 
 AFTER = "\n\n## After\n"
 """What the page adds after a body section: Markdown that must still render."""

@@ -13,22 +13,23 @@ import yaml
 from conftest import EXAMPLE, build_site
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from postmortem_kb import lint, loader
-from postmortem_kb.analytics import (
+from postmortem_kb.core import loader
+from postmortem_kb.core.analytics import (
     REPEAT_MATCHES_LISTED,
     REPEAT_WINDOW_MONTHS,
     analyse,
     repeat_matches,
 )
-from postmortem_kb.corpus import load_corpus
-from postmortem_kb.html_passthrough import (
+from postmortem_kb.core.corpus import load_corpus
+from postmortem_kb.core.lint import rules as lint
+from postmortem_kb.core.loader import FrontMatterLoader
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.engines.mkdocs.passthrough import (
     BLOCK_TAGS,
     anchor_ids,
     restore_html_blocks,
     stash_html_blocks,
 )
-from postmortem_kb.loader import FrontMatterLoader
-from postmortem_kb.settings import Settings
 
 EXTENSIONS = ["admonition", "attr_list", "tables", "toc", "pymdownx.superfences"]
 TOKEN = "pmkb0123456789abcdef"
@@ -357,7 +358,7 @@ def _search_entries(content: str) -> list[dict[str, object]]:
 
 
 def test_search_stand_ins_index_the_same_text_and_come_back_whole() -> None:
-    from postmortem_kb.search_view import SearchView, stand_in
+    from postmortem_kb.engines.mkdocs.search_view import SearchView, stand_in
 
     content = (
         '<h1 id="x-1">X-1: title</h1>\n<p>In review.</p>\n'
@@ -390,7 +391,7 @@ _SEGMENT = st.sampled_from(["a", "b", "incidents", "inc-1", "x.json", "index.htm
 def test_relative_urls_match_posixpath_relpath(dest: str, folder: bool, base: str) -> None:
     import posixpath
 
-    from postmortem_kb.pages import _relative_url
+    from postmortem_kb.render.pages import _relative_url
 
     dest = dest + "/" if folder and dest else dest
     expected = posixpath.relpath(dest or ".", base.rstrip("/") or ".")

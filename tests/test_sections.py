@@ -9,7 +9,7 @@ import re
 import markdown
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from postmortem_kb.sections import body_chunks, open_fence_line, split_body
+from postmortem_kb.core.sections import body_chunks, open_fence_line, split_body
 
 LINES = ["## Impact", "## Lessons learned ##", "```", "````py", "~~~", "  ```", "    ```", "text"]
 LINES += ["", "### Sub", "##nospace", " ## indented", "<div>"]

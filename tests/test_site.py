@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import EXAMPLE, EXAMPLES, ROOT, build_site, copy_examples
+from conftest import EXAMPLE, EXAMPLES, build_site, copy_examples
 
 
 def test_example_site_builds_strict_with_one_page_per_file(project: Path) -> None:
@@ -135,15 +133,6 @@ def test_front_matter_text_is_escaped_in_html(project: Path) -> None:
     html = build.page("incidents/inc-2025-007/")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<em>Checkout</em>" not in html  # titles are text, not Markdown
-
-
-def test_core_imports_no_mkdocs() -> None:
-    code = (
-        "import sys, postmortem_kb.corpus, postmortem_kb.pages, postmortem_kb.metrics, "
-        "postmortem_kb.cli; assert not [m for m in sys.modules if m.startswith('mkdocs')], "
-        "sorted(m for m in sys.modules if m.startswith('mkdocs'))"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 def test_example_corpus_is_the_documented_one() -> None:

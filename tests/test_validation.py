@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import EXAMPLE, EXAMPLES
-from postmortem_kb.corpus import CorpusLoader, load_corpus
+from postmortem_kb.core.corpus import CorpusLoader, load_corpus
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -6,10 +6,10 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from postmortem_kb.corpus import Corpus, Incident
-from postmortem_kb.loader import Document
-from postmortem_kb.metrics import incident_metrics
-from postmortem_kb.schema import PostMortem
+from postmortem_kb.core.corpus import Corpus, Incident
+from postmortem_kb.core.loader import Document
+from postmortem_kb.core.metrics import incident_metrics
+from postmortem_kb.core.schema import PostMortem
 
 SERVICES = [
     f"{a}-{b}"

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from postmortem_kb.explorer import explorer_data
-from postmortem_kb.pages import PageBuilder
-from postmortem_kb.safejson import dumps
-from postmortem_kb.settings import Settings
+from postmortem_kb.core.settings import Settings
+from postmortem_kb.render.explorer import explorer_data
+from postmortem_kb.render.pages import PageBuilder
+from postmortem_kb.render.safejson import dumps
 
 from browser.conftest import ARTIFACTS, serve
 from browser.synthetic_corpus import synthetic_corpus

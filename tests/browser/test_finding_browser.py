@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import EXAMPLES  # tests/conftest.py
-from postmortem_kb.corpus import load_corpus
+from postmortem_kb.core.corpus import load_corpus
 
 from browser.conftest import ARTIFACTS, FIXTURE_INCIDENTS, Site, screenshot
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from .loader import Document, Path_, format_loc
-from .open_html import closing_tags, open_blocks
-from .problems import Level, Problem
-from .schema import ActionStatus, PostMortem, Severity
-from .sections import body_chunks, open_fence_line, without_fenced_code
+from ..loader import Document, Path_, format_loc
+from ..open_html import closing_tags, open_blocks
+from ..problems import Level, Problem
+from ..schema import ActionStatus, PostMortem, Severity
+from ..sections import body_chunks, open_fence_line, without_fenced_code
 
 RULES: dict[str, str] = {
     "placeholder": "a 'TODO' placeholder (from `postmortem new`) is still in the file",

@@ -22,15 +22,15 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
-from .corpus import Corpus, CorpusLoader
-from .html_passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
-from .lint import LintConfig, LintConfigError
-from .problems import Level
-from .regulations import RegulationRegistry
-from .sanitize import sanitize_body_regions
+from ...core.corpus import Corpus, CorpusLoader
+from ...core.lint.rules import LintConfig, LintConfigError
+from ...core.problems import Level
+from ...core.regulations import RegulationRegistry
+from ...core.settings import Settings, parse_holidays, resolve_reference_date
+from ...render.sanitize import sanitize_body_regions
+from ...render.site import build_site
+from .passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
 from .search_view import SearchView
-from .settings import Settings, parse_holidays, resolve_reference_date
-from .site import build_site
 
 log = logging.getLogger("mkdocs.plugins.postmortem_kb")
 
@@ -173,7 +173,9 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
             self._generated.add(file.src_uri)
             if page.in_nav:
                 self._nav_pages.append(file)
-        css = resources.files("postmortem_kb").joinpath("assets/postmortem-kb.css").read_text()
+        css = (
+            resources.files("postmortem_kb.render").joinpath("assets/postmortem-kb.css").read_text()
+        )
         files.append(File.generated(config, CSS_PATH, content=css))
         return files
 

@@ -7,8 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from . import charts
-from .analytics import (
+from ..core.analytics import (
     ACTION_COMPLETION_TARGET,
     POSTMORTEM_SLO_BUSINESS_DAYS,
     TTD_CHANGE_GOAL,
@@ -19,11 +18,12 @@ from .analytics import (
     analyse,
     grouped,
 )
-from .corpus import Corpus, Incident
+from ..core.corpus import Corpus, Incident
+from ..core.metrics import ActionState, format_duration
+from ..core.schema import Priority, Severity
+from . import charts
 from .export import export_files
-from .metrics import ActionState, format_duration
 from .pages import GeneratedPage, Group, PageBuilder, slugify
-from .schema import Priority, Severity
 
 TRENDS = "trends"
 ACTION_ITEMS_PAGE = "action-items/index.md"

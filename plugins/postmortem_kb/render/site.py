@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from ..core.collector import collector_paused
+from ..core.corpus import Corpus, without_drafts
+from ..core.settings import Settings
 from .analytics_pages import analytics_provider
-from .collector import collector_paused
-from .corpus import Corpus, without_drafts
 from .learning_pages import learning_pages
 from .pages import GeneratedPage, PageBuilder
-from .settings import Settings
 
 Provider = Callable[[PageBuilder, Corpus, str], Iterable[GeneratedPage]]
 """A feature that adds pages or files: (builder, corpus, site title) -> generated files."""

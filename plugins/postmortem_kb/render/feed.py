@@ -11,9 +11,9 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 
-from .corpus import Corpus, Incident
+from ..core.corpus import Corpus, Incident
+from ..core.schema import Status
 from .pages import GeneratedPage, PageBuilder
-from .schema import Status
 
 FEED_PATH = "feed.xml"
 FEED_LIMIT = 50

@@ -14,11 +14,11 @@ from typing import Any, TextIO
 
 import yaml
 
-from .corpus import CorpusLoader, discover
-from .lint import LintConfig, LintConfigError
-from .problems import Level, Problem
-from .regulations import RegulationRegistry
-from .schema import DetectionMethod, Severity
+from ..core.corpus import CorpusLoader, discover
+from ..core.lint.rules import LintConfig, LintConfigError
+from ..core.problems import Level, Problem
+from ..core.regulations import RegulationRegistry
+from ..core.schema import DetectionMethod, Severity
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 PLUGIN_NAME = "postmortem-kb"
@@ -227,9 +227,9 @@ def _split(value: str) -> list[str]:
 
 
 def _cmd_new(args: argparse.Namespace, project: Project) -> int:
+    from ..core.settings import resolve_reference_date
     from . import scaffold
     from .json_schema import SCHEMA_FILE
-    from .settings import resolve_reference_date
 
     severities = [s.value for s in Severity]
     detections = [d.value for d in DetectionMethod]

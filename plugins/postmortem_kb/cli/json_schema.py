@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .regulations import RegulationRegistry
-from .schema import CONTRIBUTING_FACTORS, PRIORITY_ALIASES, PostMortem, Priority
+from ..core.regulations import RegulationRegistry
+from ..core.schema import CONTRIBUTING_FACTORS, PRIORITY_ALIASES, PostMortem, Priority
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_FILE = "schema/postmortem.schema.json"

@@ -22,8 +22,8 @@ from collections.abc import Callable
 
 import nh3
 
-from .open_html import close_open_blocks
-from .sections import BodySections
+from ..core.open_html import close_open_blocks
+from ..core.sections import BodySections
 
 BODY_TAGS: frozenset[str] = frozenset(nh3.ALLOWED_TAGS)
 """Harmless elements (ammonia's default list): formatting, lists, tables, images, links..."""

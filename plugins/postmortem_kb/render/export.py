@@ -8,8 +8,7 @@ import io
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from . import safejson
-from .analytics import (
+from ..core.analytics import (
     ACTION_COMPLETION_TARGET,
     TTD_CHANGE_GOAL,
     ActionRow,
@@ -21,8 +20,9 @@ from .analytics import (
     minutes,
     utc,
 )
-from .corpus import Incident
-from .metrics import ActionState
+from ..core.corpus import Incident
+from ..core.metrics import ActionState
+from . import safejson
 from .pages import GeneratedPage
 
 DATA_FOLDER = "data"

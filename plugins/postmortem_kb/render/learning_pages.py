@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .corpus import Corpus
+from ..core.corpus import Corpus
 from .explorer import explorer_pages
 from .feed import feed_file
 from .lessons import lessons_page

@@ -10,9 +10,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .corpus import discover
-from .pages import slugify
-from .schema import CONTRIBUTING_FACTORS, RECURRENCE_CHECKS
+from ..core.corpus import discover
+from ..core.schema import CONTRIBUTING_FACTORS, RECURRENCE_CHECKS
+from ..render.pages import slugify
 
 _ID = re.compile(r"^(?P<prefix>[A-Za-z]+)-(?P<year>\d{4})-(?P<number>\d+)$")
 _ID_LINE = re.compile(r"""^id:[ \t]*["']?(?P<id>[A-Za-z0-9_-]+)""", re.MULTILINE)

@@ -16,21 +16,21 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from .corpus import Corpus, Incident
-from .lint import notices_for
-from .metrics import ActionState, action_state, format_duration
-from .problems import Problem
-from .related import Related, related_incidents
-from .sanitize import fence_sections
-from .schema import (
+from ..core.corpus import Corpus, Incident
+from ..core.lint.rules import notices_for
+from ..core.metrics import ActionState, action_state, format_duration
+from ..core.problems import Problem
+from ..core.related import Related, related_incidents
+from ..core.schema import (
     CONTRIBUTING_FACTORS,
     ID_PATTERN,
     RECURRENCE_CHECKS,
     RootCauseCategory,
     Severity,
 )
-from .sections import split_body
-from .settings import Settings
+from ..core.sections import split_body
+from ..core.settings import Settings
+from .sanitize import fence_sections
 
 TEMPLATE_FOLDER = "postmortem_kb"
 """Templates are looked up in `<overrides>/postmortem_kb/` first, then in the package."""
@@ -169,7 +169,7 @@ class PageBuilder:
         loaders: list[jinja2.BaseLoader] = []
         if overrides is not None:
             loaders.append(jinja2.FileSystemLoader(str(overrides / TEMPLATE_FOLDER)))
-        loaders.append(jinja2.PackageLoader("postmortem_kb", "templates"))
+        loaders.append(jinja2.PackageLoader("postmortem_kb.render", "templates"))
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=True,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .corpus import Corpus, Incident
+from ..core.corpus import Corpus, Incident
+from ..core.schema import RootCauseCategory, Status
 from .pages import GeneratedPage, PageBuilder
-from .schema import RootCauseCategory, Status
 
 LESSONS_PAGE = "lessons.md"
 

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
-from .corpus import Corpus, Incident
+from ..core.corpus import Corpus, Incident
+from ..core.schema import RootCauseCategory, Severity, Status
 from .pages import GeneratedPage, PageBuilder
 from .safejson import dumps
-from .schema import RootCauseCategory, Severity, Status
 
 EXPLORER_PAGE = "explorer.md"
 DATA_PATH = "data/explorer.json"
@@ -82,7 +82,7 @@ def explorer_pages(
     builder: PageBuilder, corpus: Corpus, site_title: str
 ) -> Iterable[GeneratedPage]:
     """The explorer page, its data file and its script."""
-    script = resources.files("postmortem_kb").joinpath("assets/explorer.js").read_text()
+    script = resources.files("postmortem_kb.render").joinpath("assets/explorer.js").read_text()
     markdown = builder.render(
         "explorer.md.j2",
         EXPLORER_PAGE,

@@ -1,0 +1,1 @@
+"""The `postmortem` command: scaffold, validate and describe post-mortems without an engine."""

@@ -1,0 +1,1 @@
+"""The authoring lint: blame language, superficial analysis, placeholders, open markup."""

@@ -1,0 +1,1 @@
+"""Adapters that place the rendered pages into a site engine's build."""

@@ -1,0 +1,1 @@
+"""The MkDocs (and ProperDocs) adapter: plugin events, generated Files, speed-ups."""

@@ -1,0 +1,1 @@
+"""Finished, safe pages from the core: Jinja templates, paths, sanitising, charts, exports."""
