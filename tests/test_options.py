@@ -136,6 +136,24 @@ def test_every_bad_value_gets_its_own_line() -> None:
     assert all(line.startswith("mkdocs.yml: plugins.postmortem-kb.") for line in caught.value.lines)
 
 
+@pytest.mark.parametrize(
+    ("lint", "line"),
+    [
+        ({"rules": {"no-blame": "error"}}, "lint.rules.no-blame: unknown lint rule; rules: "),
+        ({"rules": {"few-whys": "loud"}}, "lint.rules.few-whys: must be off, warning or error"),
+        ({"rules": ["few-whys"]}, "lint.rules: must be a mapping of lint rule ids to off,"),
+        ({"allow": "human error"}, "lint.allow: must be a list of phrases (got 'human error')"),
+        ({"allow": ["ok", " "]}, "lint.allow[1]: must be a phrase (non-empty text) (got ' ')"),
+        ({"rule": {}}, "lint.rule: unknown option (did you mean rules?); options: rules, allow"),
+    ],
+)
+def test_bad_lint_options_are_explained(lint: object, line: str) -> None:
+    with pytest.raises(OptionsError) as caught:
+        validate_options({"lint": lint}, "mkdocs.yml")
+    [only] = caught.value.lines
+    assert only.startswith(f"mkdocs.yml: plugins.postmortem-kb.{line}")
+
+
 # --- accepted forms ----------------------------------------------------------------------------
 
 
