@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, ROOT, build_site, copy_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mkdocs.config import load_config
 from postmortem_kb.core.lint.rules import LintLevel
 from postmortem_kb.core.options import Options, OptionsError, read_options, validate_options
@@ -154,6 +156,43 @@ def test_bad_lint_options_are_explained(lint: object, line: str) -> None:
     assert only.startswith(f"mkdocs.yml: plugins.postmortem-kb.{line}")
 
 
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 10**12),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+    st.sampled_from(["2026-01-01", "2026-13-45", "off", "error", "few-whys", "GDPR", "/x/"]),
+    st.dates(),
+    st.datetimes(),
+)
+KEYS = [*Options.model_fields, "rules", "allow", "name", "notification_days", "industries"]
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(KEYS) | st.text(max_size=8) | st.integers(), inner, max_size=3
+        )
+    ),
+    max_leaves=12,
+)
+
+
+OUR_LINE = re.compile(r"mkdocs\.yml: plugins\.postmortem-kb.*?: (must be |unknown )")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(options=st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), values, max_size=4))
+def test_no_option_value_gives_anything_but_our_lines(options: dict[object, object]) -> None:
+    try:
+        validate_options(options, "mkdocs.yml")
+    except OptionsError as exc:
+        assert exc.lines
+        for line in exc.lines:  # every error mapped to a message of ours, on one line
+            assert OUR_LINE.match(line) and line.isprintable(), line
+
+
 # --- accepted forms ----------------------------------------------------------------------------
 
 
@@ -225,6 +264,14 @@ SITES = {
         "plugins:\n  - postmortem-kb:\n      postmortems_dir: !relative $config_dir/pm\n",
         {"postmortems_dir": "<config_dir>/pm"},
     ),
+    "relative-docs": (
+        "plugins:\n  - postmortem-kb:\n      postmortems_dir: !relative $docs_dir/pm\n",
+        {"postmortems_dir": "<config_dir>/docs/pm"},
+    ),
+    "relative-bare": (
+        "plugins:\n  - postmortem-kb:\n      postmortems_dir: !relative\n",
+        {"postmortems_dir": "<config_dir>/docs/"},
+    ),
 }
 
 
@@ -252,6 +299,32 @@ def test_the_cli_and_the_plugin_read_the_same_options(
         assert getattr(from_cli, name) == value
     if not expected:
         assert from_cli == Options()
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("plugins: [\n", "mkdocs.yml:2: not valid YAML: "),
+        ("- search\n", "mkdocs.yml: must be a mapping of MkDocs settings"),
+        ("plugins: postmortem-kb\n", "mkdocs.yml: plugins: must be a list or a mapping of plugins"),
+        ("INHERIT: mkdocs.yml\n", "mkdocs.yml: INHERIT: mkdocs.yml inherits from itself"),
+        ("INHERIT: base.yml\n", "mkdocs.yml: cannot read base.yml: "),
+        (
+            "plugins:\n  - postmortem-kb:\n      postmortems_dir: !relative ../pm\n",
+            "mkdocs.yml: plugins.postmortem-kb.postmortems_dir: must be a folder path"
+            " (got !relative)",
+        ),
+    ],
+)
+def test_a_mkdocs_yml_the_reader_cannot_use_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, line: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("mkdocs.yml").write_text(text, encoding="utf-8")
+    with pytest.raises(OptionsError) as caught:
+        read_options(Path("mkdocs.yml"))
+    [only] = caught.value.lines
+    assert only.startswith(line)
 
 
 # --- the README's plugin example --------------------------------------------------------------

@@ -287,12 +287,9 @@ def _lines(errors: list[ErrorDetails]) -> Iterator[tuple[str, str]]:
     for error in errors:
         loc = [str(part) for part in error["loc"] if part != "[key]"]
         about_key = "[key]" in error["loc"]  # the path already shows the key
-        path = "".join(
-            f"[{part}]" if isinstance(part, int) else f".{part}"
-            for part in ("plugins", PLUGIN_NAME, *error["loc"])
-            if part != "[key]"
-        )[1:]
-        if error["type"] == "extra_forbidden":
+        unknown = error["type"] in ("extra_forbidden", "invalid_key")  # invalid: not a text
+        path = _path(error["loc"], last_is_key=about_key or unknown)
+        if unknown:
             known = _known_keys(loc)
             message = f"unknown option{_did_you_mean(loc[-1], known)}; options: {', '.join(known)}"
         elif error["type"] == _OURS:
@@ -301,6 +298,20 @@ def _lines(errors: list[ErrorDetails]) -> Iterator[tuple[str, str]]:
         else:  # not expected: every value goes through a check above first
             message = f"is not a valid value (got {_got(error['input'])})"
         yield path, message
+
+
+def _path(loc: tuple[int | str, ...], *, last_is_key: bool) -> str:
+    """`plugins.postmortem-kb.regulations.GDPR.industries[0]`; odd keys quoted, on one line."""
+    parts = [part for part in loc if part != "[key]"]
+    text = f"plugins.{PLUGIN_NAME}"
+    for index, part in enumerate(parts):
+        if isinstance(part, int) and not (last_is_key and index == len(parts) - 1):
+            text += f"[{part}]"
+        elif isinstance(part, str) and part.isprintable() and part.strip() == part and part:
+            text += f".{part}"
+        else:
+            text += f".{part!r}"
+    return text
 
 
 def _known_keys(loc: list[str]) -> list[str]:
@@ -319,6 +330,11 @@ def _did_you_mean(word: object, known: Mapping[str, object] | list[str]) -> str:
 
 
 def _got(value: object) -> str:
+    if isinstance(value, os.PathLike):
+        try:
+            value = os.fspath(value)
+        except Exception:  # MkDocs' bare `!relative` has no path outside markdown_extensions
+            return "!relative"
     if isinstance(value, dt.date):
         text = value.isoformat()
     elif isinstance(value, Mapping):
@@ -377,8 +393,12 @@ def _load(config_file: Path, source: str, seen: tuple[Path, ...]) -> dict[str, A
         raise OptionsError([f"{source}: INHERIT: {config_file} inherits from itself"])
     try:
         text = config_file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OptionsError([f"{source}: cannot read {config_file}: {exc}"]) from None
+    except OSError as exc:
+        raise OptionsError(
+            [f"{source}: cannot read {config_file}: {exc.strerror or exc}"]
+        ) from None
+    except UnicodeDecodeError:
+        raise OptionsError([f"{source}: cannot read {config_file}: not UTF-8 text"]) from None
     try:
         data = yaml.load(text, Loader=_ConfigLoader)
     except yaml.YAMLError as exc:
@@ -463,6 +483,8 @@ def _construct_relative(loader: yaml.SafeLoader, node: yaml.Node) -> _Relative:
     prefix, _, suffix = value.partition("/")
     if prefix in ("$config_dir", "$docs_dir"):
         return _Relative(prefix, suffix)
+    if not value:  # MkDocs (1.6) gives a plugin option written as a bare `!relative` docs_dir
+        return _Relative("$docs_dir", "")
     return _Relative(None, value)
 
 
