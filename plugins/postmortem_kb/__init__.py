@@ -2,15 +2,18 @@
 
 The public API, for engines and scripts; everything else is internal and may move:
 
-    corpus = CorpusLoader(RegulationRegistry()).load(Path("postmortems"), Path("."))
+    options = read_options(Path("mkdocs.yml"))  # or validate_options(a_dict, "where it came from")
+    loader = CorpusLoader(options.registry(), options.lint.config())
+    corpus = loader.load(Path(options.postmortems_dir), Path("."))
     for problem in corpus.problems: print(problem.format())
-    pages = build_site(corpus, Settings(reference_date=date.today()))
+    pages = build_site(corpus, options.settings())
 
 Layers (each imports only those before it): `core` (schema, loading, validation, lint, figures),
 `render` (finished, safe pages), then `engines` (MkDocs adapter) and `cli`.
 """
 
 from .core.corpus import Corpus, CorpusLoader, Incident
+from .core.options import Options, OptionsError, read_options, validate_options
 from .core.problems import Level, Problem
 from .core.regulations import RegulationRegistry
 from .core.schema import PostMortem
@@ -26,9 +29,13 @@ __all__ = [
     "GeneratedPage",
     "Incident",
     "Level",
+    "Options",
+    "OptionsError",
     "PostMortem",
     "Problem",
     "RegulationRegistry",
     "Settings",
     "build_site",
+    "read_options",
+    "validate_options",
 ]

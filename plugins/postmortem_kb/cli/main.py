@@ -8,32 +8,20 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
-
-import yaml
+from typing import TextIO
 
 from ..core.corpus import CorpusLoader, discover
-from ..core.lint.rules import LintConfig, LintConfigError
+from ..core.options import Options, OptionsError, read_options, resolve_reference_date
 from ..core.problems import Level, Problem
-from ..core.regulations import RegulationRegistry
 from ..core.schema import DetectionMethod, Severity
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-PLUGIN_NAME = "postmortem-kb"
-DEFAULT_DIR = "postmortems"
 
 
 class UsageError(Exception):
     """Bad arguments or configuration: reported on stderr, exit status 2."""
-
-
-class _TolerantLoader(yaml.SafeLoader):
-    """Reads mkdocs.yml safely, turning MkDocs' custom tags (!ENV, !!python/name:...) into None."""
-
-
-_TolerantLoader.add_multi_constructor("", lambda loader, suffix, node: None)
 
 
 class Project:
@@ -42,31 +30,10 @@ class Project:
     def __init__(self, config_file: Path | None) -> None:
         self.config_file = config_file
         self.root = config_file.parent if config_file else Path.cwd()
-        options = _plugin_options(config_file) if config_file else {}
-        try:
-            self.registry = RegulationRegistry.from_config(options.get("regulations") or {})
-        except (ValueError, TypeError) as exc:
-            raise UsageError(f"{config_file}: {PLUGIN_NAME}: regulations: {exc}") from None
-        try:
-            self.lint = LintConfig.from_options(options.get("lint"))
-        except LintConfigError as exc:
-            raise UsageError(f"{config_file}: {PLUGIN_NAME}: {exc}") from None
-        self.postmortems_dir = self.root / str(options.get("postmortems_dir") or DEFAULT_DIR)
-
-
-def _plugin_options(config_file: Path) -> dict[str, Any]:
-    try:
-        data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise UsageError(f"cannot read {config_file}: {exc}") from None
-    plugins = data.get("plugins") if isinstance(data, Mapping) else None
-    if isinstance(plugins, Mapping):
-        plugins = [{name: value} for name, value in plugins.items()]
-    for entry in plugins if isinstance(plugins, list) else []:
-        if isinstance(entry, Mapping) and PLUGIN_NAME in entry:
-            options = entry[PLUGIN_NAME]
-            return dict(options) if isinstance(options, Mapping) else {}
-    return {}
+        self.options = read_options(config_file) if config_file else Options()
+        self.registry = self.options.registry()
+        self.lint = self.options.lint.config()
+        self.postmortems_dir = self.root / self.options.postmortems_dir
 
 
 # --- validate ---------------------------------------------------------------------------------
@@ -227,7 +194,6 @@ def _split(value: str) -> list[str]:
 
 
 def _cmd_new(args: argparse.Namespace, project: Project) -> int:
-    from ..core.settings import resolve_reference_date
     from . import scaffold
     from .json_schema import SCHEMA_FILE
 
@@ -353,6 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands[args.command](args, Project(config_file))
     except UsageError as exc:
         print(f"postmortem: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OptionsError as exc:
+        for line in exc.lines:
+            print(f"postmortem: error: {line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

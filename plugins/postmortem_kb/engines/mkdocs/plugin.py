@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 import os
 import posixpath
@@ -14,19 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs.config import base
-from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
+from mkdocs.exceptions import Abort
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 from ...core.corpus import Corpus, CorpusLoader
-from ...core.lint.rules import LintConfig, LintConfigError
+from ...core.options import Options, OptionsError, validate_options
 from ...core.problems import Level
-from ...core.regulations import RegulationRegistry
-from ...core.settings import Settings, parse_holidays, resolve_reference_date
 from ...render.sanitize import sanitize_body_regions
 from ...render.site import build_site
 from .passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
@@ -35,24 +31,6 @@ from .search_view import SearchView
 log = logging.getLogger("mkdocs.plugins.postmortem_kb")
 
 CSS_PATH = "assets/postmortem-kb/postmortem-kb.css"
-
-
-class PostmortemPluginConfig(base.Config):
-    """Options of the `postmortem-kb` plugin in mkdocs.yml."""
-
-    postmortems_dir = c.Type(str, default="postmortems")
-    """Folder of post-mortem files, relative to mkdocs.yml."""
-    url_prefix = c.Type(str, default="incidents")
-    reference_date = c.Optional(c.Type(str))
-    """Pin 'today' (YYYY-MM-DD) for overdue action items; else SOURCE_DATE_EPOCH, else today."""
-    regulations = c.Type(dict, default={})
-    """Extra regulations: {CODE: {name, requirement, notification_days, industries}}."""
-    include_drafts = c.Type(bool, default=True)
-    """False leaves `status: draft` post-mortems out of the site (they are still validated)."""
-    lint = c.Type(dict, default={})
-    """Blameless lint: {rules: {rule-id: off|warning|error}, allow: [phrase, ...]}."""
-    holidays = c.Type(list, default=[])
-    """Dates (YYYY-MM-DD) that are not business days, for the post-mortem SLO and deadlines."""
 
 
 def _pages_of(items: list[Any]) -> Iterator[Page]:
@@ -73,8 +51,15 @@ class _GeneratedFile(File):
         return not self.unchanged and super().is_modified()
 
 
-class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
-    """Turns the post-mortems folder into incident pages, indexes and a home page."""
+class _NoScheme(base.Config):
+    """MkDocs' config of the plugin: empty, the options are the core's model (load_config)."""
+
+
+class PostmortemPlugin(BasePlugin[_NoScheme]):
+    """Turns the post-mortems folder into incident pages, indexes and a home page.
+
+    Its options are the core's model (core/options.py), not a MkDocs config scheme.
+    """
 
     def __init__(self) -> None:
         self.loader: CorpusLoader | None = None
@@ -90,6 +75,23 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         self._search_view = SearchView(f"{self._html_token}-search")
         self._held: dict[str, list[str]] = {}
         self._serving = False
+        self.options = Options()
+
+    def load_config(
+        self, options: dict[str, Any], config_file_path: str | None = None
+    ) -> tuple[list[Any], list[Any]]:
+        """Validate the options with the core's model: each bad value is one ERROR line.
+
+        MkDocs stops at the first option that fails (a configuration error), so stopping here
+        with every line of ours loses nothing; nor does it give a traceback.
+        """
+        try:
+            self.options = validate_options(options, config_file_path or "mkdocs.yml")
+        except OptionsError as exc:
+            for line in exc.lines:
+                log.error(line)
+            raise Abort("Aborted with a configuration error!") from None
+        return [], []
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Keeps the plugin (and its parse cache) across `mkdocs serve` rebuilds; notes serve.
@@ -100,35 +102,19 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path).parent
-        self.source_dir = (root / self.config.postmortems_dir).resolve()
+        self.source_dir = (root / self.options.postmortems_dir).resolve()
         self.root = root
-        registry = RegulationRegistry.from_config(self.config.regulations)
-        try:
-            lint = LintConfig.from_options(self.config.lint)
-        except LintConfigError as exc:
-            raise PluginError(f"postmortem-kb: {exc}") from None
+        self.settings = self.options.settings(
+            use_directory_urls=config.use_directory_urls, preview=self._serving
+        )
+        registry, lint = self.settings.regulations, self.options.lint.config()
         if self.loader is None or (self.loader.registry, self.loader.lint) != (registry, lint):
             self.loader = CorpusLoader(registry, lint)
-        self.settings = Settings(
-            reference_date=resolve_reference_date(self.config.reference_date),
-            regulations=registry,
-            url_prefix=self.config.url_prefix.strip("/"),
-            use_directory_urls=config.use_directory_urls,
-            include_drafts=self.config.include_drafts,
-            holidays=self._holidays(),
-            preview=self._serving,
-        )
         custom_dir = config.theme.custom_dir
         self.overrides = Path(custom_dir) if custom_dir else None
         if CSS_PATH not in config.extra_css:
             config.extra_css.append(CSS_PATH)
         return config
-
-    def _holidays(self) -> frozenset[dt.date]:
-        try:
-            return parse_holidays(self.config.holidays)
-        except ValueError as exc:
-            raise PluginError(f"postmortem-kb: holidays: {exc}") from None
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.loader is not None
