@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..core.corpus import discover
 from ..core.schema import CONTRIBUTING_FACTORS, RECURRENCE_CHECKS
-from ..render.pages import slugify
+from ..render.paths import slugify
 
 _ID = re.compile(r"^(?P<prefix>[A-Za-z]+)-(?P<year>\d{4})-(?P<number>\d+)$")
 _ID_LINE = re.compile(r"""^id:[ \t]*["']?(?P<id>[A-Za-z0-9_-]+)""", re.MULTILINE)
