@@ -49,8 +49,8 @@ OVERRIDABLE = frozenset({HOME})
 
 RESERVED = frozenset({"index"})
 """Slugs no value may take in a folder of generated pages: `<folder>/index.md` is the site's."""
-SLUG_LENGTH = 60
-"""Longest readable part of a slug (the hash, when added, comes after it)."""
+SLUG_LENGTH = 64
+"""Longest readable part of a slug, as long as the longest id (a hash, when added, comes after)."""
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -139,7 +139,7 @@ class SitePaths:
         self.use_directory_urls = settings.use_directory_urls
         self._claims: dict[str, list[str]] = {}
         self._urls: dict[str, dict[str, str]] = {}  # base directory -> target -> URL
-        for path, what in self.fixed().items():
+        for path, what in self.fixed():
             self.claim(path, what)
         incidents = corpus.incidents if corpus is not None else []
         self._incidents: dict[str, str] = {}
@@ -170,32 +170,29 @@ class SitePaths:
 
     # --- fixed pages and files ------------------------------------------------------------------
 
-    def fixed(self) -> dict[str, str]:
-        """The paths the site always generates, with what each is."""
-        fixed = {
-            HOME: "the home page",
-            self.incidents_index: "the list of all incidents",
-            EXPLORER: "the explorer",
-            EXPLORER_DATA: "the explorer's data",
-            EXPLORER_SCRIPT: "the explorer's script",
-            LESSONS: "the lessons-learned page",
-            FEED: "the feed",
-            TRENDS_INDEX: "the trends overview",
-            ACTION_ITEMS_INDEX: "the action-items overview",
-            FACTORS_INDEX: "the contributing-factors overview",
-            CSS: "the stylesheet",
-        }
-        fixed.update({self.group_index(g): f"the index of {g}" for g in GROUPS})
-        fixed.update(
-            {self.factor(key): f"the page of factor {key!r}" for key in CONTRIBUTING_FACTORS}
-        )
-        fixed.update(
-            {
-                self.export(name, ext): f"the export {name}.{ext}"
-                for name in EXPORTS
-                for ext in ("json", "csv")
-            }
-        )
+    def fixed(self) -> list[tuple[str, str]]:
+        """The paths the site always generates, with what each is (two may coincide when
+        `url_prefix` names a folder of the site's own)."""
+        fixed = [
+            (HOME, "the home page"),
+            (self.incidents_index, "the list of all incidents"),
+            (EXPLORER, "the explorer"),
+            (EXPLORER_DATA, "the explorer's data"),
+            (EXPLORER_SCRIPT, "the explorer's script"),
+            (LESSONS, "the lessons-learned page"),
+            (FEED, "the feed"),
+            (TRENDS_INDEX, "the trends overview"),
+            (ACTION_ITEMS_INDEX, "the action-items overview"),
+            (FACTORS_INDEX, "the contributing-factors overview"),
+            (CSS, "the stylesheet"),
+        ]
+        fixed += [(self.group_index(g), f"the index of {g}") for g in GROUPS]
+        fixed += [(self.factor(key), f"the page of factor {key!r}") for key in CONTRIBUTING_FACTORS]
+        fixed += [
+            (self.export(name, ext), f"the export {name}.{ext}")
+            for name in EXPORTS
+            for ext in ("json", "csv")
+        ]
         return fixed
 
     @property
@@ -256,10 +253,11 @@ class SitePaths:
         """The page listing one owner's action items (`None`: the items with no owner)."""
         return f"{ACTION_ITEMS}/{self._slug(ACTION_ITEMS, owner or NO_OWNER)}.md"
 
-    @staticmethod
-    def quarter(label: str) -> str:
+    def quarter(self, label: str) -> str:
         """A quarter's trend page (`trends/2025-q1.md`)."""
-        return f"{TRENDS}/{label.lower()}.md"
+        path = f"{TRENDS}/{label.lower()}.md"
+        self.claim(path, f"the trend page of {label}")
+        return path
 
     @staticmethod
     def factor(key: str) -> str:
@@ -287,17 +285,21 @@ class SitePaths:
         """What claimed `path` (all claimants, when several did)."""
         return " and ".join(self._claims.get(path, [])) or f"the generated file {path}"
 
-    def collisions(self) -> list[Collision]:
+    def collisions(self, generated: Iterable[str] = ()) -> list[Collision]:
         """Every site path (URL) claimed by more than one source, e.g. `x.md` and `x/index.md`,
-        which the same URL serves when `use_directory_urls` is on."""
+        which the same URL serves when `use_directory_urls` is on. `generated`: the paths of
+        the files generated, so that a path written twice is one too, whatever claimed it."""
         by_dest: dict[str, list[str]] = {}
         for path, claimants in self._claims.items():
             by_dest.setdefault(self.dest(path), []).extend(claimants)
-        return [
-            Collision(dest, tuple(dict.fromkeys(claimants)))
-            for dest, claimants in by_dest.items()
-            if len(set(claimants)) > 1
-        ]
+        written = Counter(self.dest(path) for path in generated)
+        found = []
+        for dest, claimants in by_dest.items():
+            names = list(dict.fromkeys(claimants))
+            names += ["another generated file"] * (written[dest] - len(names))
+            if len(names) > 1:
+                found.append(Collision(dest, tuple(names)))
+        return found
 
     # --- URLs ---------------------------------------------------------------------------------
 

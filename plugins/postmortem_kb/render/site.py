@@ -58,7 +58,8 @@ def generate_site(
         if not paths.is_claimed(page.path):  # a file no path method named
             paths.claim(page.path, f"the generated file {page.path}")
         pages.setdefault(paths.dest(page.path), page)
-    return Site(list(pages.values()), paths, paths.collisions())
+    collisions = paths.collisions(page.path for page in generated)
+    return Site(list(pages.values()), paths, collisions)
 
 
 def build_site(
