@@ -5,6 +5,7 @@ The public API, for engines and scripts; everything else is internal and may mov
     corpus = CorpusLoader(RegulationRegistry()).load(Path("postmortems"), Path("."))
     for problem in corpus.problems: print(problem.format())
     pages = build_site(corpus, Settings(reference_date=date.today()))
+    site = generate_site(...)  # the same pages, plus collisions between them to report
 
 Layers (each imports only those before it): `core` (schema, loading, validation, lint, figures),
 `render` (finished, safe pages), then `engines` (MkDocs adapter) and `cli`.
@@ -16,7 +17,7 @@ from .core.regulations import RegulationRegistry
 from .core.schema import PostMortem
 from .core.settings import Settings
 from .render.pages import GeneratedPage
-from .render.site import build_site
+from .render.site import Site, build_site, generate_site
 
 __version__ = "0.1.0"
 
@@ -30,5 +31,7 @@ __all__ = [
     "Problem",
     "RegulationRegistry",
     "Settings",
+    "Site",
     "build_site",
+    "generate_site",
 ]
