@@ -17,6 +17,7 @@ from ..core.analytics import (
     QuarterFigures,
     analyse,
     grouped,
+    published_on,
 )
 from ..core.corpus import Corpus
 from ..core.metrics import ActionState, format_duration
@@ -73,6 +74,7 @@ def analytics_provider(
     builder.env.globals.update(
         check_labels=CHECK_LABELS,
         check_states=CheckState,
+        published_on=published_on,
         quarter_page=builder.paths.quarter,
         trends_index=site_paths.TRENDS_INDEX,
         action_items_page=site_paths.ACTION_ITEMS_INDEX,
