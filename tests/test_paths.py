@@ -3,6 +3,7 @@ rules several pages share (an incident's quarter) giving one answer on every pag
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import re
@@ -68,6 +69,35 @@ def test_slugs_are_readable_when_faithful_and_distinct_always() -> None:
     # Stable: the same value gets the same slug in another build, in any order.
     assert unique_slugs(reversed(owners)) == slugs
     assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*(--[0-9a-f]{8})?", s) for s in slugs.values())
+
+
+def test_no_module_but_paths_names_a_site_path() -> None:
+    """Every page and file name of the site is spelled in render/paths.py alone: no other module
+    of render/ or engines/ has a string (or f-string part) ending in a site file's extension,
+    besides package resources read with `joinpath`."""
+    package = ROOT / "plugins" / "postmortem_kb"
+    modules = [*(package / "render").rglob("*.py"), *(package / "engines").rglob("*.py")]
+    assert len(modules) > 10
+    found = []
+    for module in modules:
+        if module.name == "paths.py":
+            continue
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        resources = {
+            id(arg)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "joinpath"
+            for arg in node.args
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in resources
+                and re.search(r"\.(md|html|json|csv|xml|css|js)$", node.value)
+            ):
+                found.append(f"{module.relative_to(package)}:{node.lineno}: {node.value!r}")
+    assert not found, found
 
 
 # --- real builds --------------------------------------------------------------------------------

@@ -113,6 +113,16 @@ def relative_url(dest: str, base_dir: str) -> str:
     return "/".join(parts) + ("/" if folder else "")
 
 
+def index_of(folder: str) -> str:
+    """The index page of a folder of the site (`trends/index.md`; `index.md` for the root)."""
+    return posixpath.join(folder, "index.md")
+
+
+def folder_index(path: str) -> str:
+    """The index page of the folder a page is in (`trends/2025-q1.md` -> `trends/index.md`)."""
+    return index_of(posixpath.dirname(path))
+
+
 @dataclass(frozen=True)
 class Collision:
     """Two or more sources that claim one path of the site."""
@@ -198,7 +208,7 @@ class SitePaths:
     @property
     def incidents_index(self) -> str:
         """The page listing every incident."""
-        return f"{self.prefix}/index.md"
+        return index_of(self.prefix)
 
     @staticmethod
     def export(name: str, extension: str) -> str:
@@ -243,7 +253,7 @@ class SitePaths:
 
     def group_index(self, group: str) -> str:
         """The index page of a group (`services/index.md`)."""
-        return f"{group}/index.md"
+        return index_of(group)
 
     def group(self, group: str, value: str) -> str:
         """The page of one value of a group (`services/checkout-api.md`)."""

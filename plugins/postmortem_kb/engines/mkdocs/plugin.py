@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import logging
 import os
-import posixpath
 import secrets
 from collections.abc import Iterator
 from importlib import resources
@@ -28,7 +27,7 @@ from ...core.loader import display_path
 from ...core.problems import Level
 from ...core.regulations import RegulationRegistry
 from ...core.settings import Settings, parse_holidays, resolve_reference_date
-from ...render.paths import CSS, OVERRIDABLE
+from ...render.paths import CSS, OVERRIDABLE, folder_index
 from ...render.sanitize import sanitize_body_regions
 from ...render.site import generate_site
 from .passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
@@ -209,7 +208,7 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         for file in self._nav_pages:
             if file.src_uri in by_uri:
                 continue
-            index_page = by_uri.get(posixpath.join(posixpath.dirname(file.src_uri), "index.md"))
+            index_page = by_uri.get(folder_index(file.src_uri))
             section = index_page.parent if index_page is not None else None
             if section is None:
                 continue
