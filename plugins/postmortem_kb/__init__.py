@@ -7,6 +7,7 @@ The public API, for engines and scripts; everything else is internal and may mov
     corpus = loader.load(Path(options.postmortems_dir), Path("."))
     for problem in corpus.problems: print(problem.format())
     pages = build_site(corpus, options.settings())
+    site = generate_site(corpus, options.settings())  # the same pages, plus the collisions
 
 Layers (each imports only those before it): `core` (schema, loading, validation, lint, figures),
 `render` (finished, safe pages), then `engines` (MkDocs adapter) and `cli`.
@@ -19,7 +20,7 @@ from .core.regulations import RegulationRegistry
 from .core.schema import PostMortem
 from .core.settings import Settings
 from .render.pages import GeneratedPage
-from .render.site import build_site
+from .render.site import Site, build_site, generate_site
 
 __version__ = "0.1.0"
 
@@ -35,7 +36,9 @@ __all__ = [
     "Problem",
     "RegulationRegistry",
     "Settings",
+    "Site",
     "build_site",
+    "generate_site",
     "read_options",
     "validate_options",
 ]

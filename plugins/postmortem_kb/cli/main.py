@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..core.corpus import CorpusLoader, discover
+from ..core.loader import display_path
 from ..core.options import Options, OptionsError, read_options, resolve_reference_date
 from ..core.problems import Level, Problem
 from ..core.schema import DetectionMethod, Severity
@@ -58,15 +59,8 @@ def validate(project: Project, targets: list[Path]) -> tuple[list[Problem], int]
         context.update(p.resolve() for p in discover(project.postmortems_dir))
     root = Path.cwd().resolve()
     corpus = CorpusLoader(project.registry, project.lint).load_files(sorted(context), root)
-    shown = {_display(path, root) for path in requested}
+    shown = {display_path(path, root) for path in requested}
     return [p for p in corpus.problems if p.path in shown], len(shown)
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _use_colour(choice: str, stream: TextIO) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import posixpath
 import secrets
 from collections.abc import Iterator
 from importlib import resources
@@ -21,16 +20,16 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 from ...core.corpus import Corpus, CorpusLoader
+from ...core.loader import display_path
 from ...core.options import Options, OptionsError, validate_options
 from ...core.problems import Level
+from ...render.paths import CSS, OVERRIDABLE, folder_index
 from ...render.sanitize import sanitize_body_regions
-from ...render.site import build_site
+from ...render.site import generate_site
 from .passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
 from .search_view import SearchView
 
 log = logging.getLogger("mkdocs.plugins.postmortem_kb")
-
-CSS_PATH = "assets/postmortem-kb/postmortem-kb.css"
 
 
 def _pages_of(items: list[Any]) -> Iterator[Page]:
@@ -112,8 +111,8 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             self.loader = CorpusLoader(registry, lint)
         custom_dir = config.theme.custom_dir
         self.overrides = Path(custom_dir) if custom_dir else None
-        if CSS_PATH not in config.extra_css:
-            config.extra_css.append(CSS_PATH)
+        if CSS not in config.extra_css:
+            config.extra_css.append(CSS)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -139,9 +138,11 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         docs_pages = frozenset(file.src_uri for file in files.documentation_pages())
         previous, self._previous = self._previous, {}
         settings = dataclasses.replace(self.settings, docs_pages=docs_pages)
-        for page in build_site(corpus, settings, self.overrides, config.site_name):
-            if files.get_file_from_path(page.path) is not None:
-                continue  # a hand-written page in docs/ wins over a generated one
+        site = generate_site(corpus, settings, self.overrides, config.site_name)
+        for collision in site.collisions:
+            log.warning(f"postmortem-kb: {collision.message()}")
+        by_dest = {file.dest_uri: file for file in files}
+        for page in site.pages:
             # With an explicit nav, on_nav places the in_nav pages itself; without one, MkDocs
             # lists them. Either way no generated page is reported as "not in nav".
             in_auto_nav = page.in_nav and config.nav is None
@@ -150,6 +151,10 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
                 config, page.path, content=page.content, inclusion=inclusion
             )
             assert isinstance(file, _GeneratedFile)
+            own = files.get_file_from_path(page.path) or by_dest.get(file.dest_uri)
+            if own is not None:
+                self._hand_written(own, page.path, site.paths.claimant(page.path), docs_dir)
+                continue
             digest = hash(page.content)
             file.unchanged = previous.get(file.src_uri) == digest
             self._previous[file.src_uri] = digest
@@ -162,8 +167,21 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         css = (
             resources.files("postmortem_kb.render").joinpath("assets/postmortem-kb.css").read_text()
         )
-        files.append(File.generated(config, CSS_PATH, content=css))
+        files.append(File.generated(config, CSS, content=css))
         return files
+
+    def _hand_written(self, own: File, path: str, claimant: str, docs_dir: Path) -> None:
+        """A hand-written file in docs/ on a generated page's path: it is kept, as intended for
+        the pages in OVERRIDABLE (docs/index.md replaces the home page), else an error naming
+        both (a post-mortem, an owner or a service must not hide or be hidden by a page)."""
+        name = display_path(docs_dir / own.src_uri, self.root)
+        if path in OVERRIDABLE:
+            log.info(f"postmortem-kb: {name} replaces {claimant}")
+        else:
+            log.warning(
+                f"postmortem-kb: {name} (hand-written) and {claimant} claim the same page"
+                f" {own.dest_uri}; the hand-written page is kept"
+            )
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         """Put generated pages marked `in_nav` (e.g. quarter pages) into an explicit nav.
@@ -176,7 +194,7 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         for file in self._nav_pages:
             if file.src_uri in by_uri:
                 continue
-            index_page = by_uri.get(posixpath.join(posixpath.dirname(file.src_uri), "index.md"))
+            index_page = by_uri.get(folder_index(file.src_uri))
             section = index_page.parent if index_page is not None else None
             if section is None:
                 continue
