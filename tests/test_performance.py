@@ -21,6 +21,7 @@ from postmortem_kb.core.analytics import (
     repeat_matches,
 )
 from postmortem_kb.core.corpus import load_corpus
+from postmortem_kb.core.lint import patterns
 from postmortem_kb.core.lint import rules as lint
 from postmortem_kb.core.loader import FrontMatterLoader
 from postmortem_kb.core.settings import Settings
@@ -176,10 +177,10 @@ def test_pre_check_agrees_with_every_pattern(parts: list[str]) -> None:
     text = " ".join(parts)
     folded = text.lower() if text.isascii() else None
     for pattern, cues in (
-        (lint._ALWAYS_BLAME, lint._ALWAYS_CUES),
-        (lint._MISTAKE, lint._MISTAKE_CUES),
-        (lint._POSSESSIVE, lint._POSSESSIVE_CUES),
-        (lint._NOUN_BY, lint._NOUN_BY_CUES),
+        (patterns.ALWAYS_BLAME, patterns.ALWAYS_CUES),
+        (patterns.MISTAKE, patterns.MISTAKE_CUES),
+        (patterns.POSSESSIVE, patterns.POSSESSIVE_CUES),
+        (patterns.NOUN_BY, patterns.NOUN_BY_CUES),
     ):
         if pattern.search(text):
             assert lint._may_match(folded, cues), (pattern.pattern[:40], text)

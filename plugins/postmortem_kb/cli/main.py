@@ -15,7 +15,7 @@ from typing import Any, TextIO
 import yaml
 
 from ..core.corpus import CorpusLoader, discover
-from ..core.lint.rules import LintConfig, LintConfigError
+from ..core.lint import LintConfig, LintConfigError
 from ..core.problems import Level, Problem
 from ..core.regulations import RegulationRegistry
 from ..core.schema import DetectionMethod, Severity

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .collector import collector_paused
-from .lint.rules import LintConfig, with_lint
+from .lint import LintConfig, with_lint
 from .loader import Document, LoadError, read_document
 from .metrics import IncidentMetrics, incident_metrics
 from .problems import Level, Problem

@@ -17,7 +17,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from ..core.corpus import Corpus, Incident
-from ..core.lint.rules import notices_for
+from ..core.lint import notices_for
 from ..core.metrics import ActionState, action_state, format_duration
 from ..core.problems import Problem
 from ..core.related import Related, related_incidents

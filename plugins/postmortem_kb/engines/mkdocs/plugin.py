@@ -23,7 +23,7 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 from ...core.corpus import Corpus, CorpusLoader
-from ...core.lint.rules import LintConfig, LintConfigError
+from ...core.lint import LintConfig, LintConfigError
 from ...core.problems import Level
 from ...core.regulations import RegulationRegistry
 from ...core.settings import Settings, parse_holidays, resolve_reference_date
