@@ -24,8 +24,8 @@ class Incident:
     document: Document
     model: PostMortem
     metrics: IncidentMetrics
-    # Plain attributes rather than properties: page generation reads them over a million
-    # times at 1,000 incidents. Derived from `model`, so left out of init, repr and equality.
+    # Plain attributes rather than properties: page generation reads them in its inner loops.
+    # Derived from `model`, so left out of init, repr and equality.
     id: str = field(init=False, repr=False, compare=False)
     """The post-mortem's id."""
     slug: str = field(init=False, repr=False, compare=False)
@@ -101,7 +101,7 @@ class CorpusLoader:
         with collector_paused(age_survivors=True):
             for path in paths:
                 results.append(self._load_file(path, display_root))
-        wanted = set(paths)  # once: a set per cache entry made this quadratic
+        wanted = set(paths)  # one set: pruning the cache stays linear
         self._cache = {p: r for p, r in self._cache.items() if p in wanted}
 
         displays = [_display(p, display_root) for p in paths]

@@ -48,7 +48,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 INCIDENT_SEARCH_BOOST = 2
 """Material's `search.boost` for incident pages: they outrank guide pages sharing their words."""
 
-# LibYAML's loader and emitter when PyYAML has them (same documents, several times faster).
+# LibYAML's loader and emitter when PyYAML has them (the same documents, faster).
 _YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _YamlDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -301,8 +301,8 @@ class PageBuilder:
         return self._related[1]
 
     def problems_of(self, corpus: Corpus, display_path: str) -> list[Problem]:
-        """The problems of one file of `corpus`, grouped by file once per corpus (scanning every
-        problem for every page made the build quadratic in the corpus size)."""
+        """The problems of one file of `corpus`, grouped by file once per corpus (so the build
+        stays linear in the corpus size)."""
         if self._problems is None or self._problems[0] is not corpus:
             by_path: dict[str, list[Problem]] = {}
             for problem in corpus.problems:
