@@ -163,8 +163,8 @@ def _kept(document: Document) -> Document:
     """The document as the corpus keeps it, without what only validation needs.
 
     The line of every key is kept only for the fields the cross-file rules report, and the raw
-    front matter (`data`) is dropped: the model holds it, validated. Each was about a third of
-    the memory of a loaded corpus.
+    front matter (`data`) is dropped: the model holds it, validated. This keeps the memory of
+    a loaded corpus to what the pages need.
     """
     lines = {loc: line for loc, line in document.lines.items() if loc[0] in CROSS_FILE_FIELDS}
     return dataclasses.replace(document, lines=lines, data={})

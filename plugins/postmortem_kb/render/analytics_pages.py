@@ -123,8 +123,7 @@ class RepeatCell:
 class IncidentCells:
     """The text of one incident's row in the incident tables, formatted once: an incident is
     listed on its quarter's page and on a page per category, severity, regulation and service,
-    and formatting it in the template each time (filters, joins, page paths) took about a third
-    of the time of the group pages. The markup stays in the template (macros.j2)."""
+    so its text is not formatted again for each. The markup stays in the template (macros.j2)."""
 
     id: str
     title: str

@@ -141,8 +141,8 @@ def _money(value: float | None, currency: str = "USD") -> str:
 def _relative_url(dest: str, base_dir: str) -> str:
     """The URL of site path `dest` relative to the folder `base_dir` ("" or ending in "/").
 
-    What `posixpath.relpath` answers, with a trailing slash kept for folders; relpath
-    normalises both paths to absolute ones first, which made it a tenth of page generation.
+    What `posixpath.relpath` answers, with a trailing slash kept for folders, without relpath's
+    normalising of both paths to absolute ones (it is asked for every link of every page).
     """
     folder = dest.endswith("/") or not dest
     target = [part for part in dest.split("/") if part]

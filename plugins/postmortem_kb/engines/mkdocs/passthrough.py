@@ -127,8 +127,8 @@ def _block_end(lines: list[str], start: int) -> int | None:
 def _unsafe(block: str) -> bool:
     """Whether a block holds something Markdown may read apart from plain HTML.
 
-    Substring tests on the lower-cased text: a regex of alternatives tried at every position
-    took most of the stashing time.
+    Substring tests on the lower-cased text, not a regex of alternatives tried at every
+    position.
     """
     text = block.lower()
     if any(marker in text for marker in _UNSAFE_TEXT):
