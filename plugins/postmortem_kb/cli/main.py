@@ -42,7 +42,8 @@ class Project:
     def __init__(self, config_file: Path | None) -> None:
         self.config_file = config_file
         self.root = config_file.parent if config_file else Path.cwd()
-        options = _plugin_options(config_file) if config_file else {}
+        config = _read_config(config_file) if config_file else {}
+        options = _plugin_options(config)
         try:
             self.registry = RegulationRegistry.from_config(options.get("regulations") or {})
         except (ValueError, TypeError) as exc:
@@ -52,14 +53,22 @@ class Project:
         except LintConfigError as exc:
             raise UsageError(f"{config_file}: {PLUGIN_NAME}: {exc}") from None
         self.postmortems_dir = self.root / str(options.get("postmortems_dir") or DEFAULT_DIR)
+        theme = config.get("theme")
+        custom_dir = theme.get("custom_dir") if isinstance(theme, Mapping) else None
+        self.overrides = self.root / custom_dir if isinstance(custom_dir, str) else None
+        """The theme's `custom_dir`, where `postmortem_kb/` templates override the package's."""
 
 
-def _plugin_options(config_file: Path) -> dict[str, Any]:
+def _read_config(config_file: Path) -> Mapping[str, Any]:
     try:
         data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise UsageError(f"cannot read {config_file}: {exc}") from None
-    plugins = data.get("plugins") if isinstance(data, Mapping) else None
+    return data if isinstance(data, Mapping) else {}
+
+
+def _plugin_options(data: Mapping[str, Any]) -> dict[str, Any]:
+    plugins = data.get("plugins")
     if isinstance(plugins, Mapping):
         plugins = [{name: value} for name, value in plugins.items()]
     for entry in plugins if isinstance(plugins, list) else []:
@@ -274,7 +283,11 @@ def _cmd_new(args: argparse.Namespace, project: Project) -> int:
         raise UsageError(f"{target} already exists")
     schema_ref = scaffold.schema_reference(directory, project.root, SCHEMA_FILE)
     directory.mkdir(parents=True, exist_ok=True)
-    target.write_text(scaffold.render(answers, incident_id, today, schema_ref), encoding="utf-8")
+    try:
+        text = scaffold.render(answers, incident_id, today, schema_ref, project.overrides)
+    except ValueError as exc:  # a broken override of the scaffold template
+        raise UsageError(f"cannot write the new file from its template: {exc}") from None
+    target.write_text(text, encoding="utf-8")
     print(target)
     hint = f"created {incident_id}: replace every TODO, then run: postmortem validate {target}"
     print(hint, file=sys.stderr)

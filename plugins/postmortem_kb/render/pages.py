@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import posixpath
 import re
 from collections import Counter
@@ -158,6 +159,39 @@ def _relative_url(dest: str, base_dir: str) -> str:
     return "/".join(parts) + ("/" if folder else "")
 
 
+def template_loader(overrides: Path | None) -> jinja2.BaseLoader:
+    """Templates from `<overrides>/postmortem_kb/` first, then from the package."""
+    loaders: list[jinja2.BaseLoader] = []
+    if overrides is not None:
+        loaders.append(jinja2.FileSystemLoader(str(overrides / TEMPLATE_FOLDER)))
+    loaders.append(jinja2.PackageLoader("postmortem_kb.render", "templates"))
+    return jinja2.ChoiceLoader(loaders)
+
+
+def render_text(name: str, overrides: Path | None, context: dict[str, Any]) -> str:
+    """A plain-text template (no HTML escaping) found like the pages' templates, e.g. the file
+    `postmortem new` writes. Its `yaml` filter quotes a string as a YAML double-quoted scalar."""
+    env = jinja2.Environment(
+        loader=template_loader(overrides),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["yaml"] = lambda value: json.dumps(str(value), ensure_ascii=False)
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateTextError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise TemplateTextError(f"{name}: {exc.message}") from None
+
+
+class TemplateTextError(ValueError):
+    """A plain-text template that cannot be rendered (e.g. a broken override)."""
+
+
 class PageBuilder:
     """Renders every generated page of a knowledge base from a Corpus."""
 
@@ -166,12 +200,8 @@ class PageBuilder:
         self._related: tuple[Corpus, dict[str, Related]] | None = None
         self._problems: tuple[Corpus, dict[str, list[Problem]]] | None = None
         self._urls: dict[str, dict[str, str]] = {}  # base directory -> target -> URL
-        loaders: list[jinja2.BaseLoader] = []
-        if overrides is not None:
-            loaders.append(jinja2.FileSystemLoader(str(overrides / TEMPLATE_FOLDER)))
-        loaders.append(jinja2.PackageLoader("postmortem_kb.render", "templates"))
         self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
+            loader=template_loader(overrides),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
