@@ -14,7 +14,7 @@ from conftest import EXAMPLES, ROOT, build_site, copy_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mkdocs.config import load_config
-from postmortem_kb.core.lint.rules import LintLevel
+from postmortem_kb.core.lint import LintLevel
 from postmortem_kb.core.options import Options, OptionsError, read_options, validate_options
 from test_cli import run
 

@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import os
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from .lint.rules import DEFAULT_LEVELS, RULES, LintConfig, LintLevel
+from .lint import DEFAULT_LEVELS, RULES, LintConfig, LintLevel
 from .regulations import Regulation, RegulationRegistry
 from .settings import Settings
 
@@ -360,6 +361,15 @@ def _shown(config_file: str | os.PathLike[str]) -> str:
 # --- reading mkdocs.yml ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SiteConfig:
+    """What an engine-less tool (the CLI) needs of a mkdocs.yml besides the plugin's options."""
+
+    options: Options
+    overrides: Path | None
+    """The theme's `custom_dir`, whose `postmortem_kb/` folder overrides the package templates."""
+
+
 def read_options(config_file: Path) -> Options:
     """The plugin's options in a mkdocs.yml, as MkDocs would give them to the plugin.
 
@@ -367,8 +377,20 @@ def read_options(config_file: Path) -> Options:
     list of names and one-key mappings or as a mapping, and validates what is under
     `postmortem-kb` (defaults when it is absent). OptionsError when any of it is unusable.
     """
+    return read_site_config(config_file).options
+
+
+def read_site_config(config_file: Path) -> SiteConfig:
+    """The plugin's options (see `read_options`) and the site settings the CLI uses."""
     source = _shown(config_file)
     data = _load(config_file, source, seen=())
+    theme = data.get("theme")
+    custom_dir = theme.get("custom_dir") if isinstance(theme, Mapping) else None
+    overrides = config_file.parent / custom_dir if isinstance(custom_dir, str) else None
+    return SiteConfig(_plugin_options(data, config_file, source), overrides)
+
+
+def _plugin_options(data: Mapping[str, Any], config_file: Path, source: str) -> Options:
     plugins = data.get("plugins")
     if isinstance(plugins, Mapping):
         plugins = [{name: value} for name, value in plugins.items()]
