@@ -39,20 +39,32 @@ def test_trends_overview_shows_the_hand_computed_figures(build: Build) -> None:
     q1 = row(page, "data-quarter", "2025-Q1")
     assert figure(q1, "incidents") == "3"
     assert [figure(q1, s) for s in ("sev-1", "sev-2", "sev-3", "near-miss")] == ["1", "1", "1", "0"]
-    assert figure(q1, "median-ttd") == "30 min"
-    assert figure(q1, "median-ttr") == "1 h 15 min"
+    assert (figure(q1, "median-ttd"), figure(q1, "median-ttd-n")) == ("30 min", "n = 3")
+    assert (figure(q1, "median-ttr"), figure(q1, "median-ttr-n")) == ("1 h 15 min", "n = 2")
+    # Impact: A 10:00 -> mitigated 10:40 = 40; B 23:30Z -> resolved 01:30Z = 120; C -> 13:00 = 60.
+    assert (figure(q1, "median-impact"), figure(q1, "median-impact-n")) == ("1 h", "n = 3")
     assert figure(q1, "action-rate") == "50% (1/2)"
     assert figure(q1, "slo-rate") == "50%"
-    assert figure(q1, "repeats") == "1"
-    assert figure(q1, "cost") == "$2,000"
+    assert (figure(q1, "repeats"), figure(q1, "possible-repeats")) == ("0", "1")
+    assert figure(q1, "cost-direct-usd") == "$1,000 n = 2"
+    assert figure(q1, "cost-indirect-usd") == "$1,000 n = 1"
     q2 = row(page, "data-quarter", "2025-Q2")
-    assert figure(q2, "ttd-change") == "\u221250%"
+    # -50% (30 -> 15 min) but Q2 counts one TTD value: not judged, and it says why.
+    assert figure(q2, "ttd-change") == "not judged n = 3 → 1"
+    assert 'class="pmkb-goal--too-few"' in q2
+    assert (figure(q2, "repeats"), figure(q2, "possible-repeats")) == ("1", "0")
+    assert figure(q2, "cost-direct-usd") == figure(q2, "cost-indirect-usd") == "no data"
     q3 = row(page, "data-quarter", "2025-Q3")  # a quarter without incidents
     assert (figure(q3, "incidents"), figure(q3, "median-ttd")) == ("0", "—")
     assert figure(q3, "action-rate") == "100% (1/1)"
+    q4 = row(page, "data-quarter", "2025-Q4")
+    assert 'data-partial="true"' in q4 and "to date" in q4
     total = row(page, "data-quarter", "all")
-    # Median of 10, 15, 30, 50 = 22.5 min (the JSON keeps 22.5; pages round to whole minutes).
-    assert figure(total, "incidents") == "5" and figure(total, "median-ttd") == "22 min"
+    # Median of 10, 15, 30, 50 = 22.5 min: shown to the second, as the JSON keeps it.
+    assert figure(total, "incidents") == "5" and figure(total, "median-ttd") == "22 min 30 s"
+    # The headline counts declared repeats only.
+    summary = page[page.index('class="pmkb-stats"') :]
+    assert figure(summary, "repeats") == "1"
     # Charts: static SVG with a title, an accessible data table, no script.
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') >= 4
     assert '<title id="chart-incidents-title">Incidents per quarter by severity</title>' in page
@@ -75,14 +87,25 @@ def test_quarter_page_shows_mean_median_p90_and_goals(build: Build) -> None:
         "1 h 15 min",
         "1 h 30 min",
     ]
+    assert [figure(q1, f"impact-{k}") for k in ("n", "mean", "median", "p90")] == [
+        "3",
+        "1 h 13 min 20 s",
+        "1 h",
+        "2 h",
+    ]
     assert figure(q1, "cause-process") == "2" and figure(q1, "cause-technical") == "1"
     assert figure(q1, "actions-rate") == "50%"
     assert "target missed" in q1
-    assert 'data-repeat="INC-B"' in q1
+    assert 'data-repeat="INC-B"' not in q1 and 'data-possible-repeat="INC-B"' in q1
     assert re.search(r'data-slo="INC-B".*?>7<.*?late', q1, re.DOTALL)
     q2 = build.page("trends/2025-q2/")
     assert figure(q2, "ttd-change") == "\u221250%" and figure(q2, "ttd-previous") == "30 min"
+    assert 'data-verdict="too-few"' in q2 and "target met" not in q2.split("Median TTD:")[1][:600]
+    assert 'data-repeat="INC-E"' in q2 and 'data-possible-repeat="INC-D"' not in q2
     assert figure(q2, "ttm-n") == "0" and figure(q2, "ttm-mean") == "—"
+    q4 = build.page("trends/2025-q4/")
+    assert "Quarter 2025-Q4 (to date)" in q4 and 'data-overall="in-progress"' in q4
+    assert "target missed" not in q4
     q3 = build.page("trends/2025-q3/")
     assert figure(q3, "incidents") == "0" and "No incidents." in q3
 
@@ -97,8 +120,22 @@ def test_export_json_holds_the_same_numbers(build: Build) -> None:
     assert q1["ttm_minutes"] == {"n": 2, "mean": 20.0, "median": 20.0, "p90": 30.0}
     assert q1["action_items"]["on_time_rate"] == 0.5
     assert q1["postmortem_slo"]["rate"] == 0.5
-    assert q1["cost"] == {"USD": {"total": 2000.0, "incidents": 2, "per_incident": 1000.0}}
+    assert q1["cost"] == {
+        "USD": {
+            "direct": 1000.0,
+            "incidents": 2,
+            "indirect": 1000.0,
+            "estimated_incidents": 1,
+            "total": 2000.0,
+            "per_incident": 1000.0,
+        }
+    }
+    assert (q1["repeat_ids"], q1["possible_repeat_ids"]) == ([], ["INC-B"])
     assert by_label["2025-Q2"]["ttd_median_change"] == -0.5
+    assert by_label["2025-Q2"]["scorecard"]["ttd_improvement"]["verdict"] == "too-few"
+    assert by_label["2025-Q2"]["cost"] == {}
+    assert [q["partial"] for q in by_label.values()] == [False, False, False, True]
+    assert by_label["2025-Q4"]["overall_verdict"] == "in-progress"
     assert by_label["2025-Q3"]["incidents"] == 0 and by_label["2025-Q3"]["ttd_minutes"]["n"] == 0
     assert by_label["2025-Q4"]["action_items"]["not_yet_due"] == 1
     assert quarters["overall"]["ttd_minutes"]["median"] == 22.5
@@ -113,7 +150,8 @@ def test_export_json_holds_the_same_numbers(build: Build) -> None:
         None,
         90.0,
     )
-    assert b["repeat_of"] == ["INC-A"] and b["postmortem_slo"]["state"] == "late"
+    assert (b["repeat_of"], b["possible_repeat_of"]) == ([], ["INC-A"])
+    assert b["postmortem_slo"]["state"] == "late"
     assert b["notifications"] == [
         {
             "regulation": "PCI-DSS",

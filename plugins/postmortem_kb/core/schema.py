@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
+    model_validator,
 )
 
 from .regulations import RegulationRegistry
@@ -311,6 +312,89 @@ class Cost(_Model):
     reputation: Money = 0
 
 
+ASSESSMENTS: dict[str, str] = {
+    "quality": "Post-mortem quality and thoroughness",
+    "blameless_culture": "Blameless culture and psychological safety",
+    "learning": "Organizational learning effectiveness",
+}
+"""The protocol's three qualitative assessments: front-matter key -> label."""
+ASSESSORS: dict[str, str] = {
+    "quality": "engineering leadership",
+    "blameless_culture": "team feedback",
+    "learning": "incident review board",
+}
+"""Who the protocol asks to give each assessment."""
+
+
+class Assessment(_Model):
+    """One qualitative assessment: a score from 1 to 5 and who gave it."""
+
+    score: Annotated[int, Field(ge=1, le=5)]
+    by: ShortText
+
+
+class Assessments(_Model):
+    """The protocol's three qualitative assessments (each target: >= 4 of 5)."""
+
+    quality: Assessment | None = None
+    blameless_culture: Assessment | None = None
+    learning: Assessment | None = None
+
+    def scores(self) -> dict[str, Assessment | None]:
+        """Every assessment by key, in the protocol's order."""
+        return {key: getattr(self, key) for key in ASSESSMENTS}
+
+
+People = list[ShortText] | Count
+"""Names (listed once each) or a head count."""
+
+
+def _count(people: People) -> int:
+    return people if isinstance(people, int) else len(people)
+
+
+class Review(_Model):
+    """The post-mortem review itself: who took part, what it confirmed, how it was assessed."""
+
+    responders: People | None = None
+    """The incident responders: names or a count."""
+    attended: People | None = None
+    """The responders who attended the post-mortem review: names (of responders) or a count."""
+    blameless: bool | None = None
+    """The facilitator confirms the review kept to the blameless rules."""
+    lessons_shared: dt.date | None = None
+    """When the lessons learned were shared with the organization (all-hands, newsletter...)."""
+    assessments: Assessments = Assessments()
+
+    @property
+    def responder_count(self) -> int | None:
+        """How many responders; None when not recorded."""
+        return None if self.responders is None else _count(self.responders)
+
+    @property
+    def attended_count(self) -> int | None:
+        """How many responders attended; None when not recorded."""
+        return None if self.attended is None else _count(self.attended)
+
+    @model_validator(mode="after")
+    def _attendees_are_responders(self) -> Review:
+        if isinstance(self.responders, list):
+            _unique(self.responders)
+        if isinstance(self.attended, list):
+            _unique(self.attended)
+        if isinstance(self.responders, list) and isinstance(self.attended, list):
+            outside = [name for name in self.attended if name not in self.responders]
+            if outside:
+                raise ValueError(
+                    f"attended lists {', '.join(map(repr, outside))}, not among responders"
+                    " (list only the responders who attended)"
+                )
+        responders, attended = self.responder_count, self.attended_count
+        if responders is not None and attended is not None and attended > responders:
+            raise ValueError(f"attended ({attended}) is more than responders ({responders})")
+        return self
+
+
 class PostMortem(_Model):
     """The front matter of one post-mortem file."""
 
@@ -353,6 +437,9 @@ class PostMortem(_Model):
 
     related: Annotated[list[IncidentId], AfterValidator(_unique)] = []
     recurrence_of: IncidentId | None = None
+
+    # the protocol's review scorecard: participation, boolean checks, assessments
+    review: Review = Review()
 
 
 FIELD_ORDER = list(PostMortem.model_fields)
