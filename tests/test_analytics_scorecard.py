@@ -1,0 +1,168 @@
+"""The protocol scorecard and the edge cases of docs/guide/data.md, on a real build of
+scorecard_fixture: the pages, quarters.json and quarters.csv show the figures computed by hand."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+from conftest import ROOT, Build, build_site
+from scorecard_fixture import write_corpus
+from test_analytics_site import figure, row
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    project = tmp_path_factory.mktemp("scorecard")
+    for name in ("docs", "overrides"):
+        shutil.copytree(ROOT / name, project / name)
+    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    write_corpus(project / "postmortems")
+    result = build_site(project)
+    assert result.returncode == 0, result.log
+    return result
+
+
+@pytest.fixture(scope="module")
+def quarters(build: Build) -> dict[str, dict[str, object]]:
+    data = json.loads((build.site / "data/quarters.json").read_text(encoding="utf-8"))
+    return {q["quarter"]: q for q in data["quarters"]}
+
+
+def scores(page: str) -> dict[str, str]:
+    keys = [
+        "postmortem_completion",
+        "action_items",
+        "recurrence_reduction",
+        "participation",
+        "ttd_improvement",
+        "boolean_checks",
+        "assessment_quality",
+        "assessment_blameless_culture",
+        "assessment_learning",
+    ]
+    return {key: figure(page, f"score-{key}") for key in keys}
+
+
+def test_a_quarter_that_passes_every_criterion(build: Build, quarters: dict) -> None:
+    page = build.page("trends/2025-q2/")
+    assert scores(page) == {
+        "postmortem_completion": "100%",  # S1, published before its resolution: 0 days
+        "action_items": "100%",  # S1-S3 done on time
+        "recurrence_reduction": "100%",  # 0/3 with completed items recurred, 1/3 without
+        "participation": "80%",  # 24 of 30 responders: the boundary passes
+        "ttd_improvement": "\u221241.7%",  # (17.5 - 30) / 30
+        "boolean_checks": "100%",
+        "assessment_quality": "4.00 / 5",
+        "assessment_blameless_culture": "5.00 / 5",
+        "assessment_learning": "4.00 / 5",
+    }
+    assert 'data-overall="met"' in page and "target missed" not in page
+    # The even count's median, shown to the second, and both n.
+    assert figure(page, "ttd-this") == "17 min 30 s" and figure(page, "ttd-previous") == "30 min"
+    assert "(n = 6)" in page and "(n = 3)" in page
+    assert [figure(page, f"impact-{k}") for k in ("n", "mean", "median")] == [
+        "6",
+        "57 min 30 s",
+        "55 min",
+    ]
+    assert [figure(page, f"rec-{k}") for k in ("completed", "not-completed-recurred")] == ["3", "1"]
+    assert figure(page, "participation") == "80%"
+    assert figure(page, "cost-direct-usd") == "$3,200"
+    assert figure(page, "cost-indirect-usd") == "$1,500"
+    s2 = quarters["2025-Q2"]
+    assert s2["overall_verdict"] == "met"
+    assert s2["ttd_minutes"]["median"] == 17.5
+    assert s2["ttd_median_change"] == pytest.approx(-0.4166667)
+    assert s2["scorecard"]["participation"] == {
+        "value": 0.8,
+        "target": 0.8,
+        "n": 6,
+        "verdict": "met",
+    }
+    assert s2["recurrence"] == {
+        "completed": 3,
+        "completed_recurred": 0,
+        "not_completed": 3,
+        "not_completed_recurred": 1,
+        "reduction": 1.0,
+    }
+    assert s2["boolean_checks"] == {"passed": 30, "counted": 30, "rate": 1.0}
+    assert s2["assessments"]["blameless_culture"] == {"n": 6, "mean": 5.0}
+    assert s2["cost"]["USD"]["direct"] == 3200.0 and s2["cost"]["USD"]["indirect"] == 1500.0
+
+
+def test_a_small_quarter_that_fails(build: Build, quarters: dict) -> None:
+    page = build.page("trends/2025-q3/")
+    assert scores(page) == {
+        "postmortem_completion": "0%",  # F1 published 7 business days after resolution
+        "action_items": "0%",  # F1's item done late
+        "recurrence_reduction": "—",  # 1 incident with an outcome: too few
+        "participation": "40%",  # 2 of 5
+        "ttd_improvement": "\u221271.4%",  # (5 - 17.5) / 17.5, shown but not judged: n = 2
+        "boolean_checks": "40%",  # F1 4 of 5 (blameless not recorded), F2 0 of 5
+        "assessment_quality": "3.00 / 5",
+        "assessment_blameless_culture": "4.00 / 5",
+        "assessment_learning": "3.00 / 5",
+    }
+    assert 'data-overall="missed"' in page
+    verdicts = quarters["2025-Q3"]["scorecard"]
+    assert verdicts["ttd_improvement"]["verdict"] == "too-few"
+    assert verdicts["recurrence_reduction"]["verdict"] == "too-few"
+    assert verdicts["assessment_blameless_culture"]["verdict"] == "met"
+    assert quarters["2025-Q3"]["overall_verdict"] == "missed"
+    assert quarters["2025-Q3"]["cost"] == {}
+    # F1 is a declared repeat of S4; the checks table shows what was not recorded.
+    assert 'data-repeat="F1"' in page
+    f1 = row(page, "data-checks", "F1")
+    assert 'data-check="blameless">not recorded<' in f1 and 'data-check="published">pass<' in f1
+    trends = build.page("trends/")
+    q3 = row(trends, "data-quarter", "2025-Q3")
+    assert figure(q3, "ttd-change") == "not judged n = 6 → 2"
+    assert figure(q3, "cost-direct-usd") == "no data"
+    assert figure(row(trends, "data-scorecard", "2025-Q3"), "overall") == "not met"
+    assert figure(row(trends, "data-scorecard", "2025-Q2"), "overall") == "success"
+
+
+def test_previous_median_zero_and_partial_quarter(build: Build, quarters: dict) -> None:
+    q1 = build.page("trends/2025-q1/")
+    assert figure(q1, "ttd-previous") == "0 min"
+    assert "the previous median is 0" in q1
+    assert quarters["2025-Q1"]["ttd_median_change"] is None
+    assert quarters["2025-Q1"]["scorecard"]["ttd_improvement"]["verdict"] == "no-data"
+    q4 = build.page("trends/2025-q4/")
+    assert "Quarter 2025-Q4 (to date)" in q4 and 'data-overall="in-progress"' in q4
+    assert quarters["2025-Q4"]["partial"] is True
+    with (build.site / "data/quarters.csv").open(encoding="utf-8") as handle:
+        rows = {r["quarter"]: r for r in csv.DictReader(handle)}
+    assert rows["2025-Q2"]["overall_verdict"] == "met"
+    assert rows["2025-Q2"]["scorecard.participation.value"] == "0.8"
+    assert rows["2025-Q3"]["scorecard.postmortem_completion.verdict"] == "missed"
+    assert rows["2025-Q4"]["partial"] == "true"
+    assert rows["2025-Q1"]["cost.USD.direct"] == ""  # no cost data: empty, never 0
+    assert rows["2025-Q2"]["cost.USD.indirect"] == "1500.0"
+
+
+def test_incident_pages_show_downtime_and_the_checklist(build: Build) -> None:
+    s1 = build.page("incidents/s1/")
+    # Mitigated 35 min after the start, resolved the next day: downtime is the impact.
+    assert figure(s1, "downtime") == "35 min" and figure(s1, "impact-duration") == "35 min"
+    assert figure(s1, "duration") == "1 d"
+    assert figure(s1, "cost-indirect") == "$1,500"
+    checklist = s1[s1.index('class="pmkb-checklist"') :]
+    assert checklist.count(">pass<") == 5
+    assert "4 of 5" in s1 and "VP Engineering" in s1
+    s2 = build.page("incidents/s2/")
+    assert figure(s2, "downtime") == "1 h 10 min"  # no mitigation: started -> resolved
+    assert figure(s2, "cost-indirect") == "no data"  # revenue lost only: no estimate
+    f2 = build.page("incidents/f2/")
+    assert 'data-check="published"><strong>fail<' in f2
+    assert 'data-check="lessons_shared"><strong>not recorded<' in f2
+    incidents = json.loads((build.site / "data/incidents.json").read_text(encoding="utf-8"))
+    by_id = {i["id"]: i for i in incidents["incidents"]}
+    assert (by_id["S1"]["downtime_minutes"], by_id["S2"]["downtime_minutes"]) == (35.0, 70.0)
+    assert by_id["S4"]["recurred"] is True and by_id["S4"]["action_items_completed"] is False
+    assert by_id["F1"]["checks"]["blameless"] == "not-recorded"
+    assert by_id["F1"]["responders"] == 5 and by_id["F1"]["responders_attended"] == 2
