@@ -236,3 +236,30 @@ def test_nav_lists_the_analytics_pages(build: Build) -> None:
     nav = build.page("")
     for label in ("Trends", "Action items", "Indexes", "Figures and data export"):
         assert f">{label}<" in nav or re.search(rf">\s*{label}\s*<", nav), label
+
+
+def test_service_page_shows_its_figures_with_n(build: Build) -> None:
+    page = build.page("services/checkout-api/")
+    # INC-A (TTD 10) and INC-B (TTD 30): median 20 min of 2.
+    assert (figure(page, "ttd-n"), figure(page, "ttd-median")) == ("2", "20 min")
+    assert figure(page, "group-repeats") == "0"  # INC-B only matches INC-A by pattern
+    assert figure(page, "group-possible-repeats") == "1"
+    # Open: B/AI-1 (overdue since 2025-04-15) and B/AI-2 (due 2025-12-31); B/AI-3 cancelled.
+    assert (figure(page, "group-open-actions"), figure(page, "group-overdue-actions")) == ("2", "1")
+    # Judged: A/AI-1 on time, A/AI-2 late, B/AI-1 overdue.
+    assert figure(page, "group-action-rate") == "33.3%"
+    ledger = build.page("services/ledger/")
+    assert figure(ledger, "group-repeats") == "1"  # INC-E: recurrence_of INC-A
+
+
+def test_trends_has_a_sev1_sev2_only_table(build: Build) -> None:
+    page = build.page("trends/")
+    major = page[page.index('data-table="major"') :]
+    q1 = row(major, "data-quarter", "2025-Q1")
+    # INC-A (SEV-1) and INC-B (SEV-2): TTD 10 and 30.
+    assert figure(q1, "incidents") == "2" and figure(q1, "sev-3") == "0"
+    assert (figure(q1, "median-ttd"), figure(q1, "median-ttd-n")) == ("20 min", "n = 2")
+    q2 = row(major, "data-quarter", "2025-Q2")
+    assert figure(q2, "incidents") == "0"
+    # B/AI-1 (a SEV-2's item) is due in Q2 and overdue.
+    assert figure(q2, "action-rate") == "0% (0/1)"

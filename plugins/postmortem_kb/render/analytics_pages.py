@@ -553,6 +553,7 @@ def group_pages(
                         f=page_figures,
                         report=reports.get(page.label) if group.key == "regulations" else None,
                         index_path=index_path,
+                        reference_date=analytics.reference_date,
                     ),
                 )
             )
