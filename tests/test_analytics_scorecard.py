@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import pytest
-from conftest import ROOT, Build, build_site
+from conftest import ROOT, Build, build_site, copy_examples
 from scorecard_fixture import write_corpus
 from test_analytics_site import figure, row
 
@@ -166,3 +167,20 @@ def test_incident_pages_show_downtime_and_the_checklist(build: Build) -> None:
     assert by_id["S4"]["recurred"] is True and by_id["S4"]["action_items_completed"] is False
     assert by_id["F1"]["checks"]["blameless"] == "not-recorded"
     assert by_id["F1"]["responders"] == 5 and by_id["F1"]["responders_attended"] == 2
+
+
+def test_example_site_headline_counts_declared_recurrences_only(project: Path) -> None:
+    copies = copy_examples(project)
+    declared = [p.name for p in copies if "\nrecurrence_of:" in p.read_text(encoding="utf-8")]
+    result = build_site(project)
+    assert result.returncode == 0, result.log
+    page = result.page("trends/")
+    summary = page[page.index('class="pmkb-stats"') :]
+    assert figure(summary, "repeats") == str(len(declared)) == "1"
+    # Possible repeats are listed apart (pattern matches), never in the headline.
+    total = row(page, "data-quarter", "all")
+    assert figure(total, "repeats") == "1" and figure(total, "possible-repeats") != "—"
+    # Every example gives the review block at the end of its front matter.
+    for copy in copies:
+        front = copy.read_text(encoding="utf-8").split("\n---\n", 1)[0]
+        assert "\nreview:\n" in front, copy.name
