@@ -4,13 +4,19 @@ scorecard_fixture: the pages, quarters.json and quarters.csv show the figures co
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
+from analytics_fixture import post_mortem
 from conftest import ROOT, Build, build_site, copy_examples
-from scorecard_fixture import write_corpus
+from postmortem_kb.cli.scaffold import Answers, render
+from postmortem_kb.core.corpus import load_corpus
+from postmortem_kb.core.schema import Review
+from scorecard_fixture import INCIDENTS, write_corpus
 from test_analytics_site import figure, row
 
 
@@ -184,3 +190,46 @@ def test_example_site_headline_counts_declared_recurrences_only(project: Path) -
     for copy in copies:
         front = copy.read_text(encoding="utf-8").split("\n---\n", 1)[0]
         assert "\nreview:\n" in front, copy.name
+
+
+def test_scaffold_review_block_uncommented_is_a_valid_review() -> None:
+    text = render(Answers(), "INC-2025-001", dt.date(2025, 1, 1), None)
+    lines = text.split("# review:", 1)[1].split("\n---\n", 1)[0].splitlines()
+    block = "review:" + lines[0] + "\n" + "\n".join(line[2:] for line in lines[1:])
+    data = yaml.safe_load(block.replace("YYYY-MM-DD", "2025-01-09"))
+    review = Review.model_validate(data["review"])
+    assert (review.responder_count, review.attended_count, review.blameless) == (2, 1, True)
+    assert [a.score for a in review.assessments.scores().values() if a] == [4, 4, 4]
+
+
+@pytest.mark.parametrize(
+    ("review", "field", "message"),
+    [
+        ({"responders": ["Ana", "Ana"]}, "review.responders", "'Ana' is listed twice"),
+        ({"responders": "lots"}, "review.responders", "give a list of names or a count"),
+        (
+            {"responders": ["Ana"], "attended": ["Ana", "Bo"]},
+            "review.attended",
+            "'Bo' not among responders",
+        ),
+        ({"responders": 3, "attended": 4}, "review.attended", "more attended (4) than responded"),
+        (
+            {"assessments": {"quality": {"score": 6, "by": "VP"}}},
+            "review.assessments.quality.score",
+            "",
+        ),
+    ],
+)
+def test_review_errors_name_the_line_and_field(
+    tmp_path: Path, review: dict[str, object], field: str, message: str
+) -> None:
+    fields = dict(INCIDENTS["S2"], review=review)
+    (tmp_path / "S2.md").write_text(post_mortem(**fields), encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    assert [(p.field, message in p.message) for p in corpus.errors] == [(field, True)]
+    text = (tmp_path / "S2.md").read_text(encoding="utf-8").splitlines()
+    assert (
+        text[corpus.errors[0].line - 1]
+        .lstrip()
+        .startswith(field.split(".")[-1 if field.count(".") < 2 else 1])
+    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.corpus import discover
-from ..core.schema import CONTRIBUTING_FACTORS, RECURRENCE_CHECKS
+from ..core.schema import ASSESSMENTS, ASSESSORS, CONTRIBUTING_FACTORS, RECURRENCE_CHECKS
 from ..render.pages import slugify
 
 _ID = re.compile(r"^(?P<prefix>[A-Za-z]+)-(?P<year>\d{4})-(?P<number>\d+)$")
@@ -85,6 +85,10 @@ def render(answers: Answers, incident_id: str, today: dt.date, schema_ref: str |
     services = ", ".join(_q(s) for s in answers.services) or _q("TODO: service-name")
     factors = "\n".join(f"  {key}: 0  # {label}" for key, label in CONTRIBUTING_FACTORS.items())
     checks = "\n".join(f"  {key}: false  # {label}" for key, label in RECURRENCE_CHECKS.items())
+    assessments = "\n".join(
+        f"#     {key}: {{score: 4, by: {ASSESSORS[key].capitalize()}}}  # {label}, 1-5"
+        for key, label in ASSESSMENTS.items()
+    )
     modeline = f"# yaml-language-server: $schema={schema_ref}\n" if schema_ref else ""
     return f"""---
 {modeline}# Replace every TODO, then run: postmortem validate <this file>
@@ -157,6 +161,13 @@ recurrence_prevention:
 #   engineering_hours: 0
 #   hourly_rate: 0
 related: []
+# review:  # fill in after the post-mortem review meeting (the protocol's scorecard)
+#   responders: [Ana Lopez, Ben Okafor]  # the incident responders, or their count
+#   attended: [Ana Lopez]  # the responders who attended the review, or their count
+#   blameless: true           # the facilitator confirms the blameless rules were kept
+#   lessons_shared: YYYY-MM-DD  # when the lessons were shared with the organization
+#   assessments:
+{assessments}
 ---
 ## Executive summary
 

@@ -14,9 +14,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     StringConstraints,
     ValidationInfo,
-    model_validator,
+    WithJsonSchema,
+    field_validator,
 )
 
 from .regulations import RegulationRegistry
@@ -345,11 +347,31 @@ class Assessments(_Model):
         return {key: getattr(self, key) for key in ASSESSMENTS}
 
 
-People = list[ShortText] | Count
+def _people(value: Any) -> list[str] | int:
+    """Names (each listed once) or a head count; one error message for either form."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+        return _unique([v.strip() for v in value])
+    raise ValueError(f"give a list of names or a count (a whole number >= 0), got {value!r}")
+
+
+People = Annotated[
+    list[str] | int,
+    PlainValidator(_people),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "items": {"type": "string", "minLength": 1}},
+                {"type": "integer", "minimum": 0},
+            ]
+        }
+    ),
+]
 """Names (listed once each) or a head count."""
 
 
-def _count(people: People) -> int:
+def _count(people: list[str] | int) -> int:
     return people if isinstance(people, int) else len(people)
 
 
@@ -376,23 +398,26 @@ class Review(_Model):
         """How many responders attended; None when not recorded."""
         return None if self.attended is None else _count(self.attended)
 
-    @model_validator(mode="after")
-    def _attendees_are_responders(self) -> Review:
-        if isinstance(self.responders, list):
-            _unique(self.responders)
-        if isinstance(self.attended, list):
-            _unique(self.attended)
-        if isinstance(self.responders, list) and isinstance(self.attended, list):
-            outside = [name for name in self.attended if name not in self.responders]
+    @field_validator("attended")
+    @classmethod
+    def _attendees_are_responders(
+        cls, attended: list[str] | int | None, info: ValidationInfo
+    ) -> list[str] | int | None:
+        responders = info.data.get("responders")
+        if attended is None or responders is None:
+            return attended
+        if isinstance(responders, list) and isinstance(attended, list):
+            outside = [name for name in attended if name not in responders]
             if outside:
                 raise ValueError(
-                    f"attended lists {', '.join(map(repr, outside))}, not among responders"
-                    " (list only the responders who attended)"
+                    f"{', '.join(map(repr, outside))} not among responders (list only the"
+                    " responders who attended)"
                 )
-        responders, attended = self.responder_count, self.attended_count
-        if responders is not None and attended is not None and attended > responders:
-            raise ValueError(f"attended ({attended}) is more than responders ({responders})")
-        return self
+        if _count(attended) > _count(responders):
+            raise ValueError(
+                f"more attended ({_count(attended)}) than responded ({_count(responders)})"
+            )
+        return attended
 
 
 class PostMortem(_Model):
