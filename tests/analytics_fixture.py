@@ -8,7 +8,7 @@ Reference date 2025-11-23 (the tests' SOURCE_DATE_EPOCH). Quarters 2025-Q1..2025
          mitigation, TTR 90; published 7 business days after resolution (late); PCI-DSS with no
          notification recorded; AI-1 overdue (Q2), AI-2 not yet due (Q4), AI-3 cancelled;
          a *possible* repeat of INC-A (shares checkout-api, both "process", 2.7 months apart).
-- INC-C  SEV-3  Q1  TTD 50, TTM 10, unresolved (open); cost $1,000 estimated (no direct cost).
+- INC-C  SEV-3  Q1  TTD 50, TTM 10, unresolved (open); cost $1,000 estimated (direct cost unknown).
 - INC-D  near-miss Q2 (excluded from MTTx); matches INC-C (search + technical, 3 months) but a
          near-miss is neither repeat nor repeated; AI-1 (due Q3) done on time.
 - INC-E  SEV-3  Q2  TTD 15, TTR 60; no root cause; recurrence_of INC-A (a declared repeat).

@@ -77,10 +77,10 @@ def test_q1_figures_by_hand(analytics: Analytics) -> None:
     assert q1.ttd_change is None
     # INC-B only matches INC-A by pattern: a possible repeat to review, not a repeat.
     assert f.repeat_ids == () and f.possible_repeat_ids == ("INC-B",)
-    # Direct: A's revenue lost 1000, C's block has none (0); estimated: C's 10 h x 100 = 1000.
-    assert [(c.currency, c.direct, c.incidents, c.indirect, c.estimated) for c in f.costs] == [
-        ("USD", 1000.0, 2, 1000.0, 1)
-    ]
+    # Direct: A's revenue lost 1000 (C's block gives no direct input: unknown, not 0);
+    # estimated: C's 10 h x 100 = 1000.
+    costs = [(c.direct, c.direct_incidents, c.indirect, c.estimated, c.incidents) for c in f.costs]
+    assert costs == [(1000.0, 1, 1000.0, 1, 2)]
     assert f.costs[0].total == 2000.0 and not q1.partial
 
 

@@ -46,7 +46,7 @@ def test_trends_overview_shows_the_hand_computed_figures(build: Build) -> None:
     assert figure(q1, "action-rate") == "50% (1/2)"
     assert figure(q1, "slo-rate") == "50%"
     assert (figure(q1, "repeats"), figure(q1, "possible-repeats")) == ("0", "1")
-    assert figure(q1, "cost-direct-usd") == "$1,000 n = 2"
+    assert figure(q1, "cost-direct-usd") == "$1,000 n = 1"
     assert figure(q1, "cost-indirect-usd") == "$1,000 n = 1"
     q2 = row(page, "data-quarter", "2025-Q2")
     # -50% (30 -> 15 min) but Q2 counts one TTD value: not judged, and it says why.
@@ -54,6 +54,11 @@ def test_trends_overview_shows_the_hand_computed_figures(build: Build) -> None:
     assert 'class="pmkb-goal--too-few"' in q2
     assert (figure(q2, "repeats"), figure(q2, "possible-repeats")) == ("1", "0")
     assert figure(q2, "cost-direct-usd") == figure(q2, "cost-indirect-usd") == "no data"
+    # INC-C's cost block estimates engineering time only: its direct cost is unknown, not $0.
+    c_page = build.page("incidents/inc-c/")
+    assert (
+        figure(c_page, "cost-direct") == "no data" and figure(c_page, "cost-indirect") == "$1,000"
+    )
     q3 = row(page, "data-quarter", "2025-Q3")  # a quarter without incidents
     assert (figure(q3, "incidents"), figure(q3, "median-ttd")) == ("0", "—")
     assert figure(q3, "action-rate") == "100% (1/1)"
@@ -123,6 +128,7 @@ def test_export_json_holds_the_same_numbers(build: Build) -> None:
     assert q1["cost"] == {
         "USD": {
             "direct": 1000.0,
+            "direct_incidents": 1,
             "incidents": 2,
             "indirect": 1000.0,
             "estimated_incidents": 1,

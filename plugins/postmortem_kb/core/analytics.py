@@ -575,8 +575,11 @@ class CostTotal:
     """Incident cost in one currency: direct costs and estimated indirect costs, kept apart."""
 
     currency: str
-    direct: float
-    """Revenue lost + SLA credits + vendor costs, over `incidents`."""
+    direct: float | None
+    """Revenue lost + SLA credits + vendor costs, over `direct_incidents`; None when none has
+    them."""
+    direct_incidents: int
+    """Incidents giving a direct cost."""
     incidents: int
     """Incidents with cost data in this currency (a `cost` block or `impact.revenue_lost`)."""
     indirect: float | None
@@ -586,8 +589,8 @@ class CostTotal:
 
     @property
     def total(self) -> float:
-        """Direct plus estimated indirect."""
-        return self.direct + (self.indirect or 0.0)
+        """Direct plus estimated indirect, each where known."""
+        return (self.direct or 0.0) + (self.indirect or 0.0)
 
     @property
     def per_incident(self) -> float:
@@ -723,10 +726,12 @@ def _costs(incidents: Sequence[Incident]) -> tuple[CostTotal, ...]:
     totals = []
     for currency, costs in sorted(by_currency.items()):
         estimates = [c.indirect for c in costs if c.indirect is not None]
+        direct = [c.direct for c in costs if c.direct is not None]
         totals.append(
             CostTotal(
                 currency=currency,
-                direct=sum(c.direct for c in costs),
+                direct=sum(direct) if direct else None,
+                direct_incidents=len(direct),
                 incidents=len(costs),
                 indirect=sum(estimates) if estimates else None,
                 estimated=len(estimates),

@@ -100,14 +100,17 @@ class CostBreakdown:
     engineering: float
     churn_risk: float
     reputation: float
-
-    @property
-    def direct(self) -> float:
-        """Revenue lost, SLA credits and emergency vendor costs."""
-        return self.revenue_lost + self.sla_credits + self.vendor_costs
-
     estimated: bool = True
     """False when only `impact.revenue_lost` is known (no `cost` block): no indirect estimate."""
+    has_direct: bool = True
+    """False when none of revenue lost, SLA credits and vendor costs is written: unknown, not 0."""
+
+    @property
+    def direct(self) -> float | None:
+        """Revenue lost, SLA credits and emergency vendor costs; None when none is written."""
+        if not self.has_direct:
+            return None
+        return self.revenue_lost + self.sla_credits + self.vendor_costs
 
     @property
     def indirect(self) -> float | None:
@@ -116,8 +119,8 @@ class CostBreakdown:
 
     @property
     def total(self) -> float:
-        """Direct plus indirect (direct only without an estimate)."""
-        return self.direct + (self.indirect or 0.0)
+        """Direct plus indirect, each where known."""
+        return (self.direct or 0.0) + (self.indirect or 0.0)
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,8 @@ def _cost(pm: PostMortem) -> CostBreakdown | None:
         * c.churn_probability
         * c.customer_lifetime_value,
         reputation=c.reputation,
+        has_direct=pm.impact.revenue_lost is not None
+        or bool({"sla_credits", "vendor_costs"} & c.model_fields_set),
     )
 
 

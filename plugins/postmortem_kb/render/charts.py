@@ -268,6 +268,26 @@ def _outlier(values: Sequence[float | None]) -> int | None:
     return position if median > 0 and top >= OUTLIER_FACTOR * median else None
 
 
+def _outlier_labels(labels: Sequence[tuple[int, float, str]], band: float, count: int) -> list[str]:
+    """Each outlier's value beside its point (toward the middle of the chart), moved down when
+    it would overlap another label of the same category."""
+    parts: list[str] = []
+    taken: dict[int, list[float]] = {}
+    for position, y, text in sorted(labels, key=lambda label: label[1]):
+        y += 4
+        while any(abs(y - other) < 13 for other in taken.get(position, [])):
+            y += 13
+        taken.setdefault(position, []).append(y)
+        right_half = position + 0.5 > count / 2
+        x = LEFT + band * (position + 0.5) + (-9 if right_half else 9)
+        parts.append(
+            f'<text class="pmkb-chart__outlier" x="{_n(x)}" y="{_n(y)}"'
+            f' text-anchor="{"end" if right_half else "start"}" font-size="11">'
+            f"{escape(text)}</text>"
+        )
+    return parts
+
+
 def line_chart(
     chart_id: str,
     title: str,
@@ -289,6 +309,7 @@ def line_chart(
     band = (WIDTH - LEFT - RIGHT) / max(len(categories), 1)
     parts = _frame(chart_id, title, scale, fmt) + _legend(series, line=True)
     parts += _target(target, target_label, scale)
+    labels: list[tuple[int, float, str]] = []
     for s in series:
         points = [
             (LEFT + band * (i + 0.5), scale.y(v), categories[i], v)
@@ -321,11 +342,8 @@ def line_chart(
             )
         outlier = _outlier(s.values)
         if outlier is not None and (value := s.values[outlier]) is not None:
-            parts.append(
-                f'<text class="pmkb-chart__outlier" x="{_n(LEFT + band * (outlier + 0.5))}"'
-                f' y="{_n(max(scale.y(value) - 9, TOP - 4))}" text-anchor="middle"'
-                f' font-size="11">{escape(s.name)} {escape(fmt(value))}</text>'
-            )
+            labels.append((outlier, scale.y(value), f"{s.name} {fmt(value)}"))
+    parts += _outlier_labels(labels, band, len(categories))
     parts += _x_labels(categories, band)
     parts.append("</svg>")
     svg = Markup("".join(parts))

@@ -257,6 +257,7 @@ def figures_record(f: Figures) -> Record:
         "cost": {
             c.currency: {
                 "direct": c.direct,
+                "direct_incidents": c.direct_incidents,
                 "incidents": c.incidents,
                 "indirect": c.indirect,
                 "estimated_incidents": c.estimated,
