@@ -269,3 +269,15 @@ def test_trends_has_a_sev1_sev2_only_table(build: Build) -> None:
     assert figure(q2, "incidents") == "0"
     # B/AI-1 (a SEV-2's item) is due in Q2 and overdue.
     assert figure(q2, "action-rate") == "0% (0/1)"
+
+
+def test_near_miss_card_shows_an_exposure_window_not_an_outage(build: Build) -> None:
+    page = build.page("incidents/inc-d/")
+    card = page.split('class="pmkb-card', 1)[1].split("</dl>")[0]
+    # Started 08:00, no mitigation, resolved 10:00: exposed for 2 h, no customer impact.
+    assert figure(card, "exposure") == "2 h no customer impact"
+    assert "TTR</abbr>" not in card and "Duration" not in card
+    # Its incident-table row says exposure, and leaves TTR out (no outage to resolve).
+    q2 = build.page("trends/2025-q2/")
+    d = row(q2, "data-incident", "INC-D")
+    assert "<td>exposure 2 h</td><td>—</td>" in d

@@ -94,7 +94,9 @@ def score_target(line: ScoreLine) -> str:
     """`≥ 90%`, `≤ \u221220%` (a minus sign), `≥ 4 / 5`."""
     if line.group == "assessment":
         return f"≥ {line.target:g} / 5"
-    return f"≤ {change(line.target)}" if line.at_most else f"≥ {percent(line.target)}"
+    if line.at_most:
+        return f"≤ {change(line.target)}"
+    return "100%" if line.target >= 1 else f"≥ {percent(line.target)}"
 
 
 FILTERS = {
