@@ -230,3 +230,16 @@ def test_review_errors_name_the_line_and_field(
     text = (tmp_path / "S2.md").read_text(encoding="utf-8").splitlines()
     # The line is the field's own line (the YAML dump writes each key on its line).
     assert text[corpus.errors[0].line - 1].lstrip().startswith(field.rsplit(".", 1)[-1])
+
+
+def test_export_schema_version_marks_the_changed_repeat_fields(build: Build) -> None:
+    data = json.loads((build.site / "data/incidents.json").read_text(encoding="utf-8"))
+    assert data["schema_version"] == 2
+    f1 = next(i for i in data["incidents"] if i["id"] == "F1")
+    # F1 declares S4 and also matches the three most recent of S1-S6 by pattern (orders,
+    # process); being a declared repeat, it is not a possible repeat of its quarter.
+    assert (f1["repeat_of"], f1["possible_repeat_of"]) == (["S4"], ["S3", "S5", "S6"])
+    assert "repeat_explicit" not in f1
+    quarters = json.loads((build.site / "data/quarters.json").read_text(encoding="utf-8"))
+    q3 = next(q for q in quarters["quarters"] if q["quarter"] == "2025-Q3")
+    assert (q3["repeat_ids"], q3["possible_repeat_ids"]) == (["F1"], [])

@@ -30,8 +30,11 @@ from . import safejson
 from .pages import GeneratedPage
 
 DATA_FOLDER = "data"
-SCHEMA_VERSION = 1
-"""Bumped when a field changes meaning or disappears (adding fields does not bump it)."""
+SCHEMA_VERSION = 2
+"""Bumped when a field changes meaning or disappears (adding fields does not bump it). 2: repeats
+are declared ones only (`repeat_of`, `repeat_ids`), pattern matches moved to `possible_repeat_of`
+and `possible_repeat_ids`, `repeat_explicit` removed; `downtime_minutes` defaults to the impact
+duration."""
 
 Record = dict[str, Any]
 UrlOf = Callable[[Incident], str]
