@@ -256,6 +256,9 @@ def test_service_page_shows_its_figures_with_n(build: Build) -> None:
     assert figure(page, "group-action-rate") == "33.3%"
     ledger = build.page("services/ledger/")
     assert figure(ledger, "group-repeats") == "1"  # INC-E: recurrence_of INC-A
+    index = row(build.page("services/"), "data-group", "checkout-api")
+    assert (figure(index, "median-ttd"), figure(index, "median-ttd-n")) == ("20 min", "n = 2")
+    assert figure(index, "open-actions") == "2 1 overdue"
 
 
 def test_trends_has_a_sev1_sev2_only_table(build: Build) -> None:
