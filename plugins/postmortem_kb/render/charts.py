@@ -236,6 +236,14 @@ def bar_chart(
             continue
         for k, s in enumerate(series):
             value = s.values[i]
+            if value is None and missing and not stacked:
+                width = inner / len(series)
+                parts.append(
+                    f'<text class="pmkb-chart__missing" x="{_n(x0 + width * (k + 0.5))}"'
+                    f' y="{_n(TOP + plot_h - 4)}" text-anchor="middle" font-size="9"'
+                    f' fill-opacity="0.7"><title>{escape(category)}, {escape(s.name)}:'
+                    f" {escape(missing)}</title>n/a</text>"
+                )
             if not value:
                 continue
             height = plot_h * scale.fraction(value)
