@@ -18,10 +18,19 @@ from markupsafe import Markup, escape
 
 from ..core.corpus import Corpus, Incident
 from ..core.lint import notices_for
-from ..core.metrics import ActionState, action_state, format_duration
+from ..core.metrics import (
+    BOOLEAN_CHECKS,
+    ActionState,
+    CheckOutcome,
+    action_state,
+    format_duration,
+    format_minutes,
+)
 from ..core.problems import Problem
 from ..core.related import Related, related_incidents
 from ..core.schema import (
+    ASSESSMENTS,
+    ASSESSORS,
     CONTRIBUTING_FACTORS,
     RECURRENCE_CHECKS,
     RootCauseCategory,
@@ -42,6 +51,12 @@ STATE_LABELS = {
     ActionState.DONE_ON_TIME: "done",
     ActionState.DONE_LATE: "done late",
     ActionState.CANCELLED: "cancelled",
+}
+
+CHECK_OUTCOME_LABELS = {
+    CheckOutcome.PASS: "pass",
+    CheckOutcome.FAIL: "fail",
+    CheckOutcome.NOT_RECORDED: "not recorded",
 }
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
@@ -191,6 +206,7 @@ class PageBuilder:
             md_text=md_text,
             utc=_utc,
             duration=format_duration,
+            minutes=format_minutes,
             number=_number,
             money=_money,
         )
@@ -198,6 +214,10 @@ class PageBuilder:
             factor_labels=CONTRIBUTING_FACTORS,
             recurrence_labels=RECURRENCE_CHECKS,
             state_labels=STATE_LABELS,
+            boolean_checks=BOOLEAN_CHECKS,
+            check_outcomes=CHECK_OUTCOME_LABELS,
+            assessment_labels=ASSESSMENTS,
+            assessors=ASSESSORS,
             action_state=lambda item: action_state(item, settings.reference_date),
             paths=self.paths,
             incident_page=self.paths.incident,
