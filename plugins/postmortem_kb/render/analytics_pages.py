@@ -42,6 +42,7 @@ CHECK_LABELS = {
     CheckState.NOT_REQUIRED: "not required",
     CheckState.NO_DEADLINE: "no fixed deadline",
     CheckState.NOT_APPLICABLE: "not applicable",
+    CheckState.UNKNOWN: "unknown (detection time unknown)",
 }
 SEVERITY_CSS = {s.value: s.value.lower() for s in Severity}
 OVERDUE_LISTED = 100
