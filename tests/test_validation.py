@@ -182,7 +182,11 @@ def test_unknown_is_a_value_in_drafts_and_historical_records(tmp_path: Path) -> 
 
 
 def test_an_alert_before_the_impact_is_ttd_zero_not_an_error(tmp_path: Path) -> None:
-    write(tmp_path, "a.md", mutate({"detected: 2025-03-04T14:09:00Z": "detected: 2025-03-04T13:57:00Z"}))
+    write(
+        tmp_path,
+        "a.md",
+        mutate({"detected: 2025-03-04T14:09:00Z": "detected: 2025-03-04T13:57:00Z"}),
+    )
     corpus = CorpusLoader().load(tmp_path)
     assert [p.format() for p in corpus.problems] == []
     (incident,) = corpus.incidents

@@ -30,7 +30,6 @@ UNKNOWN = "unknown"
 a published post-mortem that is not historical must know every such field (validation)."""
 
 
-
 class Status(StrEnum):
     """Lifecycle of the post-mortem document (not of the incident)."""
 
