@@ -851,6 +851,7 @@ UNKNOWN_KEYS = (
     "authors",
     "written",
     "action_items.priority",
+    "action_items.status",
     "action_items.owner",
     "action_items.due",
 )

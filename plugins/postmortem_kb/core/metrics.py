@@ -77,12 +77,16 @@ class ActionState(StrEnum):
     DONE_ON_TIME = "done"
     DONE_LATE = "done-late"
     CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+    """Its status is unknown (an imported item): neither open nor done in any figure."""
 
 
 def action_state(item: ActionItem, reference_date: dt.date) -> ActionState:
     """Open, overdue (due before the reference date), done on time, done late, or cancelled."""
     if item.status is ActionStatus.CANCELLED:
         return ActionState.CANCELLED
+    if item.status is ActionStatus.UNKNOWN:
+        return ActionState.UNKNOWN
     if item.status is ActionStatus.DONE:
         late = item.due is not None and item.completed is not None and item.completed > item.due
         return ActionState.DONE_LATE if late else ActionState.DONE_ON_TIME

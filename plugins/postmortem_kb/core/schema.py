@@ -109,6 +109,8 @@ class ActionStatus(StrEnum):
     IN_PROGRESS = "in-progress"
     DONE = "done"
     CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+    """The source did not say (historical and draft records only)."""
 
 
 class TimelineKind(StrEnum):

@@ -93,7 +93,7 @@ def consistency_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
                 )
             )
         seen_ids.setdefault(item.id, index)
-        if item.status is ActionStatus.DONE and item.completed is None:
+        if item.status is ActionStatus.DONE and item.completed is None and not pm.historical:
             found.append(
                 (("action_items", index, "status"), "status is 'done' but no 'completed' date")
             )
@@ -125,6 +125,8 @@ def unknown_fields(pm: PostMortem) -> list[Path_]:
     for index, item in enumerate(pm.action_items):
         if item.priority is Priority.UNKNOWN:
             found.append(("action_items", index, "priority"))
+        if item.status is ActionStatus.UNKNOWN:
+            found.append(("action_items", index, "status"))
     return found
 
 

@@ -424,6 +424,7 @@ OWNER_PAGE_STATES = (
     ActionState.DONE_ON_TIME,
     ActionState.DONE_LATE,
     ActionState.CANCELLED,
+    ActionState.UNKNOWN,
 )
 """The order of the sections of an owner's page: what needs doing first."""
 

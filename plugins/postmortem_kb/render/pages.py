@@ -51,6 +51,7 @@ STATE_LABELS = {
     ActionState.DONE_ON_TIME: "done",
     ActionState.DONE_LATE: "done late",
     ActionState.CANCELLED: "cancelled",
+    ActionState.UNKNOWN: "unknown",
 }
 
 CHECK_OUTCOME_LABELS = {

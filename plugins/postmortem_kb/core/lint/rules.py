@@ -434,8 +434,11 @@ def _unclosed_markup(doc: Document, config: LintConfig) -> Iterator[RuleHit]:
 
 
 def _analysis_findings(doc: Document, pm: PostMortem) -> list[RuleHit]:
-    """Superficial analysis (protocol failure scenario 3) and action items without owner/due."""
+    """Superficial analysis (protocol failure scenario 3) and action items without owner/due;
+    not for a historical (imported) record, whose analysis is what its source recorded."""
     found: list[RuleHit] = []
+    if pm.historical:
+        return found
     if pm.root_cause is None:
         found.append(
             RuleHit(
