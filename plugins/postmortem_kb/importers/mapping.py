@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.schema import ID_PATTERN, PRIORITY_ALIASES, UNKNOWN, Priority
-from .moments import Moment, find_date, read_moment, stated_zone
+from ..core.schema import ID_PATTERN, PRIORITY_ALIASES, RECURRENCE_CHECKS, UNKNOWN, Priority
+from .moments import MOMENT, Moment, find_date, read_moment, stated_zone
 from .outline import Block, Item, parse
+from .timezones import AMBIGUOUS
 
 # --- vocabularies -----------------------------------------------------------------------------
 
@@ -27,6 +28,7 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
         "authors",
         "author",
         "author(s)",
+        "owner",
         "written by",
         "prepared by",
         "postmortem owner",
@@ -86,7 +88,12 @@ SECTION_WORDS: dict[str, tuple[str, ...]] = {
         "next steps",
         "action plan",
         "preventive action",
+        "what we'll do",
+        "what we will do",
+        "to do",
+        "todo",
     ),
+    "recurrence": ("recurrence prevention", "prevent recurrence"),
     "lucky": ("lucky",),
     "went_well": ("went well", "go well", "what worked"),
     "went_wrong": ("went wrong", "go wrong", "what didn't work", "could have gone better"),
@@ -116,7 +123,7 @@ DETECTION_WORDS: tuple[tuple[str, str], ...] = (
     (r"engineer|employee|internal|noticed|staff|team member", "internal-discovery"),
 )
 _DETECTED_EVENT = re.compile(
-    r"\b(?:alert(?:ed|s)?|paged|pages?|pager|detected|noticed|reported|alarm)\b", re.I
+    r"\b(?:alert(?:ed|s)?|paged|pages?|pager|detected|noticed|report(?:ed|s)|alarm)\b", re.I
 )
 _STARTED_EVENT = re.compile(
     r"\b(?:outage|impact|incident|degradation|errors?) (?:begins|began|starts|started)\b", re.I
@@ -244,6 +251,11 @@ class _Section:
 def _sections(blocks: list[Block]) -> list[_Section]:
     sections = [_Section(None, 0, None, [])]
     for block in blocks:
+        if block.kind == "para" and len(block.text) < 80 and block.text.rstrip().endswith(":"):
+            kind = _section_kind(block.text)  # "timeline (all times EST):" as a paragraph
+            if kind is not None:
+                sections.append(_Section(block.text, sections[-1].level + 1, kind, [block]))
+                continue
         if block.kind == "heading":
             kind = _section_kind(block.text)
             parent = sections[-1]
@@ -280,7 +292,7 @@ class _Mapper:
                 self.fields[key] = (value.strip(), _plain(label).strip(" :"))
 
         for block in self.blocks:
-            if block.kind == "para":
+            if block.kind in ("para", "code"):  # a template filled in inside its code block
                 for line in block.text.split("\n"):
                     match = re.match(r"^([^:|]{1,40}?):\s*(.+)$", _plain(line))
                     if match:
@@ -298,13 +310,21 @@ class _Mapper:
         for section in self.sections:
             if section.heading and section.kind == "timeline":
                 zone = stated_zone(section.heading)
+                if zone and given and zone.upper() in AMBIGUOUS:
+                    return given, f"given on the command line for the ambiguous {zone!r}"
                 if zone:
                     return zone, f"stated in the heading {section.heading!r}"
         zone = stated_zone("\n".join(self.lines))
+        if zone and given and zone.upper() in AMBIGUOUS:
+            return given, f"given on the command line for the ambiguous {zone!r}"
         if zone:
             return zone, "stated in the document"
         if given:
             return given, "given on the command line"
+        for key in ("started", "span", "date", "detected"):
+            written = MOMENT.search(self.fields[key][0]) if key in self.fields else None
+            if written is not None and written.group("zone"):
+                return written.group("zone"), f"as written in field {self.fields[key][1]!r}"
         return None
 
     def _incident_day(self) -> dt.date | None:
@@ -312,8 +332,34 @@ class _Mapper:
             if key in self.fields:
                 day = find_date(self.fields[key][0])
                 if day:
+                    self.day_from = f"field {self.fields[key][1]!r}"
                     return day
-        return None
+        heading = next((b for b in self.blocks if b.kind == "heading"), None)
+        day = find_date(heading.text) if heading is not None else None
+        if day:
+            self.day_from = "the title"
+            return day
+        summary = self.first_paragraph(("summary",)) or self.first_paragraph((None,)) or ""
+        day = find_date(summary)
+        if day:
+            self.day_from = "the summary"
+        return day
+
+    day_from = "no date"
+
+    def recurrence(self) -> dict[str, bool]:
+        checks: dict[str, bool] = {}
+        for index, block in enumerate(self.blocks):
+            section = self._section_of(index)
+            if section is None or section.kind != "recurrence" or block.kind != "list":
+                continue
+            for item in block.items:
+                key = _recurrence_key(item.text)
+                if key is not None and item.checked is not None:
+                    checks[key] = item.checked
+            if checks:
+                self.consumed.add(index)
+        return checks
 
     def moment(self, key: str) -> Moment | None:
         if key not in self.fields:
@@ -335,8 +381,9 @@ class _Mapper:
                 continue
             day = self.day
             zone = self.zone
-            if section.heading and stated_zone(section.heading):
-                zone = (stated_zone(section.heading) or "", f"the heading {section.heading!r}")
+            heading_zone = stated_zone(section.heading or "")
+            if heading_zone and heading_zone.upper() not in AMBIGUOUS:
+                zone = (heading_zone, f"the heading {section.heading!r}")
             for block in section.blocks:
                 rows = self._timeline_rows(block)
                 if rows is None:
@@ -407,6 +454,8 @@ class _Mapper:
             lines = [item.text for item in block.items]
         elif block.kind == "para":
             lines = block.text.split("\n")
+        elif block.kind == "code":
+            lines = [x for x in block.text.split("\n")[1:-1] if x.strip()]
         rows = []
         for line in lines:
             plain = _plain(line)
@@ -424,14 +473,14 @@ class _Mapper:
         items: list[dict[str, Any]] = []
         for index, block in enumerate(self.blocks):
             section = self._section_of(index)
+            if index in self.consumed or (section is not None and section.kind == "timeline"):
+                continue
             in_actions = section is not None and section.kind == "actions"
             got: list[dict[str, Any]] | None = None
             if block.kind == "table" and len(block.rows) > 1:
                 got = self._action_table(block.rows, in_actions)
             elif block.kind == "list" and in_actions:
                 got = [self._action_from_item(item) for item in block.items if item.depth == 0]
-            elif block.kind == "list" and all(i.checked is not None for i in block.items):
-                got = [self._action_from_item(item) for item in block.items]
             if got:
                 items += got
                 self.consumed.add(index)
@@ -601,6 +650,14 @@ def _empty_below(lines: list[str], start: int, level: int) -> bool:
             continue
         return False
     return True
+
+
+def _recurrence_key(text: str) -> str | None:
+    words = _key(text)
+    for key, label in RECURRENCE_CHECKS.items():
+        if _key(label).split("?")[0][:18] in words or key.replace("_", " ") in words:
+            return key
+    return None
 
 
 def _slug(text: str) -> str:
@@ -773,7 +830,7 @@ def import_text(
             {"at": e["_at"].isoformat(), "event": e["event"]}
             for e in sorted(timeline, key=lambda e: e["_at"])
         ]
-        mapped["timeline"] = f"{len(timeline)} entries from the timeline"
+        mapped["timeline"] = f"{len(timeline)} entries from the timeline (date: {m.day_from})"
     for key, kind in (
         ("went_well", "went_well"),
         ("went_wrong", "went_wrong"),
@@ -790,6 +847,9 @@ def import_text(
             missing = sum(a[field_name] == UNKNOWN for a in actions)
             if missing:
                 report.unknown.append(f"action_items.{field_name} ({missing} of {len(actions)})")
+    checks = m.recurrence()
+    if checks:
+        take("recurrence_prevention", checks, "the recurrence-prevention checklist")
     if any(s.kind == "root_cause" for s in m.sections) or "root_cause" in m.fields:
         report.human.append("root_cause: the analysis is in the body; choose its category")
     data["source"] = {

@@ -34,6 +34,7 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
 DATE = (
     r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"
+    r"|(?P<d3>\d{1,2})\.(?P<m3>\d{1,2})\.(?P<y3>\d{4})"  # 17.11.2021: day first, unambiguous
     rf"|{_WEEKDAY}(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon1>{_MONTH})\.?,?\s+(?P<y1>\d{{4}})"
     rf"|{_WEEKDAY}(?P<mon2>{_MONTH})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y2>\d{{4}})"
 )
@@ -46,8 +47,11 @@ MOMENT = re.compile(
 )
 DATE_ONLY = re.compile(rf"\b(?:{DATE})\b", re.IGNORECASE)
 STATED_ZONE = re.compile(
-    rf"(?:(?i:\btimes?\b|\btime ?zone\b)[^\n.;]{{0,40}}?|\(\s*)\b{ZONE}(?![A-Za-z])"
+    r"(?:(?i:\btimes?\b|\btime ?zone\b)[^\n.;:\d]{0,40}?|\(\s*)"
+    r"\b(?P<zone>(?-i:(?:UTC|GMT)\s?[+\-\u2212]\d{1,2}(?::?\d{2})?|UTC|GMT|[A-Z]{2,3}T))(?![A-Za-z])"
 )
+"""A zone stated for a document's times: after "times" (no digits between: not a date's
+"-06"), or in parentheses; an offset only with its UTC/GMT prefix."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ def _date_of(match: re.Match[str]) -> dt.date | None:
     try:
         if g.get("y"):
             return dt.date(int(g["y"]), int(g["m"]), int(g["d"]))
+        if g.get("y3"):
+            return dt.date(int(g["y3"]), int(g["m3"]), int(g["d3"]))
         if g.get("y1"):
             return dt.date(int(g["y1"]), MONTHS[g["mon1"].lower()], int(g["d1"]))
         if g.get("y2"):

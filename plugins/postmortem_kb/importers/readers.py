@@ -61,6 +61,9 @@ class _HtmlToMarkdown(HTMLParser):
         self.heading = 0
         self.href: list[str | None] = []
         self.pre = False
+        self.heading_tag = ""
+        self.suppress = 0
+        """Inside a footnote link: its text ("[1]") is replaced by the Markdown marker."""
         self.items = 0
         """Open <li> elements: block tags inside an item do not break it."""
 
@@ -87,9 +90,10 @@ class _HtmlToMarkdown(HTMLParser):
             self.skip += 1
         elif self.skip:
             return
-        elif re.fullmatch(r"h[1-6]", tag):
-            self._flush()
-            self.heading = int(tag[1])
+        elif re.fullmatch(r"h[1-6]", tag) or (tag == "p" and "title" in _classes(attr)):
+            self._flush()  # Google Docs writes its Title style as <p class="title">
+            self.heading = int(tag[1]) if tag != "p" else 1
+            self.heading_tag = tag
             self.line.append("#" * self.heading + " ")
         elif tag in ("ul", "ol"):
             self._flush()
@@ -124,7 +128,13 @@ class _HtmlToMarkdown(HTMLParser):
             self.out.append("```")
             self.pre = True
         elif tag == "a":
-            href = attr.get("href")
+            href = attr.get("href") or ""
+            note = re.fullmatch(r"#ftnt(_ref)?(\d+)", href)  # Google Docs footnotes
+            if note:
+                self.suppress += 1
+                self._emit(f"[^{note.group(2)}]" + (": " if note.group(1) else ""))
+                self.href.append(None)
+                return
             keep = href if href and not href.startswith("#") else None
             self.href.append(keep)
             if keep:
@@ -141,8 +151,9 @@ class _HtmlToMarkdown(HTMLParser):
             self.skip = max(0, self.skip - 1)
         elif self.skip:
             return
-        elif re.fullmatch(r"h[1-6]", tag):
+        elif re.fullmatch(r"h[1-6]", tag) or (tag == "p" and self.heading_tag == "p"):
             self.heading = 0
+            self.heading_tag = ""
             self._flush()
         elif tag in ("ul", "ol"):
             self._flush()
@@ -179,13 +190,14 @@ class _HtmlToMarkdown(HTMLParser):
             self.pre = False
         elif tag == "a" and self.href:
             href = self.href.pop()
+            self.suppress = 0
             if href:
                 self._emit(f"]({href})")
         elif tag in _BLOCKS and self.cell is None and not self.items:
             self._flush()
 
     def handle_data(self, data: str) -> None:
-        if self.skip:
+        if self.skip or self.suppress:
             return
         self._emit(data if self.pre else data.replace("\n", " "))
 
@@ -194,6 +206,10 @@ class _HtmlToMarkdown(HTMLParser):
         text = "\n".join(self.out)
         text = re.sub(r"\*\*(\s*)\*\*", r"\1", text)  # Google Docs splits bold runs
         return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def _classes(attr: dict[str, str | None]) -> list[str]:
+    return (attr.get("class") or "").split()
 
 
 def html_to_markdown(html: str) -> str:
