@@ -123,7 +123,9 @@ DETECTION_WORDS: tuple[tuple[str, str], ...] = (
     (r"engineer|employee|internal|noticed|staff|team member", "internal-discovery"),
 )
 _DETECTED_EVENT = re.compile(
-    r"\b(?:alert(?:ed|s)?|paged|pages?|pager|detected|noticed|report(?:ed|s)|alarm)\b", re.I
+    r"\b(?:alert(?:ed|s)?|paged|pages?|pager|detected|noticed|reported|alarm)\b"
+    r"|\b(?:customers?|users?|support)\b[^.]{0,30}\b(?:reports?|escalates?|complain)",
+    re.I,
 )
 _STARTED_EVENT = re.compile(
     r"\b(?:outage|impact|incident|degradation|errors?) (?:begins|began|starts|started)\b", re.I
