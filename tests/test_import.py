@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Build, build_in_process, make_project
+from conftest import EXAMPLE, Build, build_in_process, make_project
 from postmortem_kb.cli.main import main
 from postmortem_kb.core.corpus import CorpusLoader
 from postmortem_kb.importers.readers import read_as_markdown
@@ -283,6 +283,12 @@ def test_imported_pages_keep_their_sections_and_say_what_is_unknown(history_site
     assert "stricter EDNS" not in summary
     assert "not yet analysed" not in page
     assert "Imported" in page and "setext-dns-resolver.md" in page
+    # Footnotes render as linked notes, inside the cleaned body.
+    assert 'href="#fn:1"' in page and 'id="fn:1"' in page and "[^1]" not in page
+    assert "AMS1 and LON1 use a different resolver pool" in page
+    # The author's own Remediation section is shown with the action items.
+    actions = page.split('id="action-items"', 1)[1].split('<h2 id="lessons-learned"', 1)[0]
+    assert "Rolled back to the previous release" in actions
     late = history_site.page("incidents/word-billing-late-alert/")
     assert "alert preceded impact" in late
     queue = history_site.page("incidents/team-notes-queue-backlog/")
@@ -307,3 +313,19 @@ def test_figures_say_how_many_they_could_count(history_site: Build) -> None:
     assert unknown["detected"] == 2
     by_quarter = {q["quarter"]: q["unknown"] for q in quarters["quarters"]}
     assert by_quarter["2020-Q1"]["detected"] == 1 and by_quarter["2020-Q1"]["severity"] == 1
+
+
+def test_footnotes_are_cleaned_like_the_rest_of_the_body(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text += (
+        "\n\n## Lessons learned\n\nSee the vendor note.[^v]\n\n"
+        '[^v]: Vendor advisory <script>alert(1)</script><img src=x onerror="alert(2)">.\n'
+    )
+    (project / "postmortems" / "a.md").write_text(text, encoding="utf-8")
+    build = build_in_process(project)
+    assert build.returncode == 0, build.log
+    page = build.page("incidents/inc-2025-007/")
+    note = page.split('class="footnote"', 1)[1]
+    assert "Vendor advisory" in note and 'href="#fnref:v"' in note
+    assert "<script>alert(1)" not in page and "onerror" not in page

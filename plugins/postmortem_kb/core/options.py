@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .lint import DEFAULT_LEVELS, RULES, LintConfig, LintLevel
 from .regulations import Regulation, RegulationRegistry
+from .sections import SECTIONS
 from .settings import Settings
 
 PLUGIN_NAME = "postmortem-kb"
@@ -161,7 +162,16 @@ Folder = Annotated[str, BeforeValidator(_folder)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Date = Annotated[dt.date, BeforeValidator(_date)]
 Days = Annotated[int | None, BeforeValidator(_days)]
+
+
+def _section(value: object) -> str:
+    if isinstance(value, str) and value in SECTIONS:
+        return value
+    raise _fail(f"unknown section{_did_you_mean(value, SECTIONS)}; sections: {', '.join(SECTIONS)}")
+
+
 RuleId = Annotated[str, BeforeValidator(_rule_id)]
+SectionKey = Annotated[str, BeforeValidator(_section)]
 Level = Annotated[LintLevel, BeforeValidator(_level)]
 Phrase = Annotated[str, BeforeValidator(_phrase)]
 
@@ -236,6 +246,11 @@ class Options(_Section):
     lint: LintOptions = Field(default_factory=LintOptions)
     holidays: Annotated[tuple[Date, ...], BeforeValidator(_list_of("dates (YYYY-MM-DD)"))] = ()
     """Dates that are not business days (besides weekends), for SLOs and deadlines."""
+    section_placement: Annotated[
+        dict[Text, SectionKey],
+        BeforeValidator(_mapping_of("headings to sections (summary, timeline, ... lessons)")),
+    ] = Field(default_factory=dict)
+    """Headings of the authors' own -> the section they are shown in (extends PLACEMENT)."""
 
     def registry(self) -> RegulationRegistry:
         """The built-in regulations extended by the configured ones."""
@@ -252,6 +267,7 @@ class Options(_Section):
             use_directory_urls=use_directory_urls,
             include_drafts=self.include_drafts,
             holidays=frozenset(self.holidays),
+            section_placement=tuple(self.section_placement.items()),
             preview=preview,
         )
 

@@ -24,6 +24,8 @@ class Settings:
     docs_pages: frozenset[str] = frozenset()
     """Hand-written pages the site has (e.g. `guide/data.md`); generated pages link to them
     only when they exist, so the plugin works in a site without this repository's guide."""
+    section_placement: tuple[tuple[str, str], ...] = ()
+    """Headings of the authors' own -> the section they are shown in (besides PLACEMENT)."""
     preview: bool = False
     """A local preview for authors (`mkdocs serve`): each file that gives no incident gets a
     page listing its problems, where its incident page would be."""

@@ -206,6 +206,9 @@ class Imported:
 
 def _plain(text: str) -> str:
     """Text without Markdown emphasis, code marks and link targets."""
+    text = re.sub(
+        r"\[\^[^\]\s]+\](?!:)", "", text
+    )  # a footnote reference: the note stays in the body
     text = _LINK.sub(r"\1", text)
     text = re.sub(r"(\*\*|__|`|~~)", "", text)
     text = re.sub(r"(?<![\w*])\*(?!\s)([^*]+)(?<!\s)\*(?!\w)", r"\1", text)

@@ -40,7 +40,7 @@ from ..core.sections import split_body
 from ..core.settings import Settings
 from . import paths as site_paths
 from .paths import SitePaths, slugify
-from .sanitize import fence_sections
+from .sanitize import fence_sections, footnotes_region
 
 TEMPLATE_FOLDER = "postmortem_kb"
 """Templates are looked up in `<overrides>/postmortem_kb/` first, then in the package."""
@@ -297,7 +297,8 @@ class PageBuilder:
         path = self.paths.incident(incident)
         pm = incident.model
         # The body rule (sanitize.py): author HTML is cleaned once Markdown has rendered it.
-        body = fence_sections(split_body(incident.document.body), md_text)
+        sections = split_body(incident.document.body, dict(self.settings.section_placement))
+        body = fence_sections(sections, md_text)
         markdown = self.render(
             "incident.md.j2",
             path,
@@ -305,6 +306,7 @@ class PageBuilder:
             incident=incident,
             metrics=incident.metrics,
             body=body,
+            footnotes=footnotes_region(incident.document.body),
             currency=incident.metrics.cost.currency if incident.metrics.cost else "USD",
             timeline=sorted(pm.timeline, key=lambda entry: entry.at),
             related=self.related(corpus).get(incident.id, Related()),
