@@ -37,6 +37,7 @@ from .patterns import (
     SENTENCE_END,
     SUPERFICIAL,
     SYSTEM_NOUNS,
+    TECHNOLOGIES,
     TITLE_WORD,
     TRIM,
     UNFOLDABLE,
@@ -264,6 +265,7 @@ def _is_title_name(word: str) -> bool:
         bool(TITLE_WORD.match(word))
         and word not in NOT_NAMES
         and word not in SYSTEM_NOUNS
+        and word not in TECHNOLOGIES
         and not NOT_NAME_SUFFIX.search(word)
     )
 
