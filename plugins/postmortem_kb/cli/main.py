@@ -14,11 +14,13 @@ from typing import Any, TextIO
 
 import yaml
 
-from ..core.corpus import CorpusLoader, discover
+from ..core.corpus import Corpus, CorpusLoader, discover
+from ..core.followup import FollowUp, FollowUpConfigError
 from ..core.lint.rules import LintConfig, LintConfigError
 from ..core.problems import Level, Problem
 from ..core.regulations import RegulationRegistry
 from ..core.schema import DetectionMethod, Severity
+from ..core.settings import parse_holidays
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 PLUGIN_NAME = "postmortem-kb"
@@ -51,7 +53,23 @@ class Project:
             self.lint = LintConfig.from_options(options.get("lint"))
         except LintConfigError as exc:
             raise UsageError(f"{config_file}: {PLUGIN_NAME}: {exc}") from None
+        try:
+            self.follow_up = FollowUp.from_options(options.get("follow_up"))
+        except FollowUpConfigError as exc:
+            raise UsageError(f"{config_file}: {PLUGIN_NAME}: {exc}") from None
+        try:
+            self.holidays = parse_holidays(options.get("holidays") or [])
+        except ValueError as exc:
+            raise UsageError(f"{config_file}: {PLUGIN_NAME}: holidays: {exc}") from None
+        self.reference_date: str | None = options.get("reference_date")
         self.postmortems_dir = self.root / str(options.get("postmortems_dir") or DEFAULT_DIR)
+
+    def corpus(self) -> Corpus:
+        """Every post-mortem of `postmortems_dir`, validated, paths shown from the cwd."""
+        if not self.postmortems_dir.is_dir():
+            raise UsageError(f"{self.postmortems_dir}: no such folder")
+        loader = CorpusLoader(self.registry, self.lint, self.follow_up)
+        return loader.load_files(discover(self.postmortems_dir.resolve()), Path.cwd().resolve())
 
 
 def _plugin_options(config_file: Path) -> dict[str, Any]:
@@ -90,7 +108,8 @@ def validate(project: Project, targets: list[Path]) -> tuple[list[Problem], int]
     if project.postmortems_dir.is_dir():
         context.update(p.resolve() for p in discover(project.postmortems_dir))
     root = Path.cwd().resolve()
-    corpus = CorpusLoader(project.registry, project.lint).load_files(sorted(context), root)
+    loader = CorpusLoader(project.registry, project.lint, project.follow_up)
+    corpus = loader.load_files(sorted(context), root)
     shown = {_display(path, root) for path in requested}
     return [p for p in corpus.problems if p.path in shown], len(shown)
 

@@ -145,8 +145,8 @@ def incident_record(facts: IncidentFacts, url_of: UrlOf) -> Record:
 def action_record(row: ActionRow, reference_date: dt.date, url_of: UrlOf) -> Record:
     """One action item with its incident and derived state."""
     item = row.item
-    overdue = row.state is ActionState.OVERDUE and item.due is not None
-    overdue_days = (reference_date - item.due).days if overdue and item.due else None
+    overdue = row.state is ActionState.OVERDUE and row.due is not None
+    overdue_days = (reference_date - row.due).days if overdue and row.due else None
     return {
         "incident_id": row.incident.id,
         "incident_title": row.incident.model.title,
@@ -157,7 +157,8 @@ def action_record(row: ActionRow, reference_date: dt.date, url_of: UrlOf) -> Rec
         "priority": item.priority.value,
         "status": item.status.value,
         "state": row.state.value,
-        "due": _date(item.due),
+        "due": _date(row.due),
+        "due_by_policy": row.due_by_policy,
         "due_quarter": row.due_quarter.label if row.due_quarter else None,
         "completed": _date(item.completed),
         "days_overdue": overdue_days,

@@ -17,6 +17,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from ..core.corpus import Corpus, Incident
+from ..core.followup import Due, due_of
 from ..core.lint.rules import notices_for
 from ..core.metrics import ActionState, action_state, format_duration
 from ..core.problems import Problem
@@ -25,6 +26,8 @@ from ..core.schema import (
     CONTRIBUTING_FACTORS,
     ID_PATTERN,
     RECURRENCE_CHECKS,
+    ActionItem,
+    PostMortem,
     RootCauseCategory,
     Severity,
 )
@@ -37,6 +40,7 @@ TEMPLATE_FOLDER = "postmortem_kb"
 
 STATE_LABELS = {
     ActionState.OPEN: "open",
+    ActionState.AT_RISK: "at risk",
     ActionState.OVERDUE: "overdue",
     ActionState.DONE_ON_TIME: "done",
     ActionState.DONE_LATE: "done late",
@@ -189,7 +193,7 @@ class PageBuilder:
             factor_labels=CONTRIBUTING_FACTORS,
             recurrence_labels=RECURRENCE_CHECKS,
             state_labels=STATE_LABELS,
-            action_state=lambda item: action_state(item, settings.reference_date),
+            action_follow=self.action_follow,
             incident_page=self.incident_path,
             category_page=lambda c: self.group_path("categories", c.value),
             service_page=lambda s: self.group_path("services", s),
@@ -197,7 +201,15 @@ class PageBuilder:
             severity_page=lambda s: self.group_path("severities", s.value),
             incidents_index=self.incidents_index_path,
             has_page=lambda path: path in settings.docs_pages,
+            follow_up=settings.follow_up,
         )
+
+    def action_follow(self, pm: PostMortem, item: ActionItem) -> tuple[ActionState, Due]:
+        """An item's state on the reference date and its (written or policy) due date."""
+        follow_up = self.settings.follow_up
+        due = due_of(item, pm, follow_up, self.settings.holidays)
+        state = action_state(item, self.settings.reference_date, due.date, follow_up.at_risk_days)
+        return state, due
 
     # --- paths and URLs ---------------------------------------------------------------------
 

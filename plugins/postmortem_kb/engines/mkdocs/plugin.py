@@ -23,6 +23,7 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 from ...core.corpus import Corpus, CorpusLoader
+from ...core.followup import FollowUp, FollowUpConfigError
 from ...core.lint.rules import LintConfig, LintConfigError
 from ...core.problems import Level
 from ...core.regulations import RegulationRegistry
@@ -53,6 +54,9 @@ class PostmortemPluginConfig(base.Config):
     """Blameless lint: {rules: {rule-id: off|warning|error}, allow: [phrase, ...]}."""
     holidays = c.Type(list, default=[])
     """Dates (YYYY-MM-DD) that are not business days, for the post-mortem SLO and deadlines."""
+    follow_up = c.Type(dict, default={})
+    """Action-item follow-up: {due: {P0: 1 business day, P1: 1 week, P2: 1 month},
+    at_risk_days: 3, escalate_after_days: 14, teams: {team: [member]}, approval: [SEV-1]}."""
 
 
 def _pages_of(items: list[Any]) -> Iterator[Page]:
@@ -107,8 +111,17 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
             lint = LintConfig.from_options(self.config.lint)
         except LintConfigError as exc:
             raise PluginError(f"postmortem-kb: {exc}") from None
-        if self.loader is None or (self.loader.registry, self.loader.lint) != (registry, lint):
-            self.loader = CorpusLoader(registry, lint)
+        try:
+            follow_up = FollowUp.from_options(self.config.follow_up)
+        except FollowUpConfigError as exc:
+            raise PluginError(f"postmortem-kb: {exc}") from None
+        loader = self.loader
+        if loader is None or (loader.registry, loader.lint, loader.follow_up) != (
+            registry,
+            lint,
+            follow_up,
+        ):
+            self.loader = CorpusLoader(registry, lint, follow_up)
         self.settings = Settings(
             reference_date=resolve_reference_date(self.config.reference_date),
             regulations=registry,
@@ -116,6 +129,7 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
             use_directory_urls=config.use_directory_urls,
             include_drafts=self.config.include_drafts,
             holidays=self._holidays(),
+            follow_up=follow_up,
             preview=self._serving,
         )
         custom_dir = config.theme.custom_dir
