@@ -319,6 +319,34 @@ def _cmd_schema(args: argparse.Namespace, project: Project) -> int:
     return EXIT_OK
 
 
+# --- sync -------------------------------------------------------------------------------------
+
+
+def _cmd_sync(args: argparse.Namespace, project: Project) -> int:
+    from . import sync
+
+    corpus = project.corpus()
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be more than 0 seconds")
+    reports, client = sync.sync(corpus, project.follow_up, timeout=args.timeout, write=args.write)
+    if args.format == "json":
+        print(sync.json_document(reports, client.requests))
+    else:
+        for line in sync.text_lines(reports):
+            print(line)
+    counts = sync.summary(reports, client.requests)
+    skipped = (
+        f"; {_count(len(corpus.unbuilt), 'file')} with errors skipped" if corpus.unbuilt else ""
+    )
+    print(
+        f"{_count(counts['items'], 'action item')} with a tracker link: {counts['in_sync']} in"
+        f" sync, {counts['drift']} drifted, {counts['written']} written,"
+        f" {_count(counts['errors'], 'error')} ({_count(counts['requests'], 'request')}){skipped}",
+        file=sys.stderr,
+    )
+    return EXIT_PROBLEMS if sync.left_to_report(reports) else EXIT_OK
+
+
 # --- entry point ------------------------------------------------------------------------------
 
 
@@ -354,6 +382,21 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
 
+    sync = commands.add_parser(
+        "sync",
+        help="report drift between action items and their GitHub, GitLab or Jira items",
+        description="Trackers and tokens come from the environment (GITHUB_TOKEN, GITLAB_TOKEN,"
+        " JIRA_URL, JIRA_TOKEN, ...; see docs/guide/workflow.md). Exit status: 0 nothing left to"
+        " report, 1 drift or unreadable items, 2 usage.",
+    )
+    sync.add_argument(
+        "--write", action="store_true", help="settle status drift: edit status/completed lines"
+    )
+    sync.add_argument("--format", choices=["text", "json"], default="text")
+    sync.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for each answer (default 10)"
+    )
+
     schema = commands.add_parser("schema", help="print the JSON Schema of the front matter")
     schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     return parser
@@ -365,7 +408,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     config_file: Path | None = args.config_file
     if config_file is None and Path("mkdocs.yml").is_file():
         config_file = Path("mkdocs.yml")
-    commands = {"new": _cmd_new, "validate": _cmd_validate, "schema": _cmd_schema}
+    commands = {
+        "new": _cmd_new,
+        "validate": _cmd_validate,
+        "schema": _cmd_schema,
+        "sync": _cmd_sync,
+    }
     try:
         if config_file is not None and not config_file.is_file():
             raise UsageError(f"{config_file}: no such file")
