@@ -163,7 +163,8 @@ def _replaced(text: _Text, index: int, key: str, value: str | None) -> str:
     if value is None:
         return text.lines[index]
     gap = match.group("gap") or " "
-    return f"{match.group('indent')}{key}:{gap}{value}{match.group('rest')}"
+    quote = match.group("value")[0] if match.group("value")[0] in "'\"" else ""
+    return f"{match.group('indent')}{key}:{gap}{quote}{value}{quote}{match.group('rest')}"
 
 
 def _sibling(line: str, key: str, value: str) -> str:
