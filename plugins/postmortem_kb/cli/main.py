@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -347,6 +348,41 @@ def _cmd_sync(args: argparse.Namespace, project: Project) -> int:
     return EXIT_PROBLEMS if sync.left_to_report(reports) else EXIT_OK
 
 
+# --- remind -----------------------------------------------------------------------------------
+
+
+def _cmd_remind(args: argparse.Namespace, project: Project) -> int:
+    from ..core.reminders import digest
+    from ..core.settings import Settings, resolve_reference_date
+    from .remind import FORMATS
+
+    try:
+        today = resolve_reference_date(args.reference_date or project.reference_date)
+    except ValueError:
+        raise UsageError("reference date: expected YYYY-MM-DD") from None
+    corpus = project.corpus()
+    settings = Settings(
+        reference_date=today,
+        regulations=project.registry,
+        holidays=project.holidays,
+        follow_up=project.follow_up,
+    )
+    result = digest(corpus, settings)
+    if args.owner:
+        wanted = {owner.casefold() for owner in args.owner}
+        owners = {o: r for o, r in result.by_owner.items() if o.casefold() in wanted}
+        result = dataclasses.replace(result, by_owner=owners)
+    sys.stdout.write(FORMATS[args.format](result))
+    if args.format != "markdown":
+        sys.stdout.write("\n")
+    if corpus.unbuilt:
+        print(
+            f"{_count(len(corpus.unbuilt), 'file')} with errors left out: run postmortem validate",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
 # --- entry point ------------------------------------------------------------------------------
 
 
@@ -397,6 +433,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=10.0, help="seconds to wait for each answer (default 10)"
     )
 
+    remind = commands.add_parser(
+        "remind",
+        help="overdue and at-risk action items per owner, and the escalation list",
+        description="Prints the reminder digest for a scheduled job to post.",
+    )
+    remind.add_argument("--format", choices=["markdown", "slack", "json"], default="markdown")
+    remind.add_argument(
+        "--reference-date", help="'today' (YYYY-MM-DD; default: the site's, else today)"
+    )
+    remind.add_argument(
+        "--owner", action="append", default=[], help="only this owner (repeat for several)"
+    )
+
     schema = commands.add_parser("schema", help="print the JSON Schema of the front matter")
     schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     return parser
@@ -413,6 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "validate": _cmd_validate,
         "schema": _cmd_schema,
         "sync": _cmd_sync,
+        "remind": _cmd_remind,
     }
     try:
         if config_file is not None and not config_file.is_file():
