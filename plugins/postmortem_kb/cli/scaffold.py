@@ -94,6 +94,9 @@ id: {incident_id}
 title: {_todo(answers.title, "what failed, for whom, for how long")}
 summary: {_q("TODO: two or three sentences: what happened, the impact, how it was resolved")}
 status: draft
+# reviewers: [team or person, ...]  (who reviewed it)
+# approved_by:  (who approved it as final; SEV-1/SEV-2 may need one before 'published')
+#   - {{by: name, date: YYYY-MM-DD}}
 authors: [{authors}]
 written: {today.isoformat()}
 # published: YYYY-MM-DD  (required once status is 'published')
@@ -147,8 +150,9 @@ action_items:  # every action has an owner and a due date
     owner: {_q("TODO: team or person")}
     due: {_q("TODO: YYYY-MM-DD")}
     priority: {_q("TODO: P0 | P1 | P2")}
-    status: open
+    status: open  # open | in-progress | done (add completed: YYYY-MM-DD) | cancelled
     success_criteria: {_q("TODO: how we will know it worked")}
+    # tracker: https://github.com/org/repo/issues/1  (GitHub, GitLab or Jira; `postmortem sync`)
 recurrence_prevention:
 {checks}
 # cost:  # inputs of the incident cost calculator; totals are computed
