@@ -251,6 +251,23 @@ def test_an_unreachable_tracker_is_reported_and_nothing_is_written(tmp_path: Pat
     assert target.read_bytes() == before
 
 
+def test_a_redirect_to_another_host_does_not_carry_the_token(tmp_path: Path) -> None:
+    root = project(tmp_path, "write")
+    trackers = write_case_trackers()
+    trackers.moved["acme/shop/1"] = "http://localhost:{port}/github/repos/acme/shop/issues/1"
+    trackers.moved["acme/shop/2"] = "http://127.0.0.1:{port}/github/repos/acme/shop/issues/4"
+    with serve(trackers) as base:
+        result = sync(root, base, "--format", "json")
+    items = {i["item_id"]: i for i in json.loads(result.stdout)["items"]}
+    followed = {path: auth for path, auth in trackers.requests}
+    assert items["AI-1"]["error"]["reason"] == "unauthorized"  # localhost is another host
+    assert items["AI-2"]["edit"] == {"status": "done", "completed": "2025-03-27"}  # same host
+    assert followed["/github/repos/acme/shop/issues/1"] is None
+    assert [a for p, a in trackers.requests if p.endswith("/issues/4")] == [
+        "Bearer gh-test-token"
+    ] * 2
+
+
 @pytest.mark.parametrize("token", ["", "gh-test-token"])
 def test_links_elsewhere_never_get_a_token(tmp_path: Path, token: str) -> None:
     root = project(tmp_path, "cases")

@@ -33,6 +33,8 @@ class Trackers:
     """`owner/repo/number` -> issue JSON."""
     jira: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Issue key -> `fields` JSON."""
+    moved: dict[str, str] = field(default_factory=dict)
+    """`owner/repo/number` -> the URL it redirects to (`{port}` is this server's port)."""
     slow: dict[str, float] = field(default_factory=dict)
     """Path fragment -> seconds to wait before answering."""
     github_rate_limited: bool = False
@@ -127,6 +129,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(403, {"message": "API rate limit exceeded"}, headers)
             return
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)/issues/(\d+)", path)
+        moved = self.trackers.moved.get("/".join(match.groups())) if match else None
+        if moved is not None:
+            self.send_response(301)
+            self.send_header("Location", moved.format(port=self.server.server_address[1]))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         issue = self.trackers.github.get("/".join(match.groups())) if match else None
         if issue is None:
             self._send(404, {"message": "Not Found"})

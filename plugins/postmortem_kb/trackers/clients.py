@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from ..core.schema import ActionStatus
 from .links import Kind, Ref, Site
@@ -59,6 +59,22 @@ class _HttpFailure(Exception):
         self.failure = failure
 
 
+class _SameHostCredentials(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, but never carries a token to another host."""
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and urlsplit(newurl).netloc != urlsplit(req.full_url).netloc:
+            for name in ("Authorization", "Private-token"):
+                new.remove_header(name)
+        return new
+
+
+_OPENER = urllib.request.build_opener(_SameHostCredentials)
+
+
 @dataclass
 class Client:
     """Fetches tracker items with a timeout; remembers sites that rate-limited it or could not
@@ -79,7 +95,7 @@ class Client:
         request = urllib.request.Request(url, headers=dict(site.headers))
         self.requests += 1
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _OPENER.open(request, timeout=self.timeout) as response:
                 body = response.read()
         except urllib.error.HTTPError as exc:
             raise _HttpFailure(self._http_failure(site, exc.code, exc.headers)) from None
