@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from postmortem_kb.core.schema import ActionStatus
 from postmortem_kb.trackers.edit import Edit, EditError, edit_text, write_atomically
+from postmortem_kb.trackers.links import parse, sites_from
 from tracker_server import (
     JIRA_PAGE_CAP,
     Trackers,
@@ -329,3 +330,93 @@ def test_a_file_changed_meanwhile_is_not_replaced(tmp_path: Path) -> None:
         write_atomically(path, SMALL.encode(), text)
     assert path.read_text(encoding="utf-8").endswith("edited by a person\n")
     assert [p.name for p in tmp_path.iterdir()] == ["x.md"]
+
+
+def test_gitlab_issues_and_merge_requests(tmp_path: Path) -> None:
+    root = project(tmp_path, "write")
+    target = root / "postmortems" / "INC-2025-101-sync-write.md"
+    text = target.read_text(encoding="utf-8")
+    text = (
+        text.replace(
+            "https://github.com/acme/shop/issues/1",
+            "https://gitlab.acme.example/acme/payments/api/-/issues/7",
+        )
+        .replace(
+            "https://github.com/acme/shop/pull/4",
+            "https://gitlab.acme.example/acme/payments/api/-/merge_requests/8",
+        )
+        .replace(
+            "https://github.com/acme/shop/issues/2",
+            "https://gitlab.acme.example/acme/payments/api/-/issues/404",
+        )
+    )
+    target.write_text(text, encoding="utf-8")
+    trackers = write_case_trackers()
+    project_id = "acme%2Fpayments%2Fapi"
+    trackers.gitlab = {
+        f"{project_id}/issues/7": {
+            "iid": 7,
+            "state": "closed",
+            "closed_at": "2025-03-18T10:00:00.000Z",
+            "due_date": "2025-03-21",
+            "assignees": [{"username": "omar"}],
+        },
+        f"{project_id}/merge_requests/8": {
+            "iid": 8,
+            "state": "closed",
+            "merged_at": None,
+            "closed_at": "2025-03-20T10:00:00.000Z",
+            "assignees": [],
+        },
+    }
+    with serve(trackers) as base:
+        result = sync(root, base, "--format", "json")
+    items = {i["item_id"]: i for i in json.loads(result.stdout)["items"]}
+    assert items["AI-1"]["key"] == "acme/payments/api#7"
+    assert items["AI-1"]["edit"] == {"status": "done", "completed": "2025-03-18"}
+    drift = {d["field"]: d["tracker"] for d in items["AI-1"]["drift"]}
+    assert drift["due"] == "2025-03-21" and "assignee" not in drift  # omar is in team-payments
+    assert items["AI-4"]["key"] == "acme/payments/api!8"
+    assert items["AI-4"]["edit"] == {"status": "cancelled", "completed": None}
+    assert items["AI-2"]["error"]["reason"] == "not-found"
+    assert items["AI-2"]["error"]["message"] == "404: no such item (or GITLAB_TOKEN cannot see it)"
+
+
+@pytest.mark.parametrize(
+    ("url", "key", "api"),
+    [
+        (
+            "https://ghe.acme.example/org/repo/issues/5",
+            "org/repo#5",
+            "https://ghe.acme.example/api/v3/repos/org/repo/issues/5",
+        ),
+        (
+            "https://ghe.acme.example/org/repo/pull/6/",
+            "org/repo#6",
+            "https://ghe.acme.example/api/v3/repos/org/repo/issues/6",
+        ),
+        ("https://acme.example/jira/browse/OPS-12", "OPS-12", "https://acme.example/jira"),
+        (
+            "https://acme.example/jira/projects/OPS/issues/OPS-13",
+            "OPS-13",
+            "https://acme.example/jira",
+        ),
+        ("https://acme.example/wiki/OPS-12", None, None),  # not below JIRA_URL's path
+        ("https://github.com/org/repo/issues/5", None, None),  # GitHub is GHE here
+        ("https://ghe.acme.example/org/repo/wiki/5", None, None),
+        ("http://ghe.acme.example/org/repo/issues/5", None, None),  # another scheme
+    ],
+)
+def test_links_of_configured_sites_only(url: str, key: str | None, api: str | None) -> None:
+    env = {
+        "GITHUB_SERVER_URL": "https://ghe.acme.example/",
+        "JIRA_URL": "https://acme.example/jira",
+        "JIRA_USER": "bot@acme.example",
+        "JIRA_TOKEN": "t",
+    }
+    ref = parse(url, sites_from(env))
+    assert (ref.key if ref else None) == key
+    if ref is not None:
+        assert (ref.site.api + ref.api_path).startswith(api or "")
+        if ref.site.kind == "jira":
+            assert dict(ref.site.headers)["Authorization"] == "Basic Ym90QGFjbWUuZXhhbXBsZTp0"

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 GITHUB_TOKEN = "gh-test-token"
+GITLAB_TOKEN = "gl-test-token"
 JIRA_TOKEN = "jira-test-token"
 JIRA_PAGE_CAP = 2
 """The most issues one search page returns (real Jira caps maxResults too): forces paging."""
@@ -33,6 +34,8 @@ class Trackers:
     """`owner/repo/number` -> issue JSON."""
     jira: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Issue key -> `fields` JSON."""
+    gitlab: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """`url-encoded project path/issues|merge_requests/iid` -> issue or merge request JSON."""
     moved: dict[str, str] = field(default_factory=dict)
     """`owner/repo/number` -> the URL it redirects to (`{port}` is this server's port)."""
     slow: dict[str, float] = field(default_factory=dict)
@@ -114,6 +117,8 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         if parts.path.startswith("/github/"):
             self._github(parts.path.removeprefix("/github"), auth)
+        elif parts.path.startswith("/gitlab/"):
+            self._gitlab(self.path.split("?")[0].removeprefix("/gitlab"))
         elif parts.path.startswith("/jira/"):
             self._jira(parts.path.removeprefix("/jira"), query, auth)
         else:
@@ -141,6 +146,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"message": "Not Found"})
         else:
             self._send(200, issue)
+
+    def _gitlab(self, raw_path: str) -> None:
+        if self.headers.get("PRIVATE-TOKEN") != GITLAB_TOKEN:
+            self._send(401, {"message": "401 Unauthorized"})
+            return
+        match = re.fullmatch(r"/api/v4/projects/([^/]+)/((?:issues|merge_requests)/\d+)", raw_path)
+        item = self.trackers.gitlab.get("/".join(match.groups())) if match else None
+        if item is None:
+            self._send(404, {"message": "404 Not found"})
+        else:
+            self._send(200, item)
 
     def _jira(self, path: str, query: dict[str, str], auth: str | None) -> None:
         if auth != f"Bearer {JIRA_TOKEN}":
@@ -197,4 +213,7 @@ def environment(base: str, github_token: str = GITHUB_TOKEN) -> dict[str, str]:
         "JIRA_URL": "https://jira.acme.example",
         "JIRA_API_URL": f"{base}/jira",
         "JIRA_TOKEN": JIRA_TOKEN,
+        "GITLAB_URL": "https://gitlab.acme.example",
+        "GITLAB_API_URL": f"{base}/gitlab/api/v4",
+        "GITLAB_TOKEN": GITLAB_TOKEN,
     }
