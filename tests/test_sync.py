@@ -420,3 +420,16 @@ def test_links_of_configured_sites_only(url: str, key: str | None, api: str | No
         assert (ref.site.api + ref.api_path).startswith(api or "")
         if ref.site.kind == "jira":
             assert dict(ref.site.headers)["Authorization"] == "Basic Ym90QGFjbWUuZXhhbXBsZTp0"
+
+
+def test_an_answer_without_the_expected_fields_is_reported_for_its_item(tmp_path: Path) -> None:
+    root = project(tmp_path, "write")
+    trackers = write_case_trackers()
+    trackers.github["acme/shop/1"] = {"number": 1, "title": "no state"}
+    trackers.jira["PAY-1"] = {"status": {"name": "Open"}}  # no statusCategory
+    with serve(trackers) as base:
+        result = sync(root, base, "--format", "json")
+    items = {i["item_id"]: i for i in json.loads(result.stdout)["items"]}
+    assert {k for k, v in items.items() if v["error"]} == {"AI-1", "AI-5"}
+    assert items["AI-1"]["error"]["reason"] == items["AI-5"]["error"]["reason"] == "bad-response"
+    assert items["AI-3"]["edit"] == {"status": "open", "completed": None}

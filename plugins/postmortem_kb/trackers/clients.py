@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
@@ -155,13 +155,11 @@ class Client:
                 continue
             try:
                 data = self.get(ref.site, ref.api_path)
-                results[ref] = (
-                    _github_state(data) if ref.site.kind is Kind.GITHUB else _gitlab_state(data)
-                )
             except _HttpFailure as exc:
                 results[ref] = exc.failure
-            except (KeyError, TypeError, ValueError, AttributeError):
-                results[ref] = Failure("bad-response", "the answer lacks the expected fields")
+                continue
+            parse = _github_state if ref.site.kind is Kind.GITHUB else _gitlab_state
+            results[ref] = _parsed(parse, data)
         for site, site_refs in jira.items():
             results.update(self._jira_states(site, list(dict.fromkeys(site_refs))))
         return results
@@ -240,9 +238,9 @@ def _retry_hint(headers: Message) -> str:
     return f"; retry after {after} s" if after else ""
 
 
-def _parsed(parse: Any, data: Any) -> TrackerState | Failure:
+def _parsed(parse: Callable[[Any], TrackerState], data: Any) -> TrackerState | Failure:
     try:
-        state: TrackerState = parse(data)
+        state = parse(data)
     except (KeyError, TypeError, ValueError, AttributeError):
         return Failure("bad-response", "the answer lacks the expected fields")
     return state

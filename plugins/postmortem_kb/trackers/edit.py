@@ -93,10 +93,13 @@ def edit_text(
             skipped[index] = str(exc)
     new_text = text.render()
     expected = _expected(document.data, {i: e for i, e in edits.items() if i not in skipped})
-    reparsed = parse_document(
-        new_text.removeprefix(text.bom).replace("\r\n", "\n"), Path(display_path), display_path
-    )
-    if reparsed.data != expected or reparsed.body != document.body:
+    try:
+        reparsed = parse_document(
+            new_text.removeprefix(text.bom).replace("\r\n", "\n"), Path(display_path), display_path
+        )
+    except LoadError:
+        reparsed = None
+    if reparsed is None or reparsed.data != expected or reparsed.body != document.body:
         raise EditError("the edited front matter did not read back as intended; nothing written")
     return new_text, skipped
 
