@@ -136,6 +136,15 @@ def test_remind_digest_by_owner_and_escalation_by_team(project: Path) -> None:
 
     only = json.loads(cli(project, "remind", "--format", "json", "--owner", "Priya").stdout)
     assert [g["owner"] for g in only["owners"]] == ["priya"]
+    assert only["owners"][0]["items"][0]["url"] is None  # mkdocs.yml has no site_url
+
+    linked = cli(project, "remind", "--format", "slack", "--site-url", "https://pm.acme.example/")
+    row = "https://pm.acme.example/incidents/inc-2025-007/#action-ai-4"
+    blocks = json.loads(linked.stdout)["blocks"]
+    slack_text = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
+    assert f"<{row}|INC-2025-007 AI-4> (P1)" in slack_text
+    linked = cli(project, "remind", "--site-url", "https://pm.acme.example")
+    assert f"| [INC-2025-007]({row}) | AI-4 |" in linked.stdout
 
 
 def test_remind_on_the_example_corpus_in_every_format(project: Path) -> None:

@@ -45,7 +45,11 @@ class Project:
     def __init__(self, config_file: Path | None) -> None:
         self.config_file = config_file
         self.root = config_file.parent if config_file else Path.cwd()
-        options = _plugin_options(config_file) if config_file else {}
+        config = _read_config(config_file) if config_file else {}
+        options = _plugin_options(config)
+        self.site_url = str(config.get("site_url") or "")
+        self.directory_urls = config.get("use_directory_urls") is not False
+        self.url_prefix = str(options.get("url_prefix") or "incidents").strip("/")
         try:
             self.registry = RegulationRegistry.from_config(options.get("regulations") or {})
         except (ValueError, TypeError) as exc:
@@ -73,12 +77,16 @@ class Project:
         return loader.load_files(discover(self.postmortems_dir.resolve()), Path.cwd().resolve())
 
 
-def _plugin_options(config_file: Path) -> dict[str, Any]:
+def _read_config(config_file: Path) -> dict[str, Any]:
     try:
         data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise UsageError(f"cannot read {config_file}: {exc}") from None
-    plugins = data.get("plugins") if isinstance(data, Mapping) else None
+    return dict(data) if isinstance(data, Mapping) else {}
+
+
+def _plugin_options(data: Mapping[str, Any]) -> dict[str, Any]:
+    plugins = data.get("plugins")
     if isinstance(plugins, Mapping):
         plugins = [{name: value} for name, value in plugins.items()]
     for entry in plugins if isinstance(plugins, list) else []:
@@ -354,7 +362,7 @@ def _cmd_sync(args: argparse.Namespace, project: Project) -> int:
 def _cmd_remind(args: argparse.Namespace, project: Project) -> int:
     from ..core.reminders import digest
     from ..core.settings import Settings, resolve_reference_date
-    from .remind import FORMATS
+    from .remind import FORMATS, page_link
 
     try:
         today = resolve_reference_date(args.reference_date or project.reference_date)
@@ -372,7 +380,9 @@ def _cmd_remind(args: argparse.Namespace, project: Project) -> int:
         wanted = {owner.casefold() for owner in args.owner}
         owners = {o: r for o, r in result.by_owner.items() if o.casefold() in wanted}
         result = dataclasses.replace(result, by_owner=owners)
-    sys.stdout.write(FORMATS[args.format](result))
+    site_url = project.site_url if args.site_url is None else args.site_url
+    link = page_link(site_url, project.url_prefix, project.directory_urls)
+    sys.stdout.write(FORMATS[args.format](result, link))
     if args.format != "markdown":
         sys.stdout.write("\n")
     if corpus.unbuilt:
@@ -444,6 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     remind.add_argument(
         "--owner", action="append", default=[], help="only this owner (repeat for several)"
+    )
+    remind.add_argument(
+        "--site-url", help="link items to the site (default: site_url of mkdocs.yml; '' for none)"
     )
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the front matter")

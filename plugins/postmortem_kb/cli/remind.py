@@ -3,9 +3,32 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..core.reminders import Digest, Reminder
+
+Link = Callable[[Reminder], str | None]
+"""The URL of a reminder's row on the site, when the site's URL is known."""
+
+
+def page_link(site_url: str, url_prefix: str, directory_urls: bool = True) -> Link:
+    """Links to each item's row on its incident page (`<site>/<prefix>/<id>/#action-<item>`)."""
+    if not site_url:
+        return lambda reminder: None
+    base = site_url.rstrip("/")
+
+    def link(r: Reminder) -> str:
+        slug = r.incident_id.lower()
+        page = f"{slug}/" if directory_urls else f"{slug}.html"
+        return f"{base}/{url_prefix}/{page}#action-{r.item_id.lower()}"
+
+    return link
+
+
+def _no_link(reminder: Reminder) -> None:
+    return None
+
 
 SLACK_SECTION_CHARS = 3000
 """Slack's limit on the text of one section block."""
@@ -37,17 +60,19 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def _table(reminders: list[Reminder], with_owner: bool = False) -> list[str]:
+def _table(reminders: list[Reminder], link: Link, with_owner: bool = False) -> list[str]:
     head = "| Incident | Item | Action | Priority | When |" + (" Owner |" if with_owner else "")
     lines = [head, "|" + " --- |" * (6 if with_owner else 5)]
     for r in reminders:
+        page = link(r)
+        incident = f"[{r.incident_id}]({page})" if page else r.incident_id
         item = f"[{r.item_id}]({r.tracker})" if r.tracker else r.item_id
-        row = f"| {r.incident_id} | {item} | {_cell(r.action)} | {r.priority} | {_when(r)} |"
+        row = f"| {incident} | {item} | {_cell(r.action)} | {r.priority} | {_when(r)} |"
         lines.append(row + (f" {_cell(r.owner)} |" if with_owner else ""))
     return lines
 
 
-def markdown(digest: Digest) -> str:
+def markdown(digest: Digest, link: Link = _no_link) -> str:
     """The digest as a Markdown document (for an issue, a wiki page or an email)."""
     lines = [
         f"# Action-item reminders, {digest.reference_date}",
@@ -55,12 +80,12 @@ def markdown(digest: Digest) -> str:
         f"{_counts(digest)}. At risk: not done and due within {digest.at_risk_days} days.",
     ]
     for owner, reminders in digest.by_owner.items():
-        lines += ["", f"## {_cell(owner)}", "", *_table(reminders)]
+        lines += ["", f"## {_cell(owner)}", "", *_table(reminders, link)]
     lines += ["", f"## Escalation: overdue more than {digest.escalate_after_days} days", ""]
     if not digest.escalation:
         lines.append("Nothing to escalate.")
     for team, reminders in digest.escalation.items():
-        lines += [f"### {_cell(team)}", "", *_table(reminders, with_owner=True), ""]
+        lines += [f"### {_cell(team)}", "", *_table(reminders, link, with_owner=True), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -71,13 +96,15 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _slack_line(r: Reminder, with_owner: bool = False) -> str:
+def _slack_line(r: Reminder, link: Link, with_owner: bool = False) -> str:
     mark = ":red_circle:" if r.overdue else ":large_orange_circle:"
-    name = f"{r.incident_id} {r.item_id}"
-    if r.tracker:
-        name = f"<{r.tracker}|{_slack_escape(name)}>"
+    page = link(r)
+    name = _slack_escape(f"{r.incident_id} {r.item_id}")
+    if page:
+        name = f"<{page}|{name}>"
+    tracker = f" (<{r.tracker}|tracker>)" if r.tracker else ""
     owner = f" — {_slack_escape(r.owner)}" if with_owner else ""
-    return f"{mark} {name} ({r.priority}) {_slack_escape(r.action)} — *{_when(r)}*{owner}"
+    return f"{mark} {name} ({r.priority}) {_slack_escape(r.action)}{tracker} — *{_when(r)}*{owner}"
 
 
 def _sections(title: str, lines: list[str]) -> list[dict[str, Any]]:
@@ -94,7 +121,7 @@ def _sections(title: str, lines: list[str]) -> list[dict[str, Any]]:
     return blocks
 
 
-def slack(digest: Digest) -> str:
+def slack(digest: Digest, link: Link = _no_link) -> str:
     """A Slack message (`text` plus Block Kit `blocks`) for an incoming webhook or chat.post."""
     summary = f"Action-item reminders, {digest.reference_date}: {_counts(digest)}."
     blocks: list[dict[str, Any]] = [
@@ -103,13 +130,13 @@ def slack(digest: Digest) -> str:
     ]
     body: list[dict[str, Any]] = []
     for owner, reminders in digest.by_owner.items():
-        body += _sections(owner, [_slack_line(r) for r in reminders])
+        body += _sections(owner, [_slack_line(r, link) for r in reminders])
     if digest.escalation:
         body.append({"type": "divider"})
         title = f"Escalation: overdue more than {digest.escalate_after_days} days"
         body += _sections(title, [])
         for team, reminders in digest.escalation.items():
-            body += _sections(team, [_slack_line(r, with_owner=True) for r in reminders])
+            body += _sections(team, [_slack_line(r, link, with_owner=True) for r in reminders])
     room = SLACK_BLOCKS - len(blocks) - 1
     if len(body) > room:
         left = len(body) - room
@@ -122,8 +149,9 @@ def slack(digest: Digest) -> str:
 # --- JSON ---------------------------------------------------------------------------------------
 
 
-def _record(r: Reminder) -> dict[str, Any]:
+def _record(r: Reminder, link: Link) -> dict[str, Any]:
     return {
+        "url": link(r),
         "incident_id": r.incident_id,
         "incident_title": r.incident_title,
         "item_id": r.item_id,
@@ -140,7 +168,7 @@ def _record(r: Reminder) -> dict[str, Any]:
     }
 
 
-def as_json(digest: Digest) -> str:
+def as_json(digest: Digest, link: Link = _no_link) -> str:
     """The digest as one JSON document."""
     document = {
         "reference_date": digest.reference_date.isoformat(),
@@ -148,15 +176,19 @@ def as_json(digest: Digest) -> str:
         "escalate_after_days": digest.escalate_after_days,
         "items_counted": digest.items_counted,
         "owners": [
-            {"owner": owner, "items": [_record(r) for r in reminders]}
+            {"owner": owner, "items": [_record(r, link) for r in reminders]}
             for owner, reminders in digest.by_owner.items()
         ],
         "escalation": [
-            {"team": team, "items": [_record(r) for r in reminders]}
+            {"team": team, "items": [_record(r, link) for r in reminders]}
             for team, reminders in digest.escalation.items()
         ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-FORMATS = {"markdown": markdown, "slack": slack, "json": as_json}
+FORMATS: dict[str, Callable[[Digest, Link], str]] = {
+    "markdown": markdown,
+    "slack": slack,
+    "json": as_json,
+}
