@@ -433,3 +433,22 @@ def test_an_answer_without_the_expected_fields_is_reported_for_its_item(tmp_path
     assert {k for k, v in items.items() if v["error"]} == {"AI-1", "AI-5"}
     assert items["AI-1"]["error"]["reason"] == items["AI-5"]["error"]["reason"] == "bad-response"
     assert items["AI-3"]["edit"] == {"status": "open", "completed": None}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sync", "--timeout", "0"], "--timeout must be more than 0 seconds"),
+        (["remind", "--reference-date", "soon"], "reference date: expected YYYY-MM-DD"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    root = project(tmp_path, "write")
+    result = subprocess.run(
+        [sys.executable, "-m", "postmortem_kb.cli.main", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and message in result.stderr

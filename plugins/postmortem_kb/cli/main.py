@@ -66,7 +66,7 @@ class Project:
             self.holidays = parse_holidays(options.get("holidays") or [])
         except ValueError as exc:
             raise UsageError(f"{config_file}: {PLUGIN_NAME}: holidays: {exc}") from None
-        self.reference_date: str | None = options.get("reference_date")
+        self.reference_date: dt.date | str | None = options.get("reference_date")
         self.postmortems_dir = self.root / str(options.get("postmortems_dir") or DEFAULT_DIR)
 
     def corpus(self) -> Corpus:
@@ -334,9 +334,9 @@ def _cmd_schema(args: argparse.Namespace, project: Project) -> int:
 def _cmd_sync(args: argparse.Namespace, project: Project) -> int:
     from . import sync
 
-    corpus = project.corpus()
     if args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
+    corpus = project.corpus()
     reports, client = sync.sync(corpus, project.follow_up, timeout=args.timeout, write=args.write)
     if args.format == "json":
         print(sync.json_document(reports, client.requests))
