@@ -19,7 +19,7 @@ from postmortem_kb.core.analytics import (
 from postmortem_kb.core.corpus import load_corpus
 from postmortem_kb.core.followup import add_business_days
 from postmortem_kb.core.metrics import ActionState
-from postmortem_kb.core.settings import Settings, parse_holidays
+from postmortem_kb.core.settings import Settings
 
 REFERENCE = dt.date(2025, 11, 23)
 
@@ -168,12 +168,6 @@ def test_business_days_and_holidays() -> None:
     holiday = frozenset({dt.date(2025, 1, 14)})
     assert business_days_between(friday, dt.date(2025, 1, 17), holiday) == 4
     assert add_business_days(friday, 5, holiday) == dt.date(2025, 1, 20)
-    assert parse_holidays(["2025-01-14", dt.date(2025, 12, 25)]) == {
-        dt.date(2025, 1, 14),
-        dt.date(2025, 12, 25),
-    }
-    with pytest.raises(ValueError, match="not a date"):
-        parse_holidays(["14/01/2025"])
 
 
 def test_holidays_turn_a_late_post_mortem_on_time(tmp_path: Path) -> None:

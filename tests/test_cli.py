@@ -250,7 +250,10 @@ def test_lint_options_come_from_mkdocs_yml(project: Path) -> None:
     )
     result = run(project, "validate")
     assert result.returncode == 2
-    assert "lint.rules.blame-language: 'loud' is not a level" in result.stderr
+    assert (
+        "postmortem: error: mkdocs.yml: plugins.postmortem-kb.lint.rules.blame-language:"
+        " must be off, warning or error (got 'loud')"
+    ) in result.stderr.splitlines()
 
 
 # --- new --------------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import EXAMPLE, REFERENCE_EPOCH, build_site, copy_examples
-from postmortem_kb.core.followup import FollowUp, FollowUpConfigError, Horizon
+from postmortem_kb.core.followup import FollowUp, Horizon
+from postmortem_kb.core.options import validate_options
+from postmortem_kb.core.schema import Severity
 
 REFERENCE = dt.datetime.fromtimestamp(int(REFERENCE_EPOCH), dt.UTC).date()  # Sun 2025-11-23
 ITEMS = """\
@@ -238,25 +240,49 @@ def test_no_rule_no_approval_needed(project: Path) -> None:
     assert cli(project, "validate").returncode == 0
 
 
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"due": {"P1": "soonish"}}, "follow_up.due.P1: 'soonish' is not a horizon"),
-        ({"approval": ["SEV-9"]}, "follow_up.approval: severities are SEV-1"),
-        ({"escalate_after_days": -1}, "follow_up.escalate_after_days: expected a number"),
-        ({"teams": {"a": "b"}}, "follow_up.teams: expected {team: [member, ...]}"),
-        ({"escalate": 3}, "follow_up: unknown option(s) escalate"),
-    ],
-)
-def test_bad_follow_up_options_say_what_to_change(options: dict[str, object], message: str) -> None:
-    with pytest.raises(FollowUpConfigError, match=re.escape(message)):
-        FollowUp.from_options(options)
+def test_follow_up_options_become_the_runtime_settings() -> None:
+    # Bad values: tests/test_options.py (one line each, from the build and from the CLI).
+    options = validate_options(
+        {
+            "follow_up": {
+                "due": {"p1": "2 weeks", "P2": 45},
+                "at_risk_days": 5,
+                "teams": {"team-payments": ["priya", "omar"], "sre": "ana"},
+                "approval": "SEV-1",
+            }
+        },
+        "mkdocs.yml",
+    )
+    follow_up = options.settings().follow_up
+    assert [(p.value, str(h)) for p, h in follow_up.horizons] == [
+        ("P0", "1 business day"),  # the default kept
+        ("P1", "2 weeks"),
+        ("P2", "45 days"),
+    ]
+    assert (follow_up.at_risk_days, follow_up.escalate_after_days) == (5, 14)
+    assert follow_up.team_of("@Priya") == "team-payments" and follow_up.members("sre") == ("ana",)
+    assert follow_up.approval == {Severity.SEV1}
+    assert validate_options(None, "mkdocs.yml").settings().follow_up == FollowUp()
 
 
-def test_a_bad_option_stops_the_build_naming_it(project: Path) -> None:
-    configure(project, "        at_risk_days: soon\n")
+def test_remind_links_follow_the_sites_urls(project: Path) -> None:
+    (project / "postmortems" / "inc.md").write_text(follow_up_text(), encoding="utf-8")
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace(
+            "plugins:\n",
+            "site_url: https://kb.acme.example/pm/\nuse_directory_urls: false\nplugins:\n",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    digest = json.loads(cli(project, "remind", "--format", "json").stdout)
+    urls = {i["item_id"]: i["url"] for g in digest["owners"] for i in g["items"]}
+    assert urls["AI-4"] == "https://kb.acme.example/pm/incidents/inc-2025-007.html#action-ai-4"
     build = build_site(project)
-    assert build.returncode == 1 and "follow_up.at_risk_days" in build.log
+    assert build.returncode == 0, build.log
+    assert 'id="action-ai-4"' in build.page("incidents/inc-2025-007.html")
 
 
 @pytest.mark.parametrize(

@@ -90,7 +90,7 @@ def test_bad_lint_options_stop_the_build_with_a_message(project: Path) -> None:
     configure(project, "      lint:\n        rules:\n          no-blame: error\n")
     build = build_site(project)
     assert build.returncode != 0
-    assert "postmortem-kb: lint.rules: unknown rule 'no-blame'" in build.log
+    assert "mkdocs.yml: plugins.postmortem-kb.lint.rules.no-blame: unknown lint rule" in build.log
     assert "Traceback" not in build.log
 
 

@@ -151,12 +151,12 @@ def test_loaded_files_are_aged_unless_the_program_froze_objects(tmp_path: Path) 
         gc.unfreeze()
 
 
-def test_incident_id_and_slug_follow_the_model(tmp_path: Path) -> None:
+def test_incident_id_and_key_follow_the_model(tmp_path: Path) -> None:
     shutil.copy(EXAMPLE, tmp_path / "INC-1.md")
     incident = load_corpus(tmp_path).incidents[0]
-    assert (incident.id, incident.slug) == (incident.model.id, incident.model.id.lower())
+    assert (incident.id, incident.key) == (incident.model.id, incident.model.id.lower())
     renamed = dataclasses.replace(
         incident, model=incident.model.model_copy(update={"id": "INC-X9"})
     )
-    assert (renamed.id, renamed.slug) == ("INC-X9", "inc-x9")
-    assert renamed != incident and "slug=" not in repr(incident)
+    assert (renamed.id, renamed.key) == ("INC-X9", "inc-x9")
+    assert renamed != incident and "key=" not in repr(incident)

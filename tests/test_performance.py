@@ -391,10 +391,10 @@ _SEGMENT = st.sampled_from(["a", "b", "incidents", "inc-1", "x.json", "index.htm
 def test_relative_urls_match_posixpath_relpath(dest: str, folder: bool, base: str) -> None:
     import posixpath
 
-    from postmortem_kb.render.pages import _relative_url
+    from postmortem_kb.render.paths import relative_url
 
     dest = dest + "/" if folder and dest else dest
     expected = posixpath.relpath(dest or ".", base.rstrip("/") or ".")
     if dest.endswith("/") or not dest:
         expected = "./" if expected == "." else expected + "/"
-    assert _relative_url(dest, base) == expected
+    assert relative_url(dest, base) == expected

@@ -79,7 +79,7 @@ def test_search_finds_every_example_incident_by_its_id_first(page: Any, site: Si
     assert corpus.incidents
     for incident in corpus.incidents:
         hrefs, _ = search(page, site, incident.id)
-        assert hrefs and hrefs[0].endswith(f"incidents/{incident.slug}"), (
+        assert hrefs and hrefs[0].endswith(f"incidents/{incident.key}"), (
             incident.id,
             hrefs[:3],
         )

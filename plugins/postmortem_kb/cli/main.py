@@ -9,34 +9,21 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
-
-import yaml
+from typing import TextIO
 
 from ..core.corpus import Corpus, CorpusLoader, discover
-from ..core.followup import FollowUp, FollowUpConfigError
-from ..core.lint.rules import LintConfig, LintConfigError
+from ..core.loader import display_path
+from ..core.options import OptionsError, SiteOptions, read_site, resolve_reference_date
 from ..core.problems import Level, Problem
-from ..core.regulations import RegulationRegistry
 from ..core.schema import DetectionMethod, Severity
-from ..core.settings import parse_holidays
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-PLUGIN_NAME = "postmortem-kb"
-DEFAULT_DIR = "postmortems"
 
 
 class UsageError(Exception):
     """Bad arguments or configuration: reported on stderr, exit status 2."""
-
-
-class _TolerantLoader(yaml.SafeLoader):
-    """Reads mkdocs.yml safely, turning MkDocs' custom tags (!ENV, !!python/name:...) into None."""
-
-
-_TolerantLoader.add_multi_constructor("", lambda loader, suffix, node: None)
 
 
 class Project:
@@ -45,55 +32,24 @@ class Project:
     def __init__(self, config_file: Path | None) -> None:
         self.config_file = config_file
         self.root = config_file.parent if config_file else Path.cwd()
-        config = _read_config(config_file) if config_file else {}
-        options = _plugin_options(config)
-        self.site_url = str(config.get("site_url") or "")
-        self.directory_urls = config.get("use_directory_urls") is not False
-        self.url_prefix = str(options.get("url_prefix") or "incidents").strip("/")
-        try:
-            self.registry = RegulationRegistry.from_config(options.get("regulations") or {})
-        except (ValueError, TypeError) as exc:
-            raise UsageError(f"{config_file}: {PLUGIN_NAME}: regulations: {exc}") from None
-        try:
-            self.lint = LintConfig.from_options(options.get("lint"))
-        except LintConfigError as exc:
-            raise UsageError(f"{config_file}: {PLUGIN_NAME}: {exc}") from None
-        try:
-            self.follow_up = FollowUp.from_options(options.get("follow_up"))
-        except FollowUpConfigError as exc:
-            raise UsageError(f"{config_file}: {PLUGIN_NAME}: {exc}") from None
-        try:
-            self.holidays = parse_holidays(options.get("holidays") or [])
-        except ValueError as exc:
-            raise UsageError(f"{config_file}: {PLUGIN_NAME}: holidays: {exc}") from None
-        self.reference_date: dt.date | str | None = options.get("reference_date")
-        self.postmortems_dir = self.root / str(options.get("postmortems_dir") or DEFAULT_DIR)
+        self.site = read_site(config_file) if config_file else SiteOptions()
+        self.options = self.site.options
+        self.settings = self.site.settings()
+        self.registry = self.settings.regulations
+        self.lint = self.options.lint.config()
+        self.postmortems_dir = self.root / self.options.postmortems_dir
+
+    def loader(self) -> CorpusLoader:
+        """A loader that validates as a build with these options does."""
+        return CorpusLoader(self.registry, self.lint, self.settings.follow_up)
 
     def corpus(self) -> Corpus:
         """Every post-mortem of `postmortems_dir`, validated, paths shown from the cwd."""
         if not self.postmortems_dir.is_dir():
             raise UsageError(f"{self.postmortems_dir}: no such folder")
-        loader = CorpusLoader(self.registry, self.lint, self.follow_up)
-        return loader.load_files(discover(self.postmortems_dir.resolve()), Path.cwd().resolve())
-
-
-def _read_config(config_file: Path) -> dict[str, Any]:
-    try:
-        data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise UsageError(f"cannot read {config_file}: {exc}") from None
-    return dict(data) if isinstance(data, Mapping) else {}
-
-
-def _plugin_options(data: Mapping[str, Any]) -> dict[str, Any]:
-    plugins = data.get("plugins")
-    if isinstance(plugins, Mapping):
-        plugins = [{name: value} for name, value in plugins.items()]
-    for entry in plugins if isinstance(plugins, list) else []:
-        if isinstance(entry, Mapping) and PLUGIN_NAME in entry:
-            options = entry[PLUGIN_NAME]
-            return dict(options) if isinstance(options, Mapping) else {}
-    return {}
+        return self.loader().load_files(
+            discover(self.postmortems_dir.resolve()), Path.cwd().resolve()
+        )
 
 
 # --- validate ---------------------------------------------------------------------------------
@@ -117,17 +73,9 @@ def validate(project: Project, targets: list[Path]) -> tuple[list[Problem], int]
     if project.postmortems_dir.is_dir():
         context.update(p.resolve() for p in discover(project.postmortems_dir))
     root = Path.cwd().resolve()
-    loader = CorpusLoader(project.registry, project.lint, project.follow_up)
-    corpus = loader.load_files(sorted(context), root)
-    shown = {_display(path, root) for path in requested}
+    corpus = project.loader().load_files(sorted(context), root)
+    shown = {display_path(path, root) for path in requested}
     return [p for p in corpus.problems if p.path in shown], len(shown)
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def _use_colour(choice: str, stream: TextIO) -> bool:
@@ -255,7 +203,6 @@ def _split(value: str) -> list[str]:
 
 
 def _cmd_new(args: argparse.Namespace, project: Project) -> int:
-    from ..core.settings import resolve_reference_date
     from . import scaffold
     from .json_schema import SCHEMA_FILE
 
@@ -337,7 +284,9 @@ def _cmd_sync(args: argparse.Namespace, project: Project) -> int:
     if args.timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
     corpus = project.corpus()
-    reports, client = sync.sync(corpus, project.follow_up, timeout=args.timeout, write=args.write)
+    reports, client = sync.sync(
+        corpus, project.settings.follow_up, timeout=args.timeout, write=args.write
+    )
     if args.format == "json":
         print(sync.json_document(reports, client.requests))
     else:
@@ -361,27 +310,25 @@ def _cmd_sync(args: argparse.Namespace, project: Project) -> int:
 
 def _cmd_remind(args: argparse.Namespace, project: Project) -> int:
     from ..core.reminders import digest
-    from ..core.settings import Settings, resolve_reference_date
+    from ..render.paths import SitePaths
+    from ..render.site import site_corpus
     from .remind import FORMATS, page_link
 
-    try:
-        today = resolve_reference_date(args.reference_date or project.reference_date)
-    except ValueError:
-        raise UsageError("reference date: expected YYYY-MM-DD") from None
+    settings = project.settings
+    if args.reference_date is not None:
+        try:
+            today = dt.date.fromisoformat(args.reference_date.strip())
+        except ValueError:
+            raise UsageError("reference date: expected YYYY-MM-DD") from None
+        settings = dataclasses.replace(settings, reference_date=today)
     corpus = project.corpus()
-    settings = Settings(
-        reference_date=today,
-        regulations=project.registry,
-        holidays=project.holidays,
-        follow_up=project.follow_up,
-    )
     result = digest(corpus, settings)
     if args.owner:
         wanted = {owner.casefold() for owner in args.owner}
         owners = {o: r for o, r in result.by_owner.items() if o.casefold() in wanted}
         result = dataclasses.replace(result, by_owner=owners)
-    site_url = project.site_url if args.site_url is None else args.site_url
-    link = page_link(site_url, project.url_prefix, project.directory_urls)
+    site_url = project.site.site_url if args.site_url is None else args.site_url
+    link = page_link(site_url, SitePaths(settings, site_corpus(corpus, settings)))
     sys.stdout.write(FORMATS[args.format](result, link))
     if args.format != "markdown":
         sys.stdout.write("\n")
@@ -483,6 +430,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return commands[args.command](args, Project(config_file))
     except UsageError as exc:
         print(f"postmortem: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OptionsError as exc:
+        for line in exc.lines:
+            print(f"postmortem: error: {line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

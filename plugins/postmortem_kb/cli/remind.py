@@ -7,21 +7,20 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core.reminders import Digest, Reminder
+from ..render.paths import SitePaths
 
 Link = Callable[[Reminder], str | None]
 """The URL of a reminder's row on the site, when the site's URL is known."""
 
 
-def page_link(site_url: str, url_prefix: str, directory_urls: bool = True) -> Link:
-    """Links to each item's row on its incident page (`<site>/<prefix>/<id>/#action-<item>`)."""
+def page_link(site_url: str, paths: SitePaths) -> Link:
+    """Links to each item's row on its incident page, when the site has that page."""
     if not site_url:
-        return lambda reminder: None
-    base = site_url.rstrip("/")
+        return _no_link
 
-    def link(r: Reminder) -> str:
-        slug = r.incident_id.lower()
-        page = f"{slug}/" if directory_urls else f"{slug}.html"
-        return f"{base}/{url_prefix}/{page}#action-{r.item_id.lower()}"
+    def link(r: Reminder) -> str | None:
+        page = paths.incident_by_id(r.incident_id)
+        return paths.absolute_url(site_url, page, paths.action_anchor(r.item_id)) if page else None
 
     return link
 

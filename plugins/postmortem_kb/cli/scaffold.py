@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.corpus import discover
-from ..core.schema import CONTRIBUTING_FACTORS, RECURRENCE_CHECKS
-from ..render.pages import slugify
+from ..core.schema import CONTRIBUTING_FACTORS, RECURRENCE_CHECKS, id_key
+from ..render.paths import slugify
 
 _ID = re.compile(r"^(?P<prefix>[A-Za-z]+)-(?P<year>\d{4})-(?P<number>\d+)$")
 _ID_LINE = re.compile(r"""^id:[ \t]*["']?(?P<id>[A-Za-z0-9_-]+)""", re.MULTILINE)
@@ -55,8 +55,8 @@ def next_id(ids: list[str], year: int) -> str:
     ]
     number = max((int(m.group("number")) for m in same), default=0) + 1
     width = max([3, *(len(m.group("number")) for m in same)])
-    taken = {i.lower() for i in ids}
-    while (candidate := f"{prefix}-{year}-{number:0{width}d}").lower() in taken:
+    taken = {id_key(i) for i in ids}
+    while id_key(candidate := f"{prefix}-{year}-{number:0{width}d}") in taken:
         number += 1
     return candidate
 

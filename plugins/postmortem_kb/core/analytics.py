@@ -37,6 +37,7 @@ from .schema import (
     RootCauseCategory,
     Severity,
     Status,
+    id_key,
 )
 from .settings import Settings
 
@@ -248,12 +249,14 @@ class IncidentFacts:
 
 
 def incident_quarter(incident: Incident) -> Quarter:
-    """The quarter in which the incident started (UTC)."""
+    """The quarter in which the incident started, in UTC: the one rule for "which quarter"
+    (trend pages, exports and the explorer all call this)."""
     return Quarter.of(utc(incident.model.started).date())
 
 
 def published_on(incident: Incident) -> dt.date | None:
-    """The publication date, counted only once the status is `published`."""
+    """The publication date, counted only once the status is `published` (a valid published
+    post-mortem always has one); the SLO and the feed both use it."""
     pm = incident.model
     return pm.published if pm.status is Status.PUBLISHED else None
 
@@ -324,13 +327,13 @@ def repeat_matches(incident: Incident, earlier: Sequence[Incident]) -> tuple[Rep
     category within 6 months before it started."""
     pm = incident.model
     matches: list[RepeatMatch] = []
-    explicit = (pm.recurrence_of or "").lower()
+    explicit = id_key(pm.recurrence_of or "")
     started = utc(pm.started)
     window_start = months_before(started, REPEAT_WINDOW_MONTHS)
     category = pm.root_cause.category if pm.root_cause is not None else None
     for other in earlier:
         theirs = other.model
-        if explicit and theirs.id.lower() == explicit:  # ids are never empty
+        if explicit and other.key == explicit:  # ids are never empty
             matches.append(RepeatMatch(theirs.id, True))
             continue
         # The cheap tests first: most candidates differ in root-cause category.
@@ -360,7 +363,7 @@ class _RepeatCandidates:
     def __init__(self, incidents: Sequence[Incident]) -> None:
         self.incidents = incidents
         self.starts = [utc(incident.model.started) for incident in incidents]
-        self.by_id = {incident.id.lower(): index for index, incident in enumerate(incidents)}
+        self.by_id = {incident.key: index for index, incident in enumerate(incidents)}
         self.by_cause: dict[tuple[RootCauseCategory, str], list[int]] = {}
         """Positions of the incidents with a root-cause category and a service, in order."""
         for index, incident in enumerate(incidents):
@@ -375,7 +378,7 @@ class _RepeatCandidates:
         pm = self.incidents[index].model
         window_start = months_before(self.starts[index], REPEAT_WINDOW_MONTHS)
         lower = bisect.bisect_left(self.starts, window_start, 0, index)
-        target = self.by_id.get(pm.recurrence_of.lower()) if pm.recurrence_of else None
+        target = self.by_id.get(id_key(pm.recurrence_of)) if pm.recurrence_of else None
         if target is not None and target >= index:
             target = None
         found: set[int] = set()

@@ -10,11 +10,11 @@ from pathlib import Path
 from .collector import collector_paused
 from .followup import FollowUp
 from .lint.rules import LintConfig, with_lint
-from .loader import Document, LoadError, read_document
+from .loader import Document, LoadError, display_path, read_document
 from .metrics import IncidentMetrics, incident_metrics
 from .problems import Level, Problem
 from .regulations import RegulationRegistry
-from .schema import PostMortem, Status
+from .schema import PostMortem, Status, id_key
 from .validation import corpus_problems, validate_document
 
 
@@ -29,12 +29,12 @@ class Incident:
     # times at 1,000 incidents. Derived from `model`, so left out of init, repr and equality.
     id: str = field(init=False, repr=False, compare=False)
     """The post-mortem's id."""
-    slug: str = field(init=False, repr=False, compare=False)
-    """The id as it appears in URLs (lower case)."""
+    key: str = field(init=False, repr=False, compare=False)
+    """The id as incidents are looked up by it (`id_key`: case-insensitive)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "id", self.model.id)
-        object.__setattr__(self, "slug", self.model.id.lower())
+        object.__setattr__(self, "key", id_key(self.model.id))
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ class Corpus:
         return [p for p in self.problems if p.level is Level.ERROR]
 
     def by_id(self) -> dict[str, Incident]:
-        """Incidents keyed by lower-cased id."""
-        return {incident.id.lower(): incident for incident in self.incidents}
+        """Incidents by `id_key` of their id (look one up with `by_id()[id_key(some_id)]`)."""
+        return {incident.key: incident for incident in self.incidents}
 
 
 @dataclass
@@ -109,7 +109,7 @@ class CorpusLoader:
         wanted = set(paths)  # once: a set per cache entry made this quadratic
         self._cache = {p: r for p, r in self._cache.items() if p in wanted}
 
-        displays = [_display(p, display_root) for p in paths]
+        displays = [display_path(p, display_root) for p in paths]
         problems = [p for r in results for p in r.problems]
         valid = [r for r in results if r.model is not None and r.document is not None]
         records = [
@@ -117,7 +117,7 @@ class CorpusLoader:
             for r in valid
         ]
         invalid = {
-            r.raw_id.lower(): display
+            id_key(r.raw_id): display
             for display, r in zip(displays, results, strict=True)
             if r.model is None and r.raw_id is not None
         }
@@ -144,7 +144,7 @@ class CorpusLoader:
         if cached is not None and cached.stamp == stamp:
             return cached
         self.files_parsed += 1
-        display = _display(path, display_root)
+        display = display_path(path, display_root)
         try:
             document = read_document(path, display)
         except LoadError as exc:
@@ -184,13 +184,6 @@ def discover(directory: Path) -> list[Path]:
             if name.endswith(".md") and not name.startswith((".", "_")) and name != "README.md":
                 found.append(Path(root) / name)
     return found
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def without_drafts(corpus: Corpus) -> Corpus:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,10 +40,6 @@ def add_business_days(start: dt.date, days: int, holidays: frozenset[dt.date]) -
     return day
 
 
-class FollowUpConfigError(ValueError):
-    """A follow-up option that cannot be used; the message names the option."""
-
-
 @dataclass(frozen=True)
 class Horizon:
     """A due-date policy: so many business days, days, weeks or calendar months."""
@@ -55,8 +50,9 @@ class Horizon:
 
     @classmethod
     def parse(cls, value: Any) -> Horizon:
-        """`7` (days), `"1 business day"`, `"2 weeks"`, `"1 month"`; ValueError otherwise."""
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        """`7` (days), `"1 business day"`, `"2 weeks"`, `"1 month"` (at most 9999 of a unit);
+        ValueError otherwise."""
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9999:
             return cls(value, "days")
         match = _HORIZON.match(str(value)) if isinstance(value, str) else None
         if match is None:
@@ -90,7 +86,7 @@ DEFAULT_HORIZONS: dict[Priority, Horizon] = {
 
 @dataclass(frozen=True)
 class FollowUp:
-    """The follow-up options of one knowledge base (the plugin's `follow_up` option)."""
+    """The follow-up settings of one knowledge base (the `follow_up` option: options.py)."""
 
     horizons: tuple[tuple[Priority, Horizon], ...] = tuple(DEFAULT_HORIZONS.items())
     at_risk_days: int = 3
@@ -118,59 +114,8 @@ class FollowUp:
         """The members `teams` lists for a team (none when it is not configured)."""
         return dict(self.teams).get(team, ())
 
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any] | None) -> FollowUp:
-        """Read `{due: {P0: 1 business day, ...}, at_risk_days, escalate_after_days,
-        teams: {team: [member, ...]}, approval: [SEV-1, ...]}`."""
-        if not options:
-            return cls()
-        if not isinstance(options, Mapping):
-            raise FollowUpConfigError("follow_up: expected a mapping")
-        known = {"due", "at_risk_days", "escalate_after_days", "teams", "approval"}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise FollowUpConfigError(
-                f"follow_up: unknown option(s) {', '.join(unknown)}; use {', '.join(sorted(known))}"
-            )
-        horizons = dict(DEFAULT_HORIZONS)
-        due = options.get("due") or {}
-        if not isinstance(due, Mapping):
-            raise FollowUpConfigError("follow_up.due: expected a mapping of priority to horizon")
-        for key, value in due.items():
-            try:
-                horizons[Priority(str(key).upper())] = Horizon.parse(value)
-            except ValueError as exc:
-                raise FollowUpConfigError(f"follow_up.due.{key}: {exc}") from None
-        teams = options.get("teams") or {}
-        if not isinstance(teams, Mapping) or not all(
-            isinstance(m, list) and all(isinstance(x, str) for x in m) for m in teams.values()
-        ):
-            raise FollowUpConfigError("follow_up.teams: expected {team: [member, ...]}")
-        approval = options.get("approval") or []
-        if isinstance(approval, str) or not isinstance(approval, list):
-            raise FollowUpConfigError("follow_up.approval: expected a list of severities")
-        try:
-            severities = frozenset(Severity(str(s)) for s in approval)
-        except ValueError:
-            choices = ", ".join(s.value for s in Severity)
-            raise FollowUpConfigError(f"follow_up.approval: severities are {choices}") from None
-        return cls(
-            horizons=tuple(horizons.items()),
-            at_risk_days=_days(options, "at_risk_days", cls.at_risk_days),
-            escalate_after_days=_days(options, "escalate_after_days", cls.escalate_after_days),
-            teams=tuple((str(t), tuple(m)) for t, m in teams.items()),
-            approval=severities,
-        )
-
 
 DEFAULT_FOLLOW_UP = FollowUp()
-
-
-def _days(options: Mapping[str, Any], key: str, default: int) -> int:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise FollowUpConfigError(f"follow_up.{key}: expected a number of days (0 or more)")
-    return value
 
 
 def _person(name: str) -> str:

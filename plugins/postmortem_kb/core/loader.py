@@ -96,6 +96,15 @@ class LoadError(Exception):
         self.problems = problems
 
 
+def display_path(path: Path, root: Path) -> str:
+    """How a file is named in every message and page: relative to `root` in POSIX form, or its
+    full path when it is outside `root`."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def read_document(path: Path, display_path: str) -> Document:
     """Read and split one file; raise LoadError naming file, line and cause when it cannot be."""
 

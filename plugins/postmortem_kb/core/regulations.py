@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -118,24 +118,3 @@ class RegulationRegistry:
         for regulation in extra:
             merged[regulation_key(regulation.code)] = regulation
         return RegulationRegistry(tuple(merged.values()))
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Mapping[str, object]]) -> RegulationRegistry:
-        """Build the default registry extended by a `{code: {name, requirement, ...}}` mapping."""
-        extra = []
-        for code, spec in config.items():
-            days = spec.get("notification_days")
-            industries = spec.get("industries") or ()
-            extra.append(
-                Regulation(
-                    code=str(code),
-                    name=str(spec.get("name", code)),
-                    industries=tuple(str(i) for i in industries)  # type: ignore[attr-defined]
-                    if not isinstance(industries, str)
-                    else (industries,),
-                    requirement=str(spec.get("requirement", "")),
-                    notification_days=int(days) if isinstance(days, int | str) else None,
-                    business_days=bool(spec.get("business_days", False)),
-                )
-            )
-        return cls().extended(extra)

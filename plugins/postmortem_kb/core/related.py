@@ -20,6 +20,7 @@ from lunr.stemmer import porter_stemmer
 from lunr.stop_word_filter import WORDS as STOP_WORDS
 
 from .corpus import Incident
+from .schema import id_key
 
 TOP_TERMS = 20
 """Distinctive terms kept per incident (by TF-IDF weight)."""
@@ -104,7 +105,7 @@ def _terms(incident: Incident, surface: dict[str, str]) -> Counter[str]:
 
 def explicit_links(incidents: Sequence[Incident]) -> dict[str, list[Link]]:
     """Explicit links per incident id, both directions; unknown ids are ignored."""
-    by_id = {incident.id.lower(): incident for incident in incidents}
+    by_id = {incident.key: incident for incident in incidents}
     found: dict[str, dict[str, Relation]] = defaultdict(dict)
     rank = {Relation.RECURRENCE_OF: 0, Relation.RECURRED_AS: 0, Relation.RELATED: 1}
 
@@ -117,19 +118,19 @@ def explicit_links(incidents: Sequence[Incident]) -> dict[str, list[Link]]:
 
     for incident in incidents:
         pm = incident.model
-        target = by_id.get(pm.recurrence_of.lower()) if pm.recurrence_of else None
+        target = by_id.get(id_key(pm.recurrence_of)) if pm.recurrence_of else None
         if target is not None:
             add(incident, target, Relation.RECURRENCE_OF)
             add(target, incident, Relation.RECURRED_AS)
         for rid in pm.related:
-            other = by_id.get(rid.lower())
+            other = by_id.get(id_key(rid))
             if other is not None:
                 add(incident, other, Relation.RELATED)
                 add(other, incident, Relation.RELATED)
     order = {incident.id: index for index, incident in enumerate(incidents)}
     return {
         owner: [
-            Link(by_id[other.lower()], relation)
+            Link(by_id[id_key(other)], relation)
             for other, relation in sorted(links.items(), key=lambda kv: order[kv[0]])
         ]
         for owner, links in found.items()

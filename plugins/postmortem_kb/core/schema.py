@@ -139,6 +139,13 @@ RECURRENCE_CHECKS: dict[str, str] = {
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
+
+def id_key(incident_id: str) -> str:
+    """The form in which incident ids are compared and looked up: ids are case-insensitive
+    (`INC-1` and `inc-1` are one incident), everywhere that finds an incident by its id."""
+    return incident_id.lower()
+
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 IncidentId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]

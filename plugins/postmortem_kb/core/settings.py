@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 
 from .followup import FollowUp
@@ -31,31 +30,3 @@ class Settings:
     preview: bool = False
     """A local preview for authors (`mkdocs serve`): each file that gives no incident gets a
     page listing its problems, where its incident page would be."""
-
-
-def parse_holidays(values: object) -> frozenset[dt.date]:
-    """Holiday dates from a config list of `YYYY-MM-DD` strings or dates; ValueError if not."""
-    if not isinstance(values, list | tuple):
-        raise ValueError("expected a list of dates (YYYY-MM-DD)")
-    dates: set[dt.date] = set()
-    for value in values:
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            dates.add(value)
-            continue
-        try:
-            dates.add(dt.date.fromisoformat(str(value).strip()))
-        except ValueError:
-            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-    return frozenset(dates)
-
-
-def resolve_reference_date(pinned: dt.date | str | None = None) -> dt.date:
-    """The build's reference date: a pinned date, else SOURCE_DATE_EPOCH, else today (UTC)."""
-    if isinstance(pinned, dt.date):
-        return pinned
-    if pinned:
-        return dt.date.fromisoformat(str(pinned))
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
-    return dt.datetime.now(dt.UTC).date()

@@ -15,7 +15,7 @@ from .followup import FollowUp, approval_problem
 from .loader import Document, Path_, format_loc
 from .problems import Problem
 from .regulations import RegulationRegistry
-from .schema import ActionStatus, PostMortem, Status
+from .schema import ActionStatus, PostMortem, Status, id_key
 
 _INTERNAL_LOC = re.compile(r"^(function-(after|before|wrap|plain)|[a-z]+(-[a-z]+)*)\[.*\]$")
 _FRIENDLY: dict[str, str] = {
@@ -155,7 +155,7 @@ def corpus_problems(
 ) -> tuple[list[Problem], set[int]]:
     """Cross-file rules: duplicate ids, and links to incidents that do not exist.
 
-    `invalid` maps the lower-cased id of each file that failed validation to its display path,
+    `invalid` maps the `id_key` of the id of each file that failed validation to its display path,
     so a link to it names that file. Returns the problems and the indexes of records that must
     be dropped (duplicates).
     """
@@ -164,7 +164,7 @@ def corpus_problems(
     dropped: set[int] = set()
     first_by_id: dict[str, Located] = {}
     for index, record in enumerate(records):
-        key = record.model.id.lower()
+        key = id_key(record.model.id)
         first = first_by_id.get(key)
         if first is not None:
             problems.append(
@@ -188,9 +188,9 @@ def corpus_problems(
         if record.model.recurrence_of is not None:
             links.append((("recurrence_of",), record.model.recurrence_of))
         for loc, target in links:
-            if target.lower() in first_by_id:
+            if id_key(target) in first_by_id:
                 continue
-            broken = invalid.get(target.lower())
+            broken = invalid.get(id_key(target))
             if broken is not None:
                 message = f"{target!r} is {broken}, which has errors: fix them to link it"
             else:

@@ -17,17 +17,17 @@ from ..core.analytics import (
     QuarterFigures,
     analyse,
     grouped,
+    published_on,
 )
-from ..core.corpus import Corpus, Incident
+from ..core.corpus import Corpus
 from ..core.metrics import ActionState, format_duration
 from ..core.schema import Priority, Severity
 from . import charts
+from . import paths as site_paths
 from .export import export_files
-from .pages import GeneratedPage, Group, PageBuilder, slugify
+from .pages import GeneratedPage, Group, PageBuilder
+from .paths import NO_OWNER
 
-TRENDS = "trends"
-ACTION_ITEMS_PAGE = "action-items/index.md"
-FACTORS_PAGE = "factors/index.md"
 CHECK_LABELS = {
     CheckState.MET: "met",
     CheckState.LATE: "late",
@@ -38,7 +38,6 @@ CHECK_LABELS = {
     CheckState.NOT_APPLICABLE: "not applicable",
 }
 SEVERITY_CSS = {s.value: s.value.lower() for s in Severity}
-NO_OWNER = "(no owner)"
 OVERDUE_LISTED = 100
 """The oldest overdue action items the action-items page lists (all are on the owner pages)."""
 
@@ -75,10 +74,11 @@ def analytics_provider(
     builder.env.globals.update(
         check_labels=CHECK_LABELS,
         check_states=CheckState,
-        quarter_page=quarter_path,
-        trends_index=f"{TRENDS}/index.md",
-        action_items_page=ACTION_ITEMS_PAGE,
-        factors_page=FACTORS_PAGE,
+        published_on=published_on,
+        quarter_page=builder.paths.quarter,
+        trends_index=site_paths.TRENDS_INDEX,
+        action_items_page=site_paths.ACTION_ITEMS_INDEX,
+        factors_page=site_paths.FACTORS_INDEX,
         targets={
             "actions": ACTION_COMPLETION_TARGET,
             "slo_days": POSTMORTEM_SLO_BUSINESS_DAYS,
@@ -86,25 +86,21 @@ def analytics_provider(
         },
     )
     analytics = analyse(corpus, builder.settings)
-    by_id_lower = corpus.by_id()
-    builder.env.globals["incident_cells"] = incident_cells(builder, analytics, by_id_lower)
-    root_url = builder.url_from("index.md")
+    builder.env.globals["incident_cells"] = incident_cells(builder, analytics)
+    root_url = builder.paths.url_from(site_paths.HOME)
     pages = [trends_overview(builder, analytics)]
     quarters = analytics.quarters
     for index, quarter in enumerate(quarters):
         previous = quarters[index - 1] if index else None
         following = quarters[index + 1] if index + 1 < len(quarters) else None
-        pages.append(quarter_page(builder, analytics, quarter, previous, following, by_id_lower))
+        pages.append(quarter_page(builder, analytics, quarter, previous, following))
     pages.extend(action_items_pages(builder, analytics))
     pages.extend(factors_pages(builder, analytics))
     pages.extend(group_pages(builder, analytics, builder.groups(corpus)))
-    pages.extend(export_files(analytics, lambda i: root_url(builder.incident_path(i))))
+    pages.extend(
+        export_files(builder.paths, analytics, lambda i: root_url(builder.paths.incident(i)))
+    )
     return pages
-
-
-def quarter_path(label: str) -> str:
-    """Where a quarter's trend page lives."""
-    return f"{TRENDS}/{label.lower()}.md"
 
 
 @dataclass(frozen=True)
@@ -145,13 +141,11 @@ class IncidentCells:
     these lists the largest part of the quarter pages)."""
 
 
-def incident_cells(
-    builder: PageBuilder, analytics: Analytics, by_id_lower: dict[str, Incident]
-) -> dict[str, IncidentCells]:
+def incident_cells(builder: PageBuilder, analytics: Analytics) -> dict[str, IncidentCells]:
     """The incident-table cells of every incident, by incident id."""
     utc_text = builder.env.filters["utc"]
     duration = builder.env.filters["duration"]
-    pages = {key: builder.incident_path(incident) for key, incident in by_id_lower.items()}
+    paths = builder.paths
     cells = {}
     for x in analytics.incidents:
         incident, pm = x.incident, x.incident.model
@@ -159,10 +153,10 @@ def incident_cells(
         cells[incident.id] = IncidentCells(
             id=incident.id,
             title=pm.title,
-            page=pages[incident.slug],
+            page=paths.incident(incident),
             started=str(utc_text(pm.started)),
             quarter=label,
-            quarter_page=quarter_path(label),
+            quarter_page=paths.quarter(label),
             severity=pm.severity.value,
             services=", ".join(pm.services),
             root_cause=pm.root_cause.category.value if pm.root_cause else None,
@@ -172,7 +166,10 @@ def incident_cells(
             repeats=", ".join(r.earlier_id for r in x.repeats),
             repeat_cells=tuple(
                 RepeatCell(
-                    r.earlier_id, pages.get(r.earlier_id.lower()), r.explicit, ", ".join(r.services)
+                    r.earlier_id,
+                    paths.incident_by_id(r.earlier_id),
+                    r.explicit,
+                    ", ".join(r.services),
                 )
                 for r in x.repeats
             ),
@@ -185,7 +182,7 @@ def incident_cells(
 
 def trends_overview(builder: PageBuilder, analytics: Analytics) -> GeneratedPage:
     """The overview across quarters, with charts."""
-    path = f"{TRENDS}/index.md"
+    path = site_paths.TRENDS_INDEX
     quarters = analytics.quarters
     labels = [q.quarter.label for q in quarters]
     currencies = sorted({c.currency for q in quarters for c in q.figures.costs})
@@ -276,10 +273,9 @@ def quarter_page(
     q: QuarterFigures,
     previous: QuarterFigures | None,
     following: QuarterFigures | None,
-    by_id_lower: dict[str, Incident],
 ) -> GeneratedPage:
-    """One quarter's trend page; `by_id_lower` gives every incident by lower-cased id."""
-    path = quarter_path(q.quarter.label)
+    """One quarter's trend page."""
+    path = builder.paths.quarter(q.quarter.label)
     f = q.figures
     slug = q.quarter.slug
     quarter_charts = [
@@ -320,7 +316,6 @@ def quarter_page(
         previous=previous,
         following=following,
         charts=quarter_charts,
-        by_id_lower=by_id_lower,
         reference_date=analytics.reference_date,
     )
     return builder.aggregate_page(path, markdown, in_nav=True)
@@ -356,11 +351,6 @@ OWNER_PAGE_STATES = (
 """The order of the sections of an owner's page: what needs doing first."""
 
 
-def action_owner_path(owner: str) -> str:
-    """Where one owner's action items are listed."""
-    return f"{ACTION_ITEMS_PAGE.removesuffix('index.md')}{slugify(owner)}.md"
-
-
 def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[GeneratedPage]:
     """Status tables of every action item by owner and by priority, and a page per owner
     listing its items by state, each ordered by due date.
@@ -373,10 +363,10 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
     owners = sorted(by_owner, key=lambda o: (o == NO_OWNER, o.lower()))
     with_priority = grouped(rows, lambda row: row.item.priority)
     overall = _status("All", None, rows)
-    owner_status = [_status(o, action_owner_path(o), by_owner[o]) for o in owners]
+    owner_status = [_status(o, builder.paths.owner(o), by_owner[o]) for o in owners]
     markdown = builder.render(
         "analytics/action_items.md.j2",
-        ACTION_ITEMS_PAGE,
+        site_paths.ACTION_ITEMS_INDEX,
         analytics=analytics,
         overall=overall,
         overdue=[r for r in rows if r.state is ActionState.OVERDUE][:OVERDUE_LISTED],
@@ -386,9 +376,9 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
             _status(p.value, None, with_priority[p]) for p in Priority if p in with_priority
         ],
     )
-    pages = [builder.aggregate_page(ACTION_ITEMS_PAGE, markdown, in_nav=True)]
+    pages = [builder.aggregate_page(site_paths.ACTION_ITEMS_INDEX, markdown, in_nav=True)]
     for owner, status in zip(owners, owner_status, strict=True):
-        path = action_owner_path(owner)
+        path = builder.paths.owner(owner)
         by_state = grouped(by_owner[owner], lambda row: row.state)
         markdown = builder.render(
             "analytics/action_owner.md.j2",
@@ -405,11 +395,6 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
 # --- indexes ----------------------------------------------------------------------------------
 
 
-def factor_path(key: str) -> str:
-    """Where the incidents of one contributing factor are listed."""
-    return f"{FACTORS_PAGE.removesuffix('index.md')}{key.replace('_', '-')}.md"
-
-
 def factors_pages(builder: PageBuilder, analytics: Analytics) -> list[GeneratedPage]:
     """The contributing factors ranked across incidents, and a page per factor listing the
     incidents it contributed to (all of them on one page reached 18 MB at 10,000 incidents)."""
@@ -424,15 +409,15 @@ def factors_pages(builder: PageBuilder, analytics: Analytics) -> list[GeneratedP
     )
     markdown = builder.render(
         "analytics/factors.md.j2",
-        FACTORS_PAGE,
+        site_paths.FACTORS_INDEX,
         ranking=ranking,
         incidents=len(analytics.incidents),
         chart=chart,
-        factor_page=factor_path,
+        factor_page=builder.paths.factor,
     )
-    pages = [builder.aggregate_page(FACTORS_PAGE, markdown, in_nav=True)]
+    pages = [builder.aggregate_page(site_paths.FACTORS_INDEX, markdown, in_nav=True)]
     for rank in ranking:
-        path = factor_path(rank.key)
+        path = builder.paths.factor(rank.key)
         markdown = builder.render("analytics/factor.md.j2", path, factor=rank)
         pages.append(builder.aggregate_page(path, markdown))
     return pages
@@ -445,7 +430,7 @@ def group_pages(
     reports = {r.regulation.code: r for r in analytics.regulations}
     pages = []
     for group in groups:
-        index_path = f"{group.key}/index.md"
+        index_path = builder.paths.group_index(group.key)
         figures = [analytics.figures_of(p.incidents) for p in group.pages]  # once per page
         pages.append(
             builder.aggregate_page(

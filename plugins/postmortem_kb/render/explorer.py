@@ -11,29 +11,23 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
-from ..core.corpus import Corpus, Incident
+from ..core.analytics import incident_quarter
+from ..core.corpus import Corpus
 from ..core.schema import RootCauseCategory, Severity, Status
 from .pages import GeneratedPage, PageBuilder
+from .paths import EXPLORER, EXPLORER_DATA, EXPLORER_SCRIPT
 from .safejson import dumps
 
-EXPLORER_PAGE = "explorer.md"
-DATA_PATH = "data/explorer.json"
-SCRIPT_PATH = "assets/postmortem-kb/explorer.js"
 DATA_VERSION = 1
 _SLUG = "__slug__"
-
-
-def quarter(incident: Incident) -> str:
-    """The calendar quarter (UTC) an incident started in, e.g. '2025-Q1'."""
-    started = incident.model.started
-    return f"{started.year}-Q{(started.month - 1) // 3 + 1}"
 
 
 def explorer_data(builder: PageBuilder, corpus: Corpus) -> dict[str, Any]:
     """Every incident as one compact row; repeated values are indexes into shared lists.
 
     Row: [id, title, slug, started (YYYY-MM-DD), severity, status, category (-1 if none),
-    [services], [regulations], quarter, root-cause summary].
+    [services], [regulations], quarter, root-cause summary]; an incident's URL is
+    `link[0] + slug + link[1]`.
     """
     severities = [s.value for s in Severity]
     statuses = [s.value for s in Status]
@@ -46,7 +40,8 @@ def explorer_data(builder: PageBuilder, corpus: Corpus) -> dict[str, Any]:
     ]
     service_index = {s: n for n, s in enumerate(services)}
     regulation_index = {r: n for n, r in enumerate(regulations)}
-    link = builder.url_from(EXPLORER_PAGE)(f"{builder.settings.url_prefix}/{_SLUG}.md")
+    paths = builder.paths
+    link = paths.url_from(EXPLORER)(paths.incident_slug_path(_SLUG))
     rows = []
     newest_first = sorted(corpus.incidents, key=lambda i: (i.model.started, i.id), reverse=True)
     for incident in newest_first:
@@ -55,14 +50,14 @@ def explorer_data(builder: PageBuilder, corpus: Corpus) -> dict[str, Any]:
             [
                 pm.id,
                 pm.title,
-                incident.slug,
+                paths.incident_slug(incident),
                 pm.started.date().isoformat(),
                 severities.index(pm.severity.value),
                 statuses.index(pm.status.value),
                 categories.index(pm.root_cause.category.value) if pm.root_cause else -1,
                 [service_index[s] for s in pm.services],
                 [regulation_index[r] for r in pm.regulations if r in regulation_index],
-                quarter(incident),
+                incident_quarter(incident).label,
                 pm.root_cause.summary if pm.root_cause else "",
             ]
         )
@@ -83,13 +78,14 @@ def explorer_pages(
 ) -> Iterable[GeneratedPage]:
     """The explorer page, its data file and its script."""
     script = resources.files("postmortem_kb.render").joinpath("assets/explorer.js").read_text()
+    url = builder.paths.url_from(EXPLORER)
     markdown = builder.render(
         "explorer.md.j2",
-        EXPLORER_PAGE,
+        EXPLORER,
         count=len(corpus.incidents),
-        data_url=builder.url_from(EXPLORER_PAGE)(DATA_PATH),
-        script_url=builder.url_from(EXPLORER_PAGE)(SCRIPT_PATH),
+        data_url=url(EXPLORER_DATA),
+        script_url=url(EXPLORER_SCRIPT),
     )
-    yield builder.aggregate_page(EXPLORER_PAGE, markdown, in_nav=True)
-    yield GeneratedPage(DATA_PATH, dumps(explorer_data(builder, corpus)))
-    yield GeneratedPage(SCRIPT_PATH, script)
+    yield builder.aggregate_page(EXPLORER, markdown, in_nav=True)
+    yield GeneratedPage(EXPLORER_DATA, dumps(explorer_data(builder, corpus)))
+    yield GeneratedPage(EXPLORER_SCRIPT, script)

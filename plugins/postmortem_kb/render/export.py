@@ -24,8 +24,8 @@ from ..core.corpus import Incident
 from ..core.metrics import ActionState
 from . import safejson
 from .pages import GeneratedPage
+from .paths import SitePaths
 
-DATA_FOLDER = "data"
 SCHEMA_VERSION = 1
 """Bumped when a field changes meaning or disappears (adding fields does not bump it)."""
 
@@ -33,15 +33,19 @@ Record = dict[str, Any]
 UrlOf = Callable[[Incident], str]
 
 
-def export_files(analytics: Analytics, url_of: UrlOf) -> list[GeneratedPage]:
-    """`data/{incidents,action-items,quarters}.{json,csv}`; `url_of` gives an incident's URL."""
+def export_files(paths: SitePaths, analytics: Analytics, url_of: UrlOf) -> list[GeneratedPage]:
+    """`data/{incidents,action-items,quarters}.{json,csv}` (`paths.EXPORTS`); `url_of` gives an
+    incident's URL."""
     header = {
         "schema_version": SCHEMA_VERSION,
         "reference_date": analytics.reference_date.isoformat(),
         "holidays": sorted(day.isoformat() for day in analytics.holidays),
     }
     incidents = [incident_record(f, url_of) for f in analytics.incidents]
-    actions = [action_record(row, analytics.reference_date, url_of) for row in analytics.actions]
+    actions = [
+        action_record(row, analytics.reference_date, url_of, paths.action_anchor)
+        for row in analytics.actions
+    ]
     quarters = [quarter_record(q) for q in analytics.quarters]
     targets = {
         "action_item_on_time_rate": ACTION_COMPLETION_TARGET,
@@ -49,11 +53,12 @@ def export_files(analytics: Analytics, url_of: UrlOf) -> list[GeneratedPage]:
         "ttd_median_change": TTD_CHANGE_GOAL,
     }
     return [
-        _json("incidents", {**header, "incidents": incidents}),
-        _csv("incidents", incidents),
-        _json("action-items", {**header, "action_items": actions}),
-        _csv("action-items", actions),
+        _json(paths, "incidents", {**header, "incidents": incidents}),
+        _csv(paths, "incidents", incidents),
+        _json(paths, "action-items", {**header, "action_items": actions}),
+        _csv(paths, "action-items", actions),
         _json(
+            paths,
             "quarters",
             {
                 **header,
@@ -62,7 +67,7 @@ def export_files(analytics: Analytics, url_of: UrlOf) -> list[GeneratedPage]:
                 "overall": figures_record(analytics.overall),
             },
         ),
-        _csv("quarters", quarters),
+        _csv(paths, "quarters", quarters),
     ]
 
 
@@ -142,15 +147,17 @@ def incident_record(facts: IncidentFacts, url_of: UrlOf) -> Record:
     }
 
 
-def action_record(row: ActionRow, reference_date: dt.date, url_of: UrlOf) -> Record:
-    """One action item with its incident and derived state."""
+def action_record(
+    row: ActionRow, reference_date: dt.date, url_of: UrlOf, anchor: Callable[[str], str]
+) -> Record:
+    """One action item with its incident and derived state; `anchor` names its row's anchor."""
     item = row.item
     overdue = row.state is ActionState.OVERDUE and row.due is not None
     overdue_days = (reference_date - row.due).days if overdue and row.due else None
     return {
         "incident_id": row.incident.id,
         "incident_title": row.incident.model.title,
-        "incident_url": f"{url_of(row.incident)}#action-{item.id.lower()}",
+        "incident_url": f"{url_of(row.incident)}#{anchor(item.id)}",
         "id": item.id,
         "action": item.action,
         "owner": item.owner,
@@ -232,9 +239,9 @@ def quarter_record(q: QuarterFigures) -> Record:
 # --- serialisation ----------------------------------------------------------------------------
 
 
-def _json(name: str, data: Mapping[str, Any]) -> GeneratedPage:
+def _json(paths: SitePaths, name: str, data: Mapping[str, Any]) -> GeneratedPage:
     text = safejson.dumps(data, indent=2) + "\n"
-    return GeneratedPage(f"{DATA_FOLDER}/{name}.json", text)
+    return GeneratedPage(paths.export(name, "json"), text)
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
@@ -272,11 +279,11 @@ def _spreadsheet_safe(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _csv(name: str, records: Sequence[Mapping[str, Any]]) -> GeneratedPage:
+def _csv(paths: SitePaths, name: str, records: Sequence[Mapping[str, Any]]) -> GeneratedPage:
     rows = [flatten(r) for r in records]
     columns = list(dict.fromkeys(c for row in rows for c in row))  # in order of appearance
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     writer.writerows([_spreadsheet_safe(row.get(c)) for c in columns] for row in rows)
-    return GeneratedPage(f"{DATA_FOLDER}/{name}.csv", buffer.getvalue())
+    return GeneratedPage(paths.export(name, "csv"), buffer.getvalue())

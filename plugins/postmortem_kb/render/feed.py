@@ -11,11 +11,12 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 
+from ..core.analytics import published_on
 from ..core.corpus import Corpus, Incident
-from ..core.schema import Status
+from ..core.schema import id_key
 from .pages import GeneratedPage, PageBuilder
+from .paths import FEED, HOME
 
-FEED_PATH = "feed.xml"
 FEED_LIMIT = 50
 """Newest published post-mortems in the feed."""
 ATOM = "http://www.w3.org/2005/Atom"
@@ -31,22 +32,17 @@ def _stamp(day: dt.date) -> str:
     return f"{day.isoformat()}T00:00:00Z"
 
 
-def published_on(incident: Incident) -> dt.date:
-    """The day a post-mortem was published (its `published` date, else its `written` date)."""
-    return incident.model.published or incident.model.written
-
-
-def feed_entries(corpus: Corpus, limit: int = FEED_LIMIT) -> list[Incident]:
-    """Published post-mortems, most recently published first."""
-    published = [i for i in corpus.incidents if i.model.status is Status.PUBLISHED]
-    published.sort(key=lambda i: (published_on(i), i.model.started, i.id), reverse=True)
+def feed_entries(corpus: Corpus, limit: int = FEED_LIMIT) -> list[tuple[dt.date, Incident]]:
+    """Published post-mortems with the day each was published, most recently published first."""
+    published = [(day, i) for i in corpus.incidents if (day := published_on(i)) is not None]
+    published.sort(key=lambda entry: (entry[0], entry[1].model.started, entry[1].id), reverse=True)
     return published[:limit]
 
 
 def atom_feed(builder: PageBuilder, corpus: Corpus, site_title: str) -> bytes:
     """The feed document."""
     entries = feed_entries(corpus)
-    url = builder.url_from("index.md")
+    url = builder.paths.url_from(HOME)
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"postmortem-kb:{site_title}")
     ET.register_namespace("", ATOM)
 
@@ -59,25 +55,25 @@ def atom_feed(builder: PageBuilder, corpus: Corpus, site_title: str) -> bytes:
     feed = ET.Element(f"{{{ATOM}}}feed")
     sub(feed, "title", f"{site_title}: published post-mortems")
     sub(feed, "id", namespace.urn)
-    newest = max((published_on(i) for i in entries), default=builder.settings.reference_date)
+    newest = max((day for day, _ in entries), default=builder.settings.reference_date)
     sub(feed, "updated", _stamp(newest))
-    sub(feed, "link", rel="self", type="application/atom+xml", href=FEED_PATH)
-    sub(feed, "link", rel="alternate", type="text/html", href=url("index.md"))
+    sub(feed, "link", rel="self", type="application/atom+xml", href=url(FEED))
+    sub(feed, "link", rel="alternate", type="text/html", href=url(HOME))
     sub(feed, "generator", "postmortem-kb")
-    for incident in entries:
+    for day, incident in entries:
         pm = incident.model
         entry = sub(feed, "entry")
         sub(entry, "title", f"{pm.id}: {pm.title}")
-        sub(entry, "id", uuid.uuid5(namespace, pm.id.lower()).urn)
+        sub(entry, "id", uuid.uuid5(namespace, id_key(pm.id)).urn)
         sub(
             entry,
             "link",
             rel="alternate",
             type="text/html",
-            href=url(builder.incident_path(incident)),
+            href=url(builder.paths.incident(incident)),
         )
-        sub(entry, "published", _stamp(published_on(incident)))
-        sub(entry, "updated", _stamp(published_on(incident)))
+        sub(entry, "published", _stamp(day))
+        sub(entry, "updated", _stamp(day))
         for name in pm.authors:
             sub(sub(entry, "author"), "name", name)
         terms = [pm.severity.value, *pm.services]
@@ -93,4 +89,4 @@ def atom_feed(builder: PageBuilder, corpus: Corpus, site_title: str) -> bytes:
 
 def feed_file(builder: PageBuilder, corpus: Corpus, site_title: str) -> GeneratedPage:
     """The feed as a generated file at the site root."""
-    return GeneratedPage(FEED_PATH, atom_feed(builder, corpus, site_title))
+    return GeneratedPage(FEED, atom_feed(builder, corpus, site_title))

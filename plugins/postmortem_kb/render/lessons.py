@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from ..core.corpus import Corpus, Incident
 from ..core.schema import RootCauseCategory, Status
 from .pages import GeneratedPage, PageBuilder
-
-LESSONS_PAGE = "lessons.md"
+from .paths import LESSONS
 
 CATEGORY_INTROS: dict[str, str] = {
     RootCauseCategory.TECHNICAL.value: "Software, infrastructure and configuration that failed.",
@@ -61,10 +60,10 @@ def lessons_page(builder: PageBuilder, corpus: Corpus) -> GeneratedPage:
     included = [incident for group in groups for incident in group.incidents]
     markdown = builder.render(
         "lessons.md.j2",
-        LESSONS_PAGE,
+        LESSONS,
         groups=groups,
         onboarding=reading_order([i for i in included if i.model.onboarding]),
         incident_count=len(included),
         lesson_count=sum(len(i.model.lessons_learned) for i in included),
     )
-    return builder.aggregate_page(LESSONS_PAGE, markdown, in_nav=True)
+    return builder.aggregate_page(LESSONS, markdown, in_nav=True)

@@ -1,10 +1,9 @@
-"""Page generation: Jinja2 rendering, URLs, and the core pages (incidents, home, group indexes)."""
+"""Page generation: Jinja2 rendering and the core pages (incidents, home, group indexes)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import posixpath
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -24,7 +23,6 @@ from ..core.problems import Problem
 from ..core.related import Related, related_incidents
 from ..core.schema import (
     CONTRIBUTING_FACTORS,
-    ID_PATTERN,
     RECURRENCE_CHECKS,
     ActionItem,
     PostMortem,
@@ -33,6 +31,8 @@ from ..core.schema import (
 )
 from ..core.sections import split_body
 from ..core.settings import Settings
+from . import paths as site_paths
+from .paths import SitePaths, slugify
 from .sanitize import fence_sections
 
 TEMPLATE_FOLDER = "postmortem_kb"
@@ -112,11 +112,6 @@ class Group:
     pages: list[GroupPage]
 
 
-def slugify(value: str) -> str:
-    """Lower-case, ASCII letters and digits separated by single hyphens."""
-    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "x"
-
-
 def md_text(value: object) -> Markup:
     """Escape text for an inline Markdown context: HTML-escaped, Markdown punctuation escaped."""
     return Markup(_MD_SPECIAL.sub(r"\\\1", str(escape(str(value)))))
@@ -142,34 +137,17 @@ def _money(value: float | None, currency: str = "USD") -> str:
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
 
 
-def _relative_url(dest: str, base_dir: str) -> str:
-    """The URL of site path `dest` relative to the folder `base_dir` ("" or ending in "/").
-
-    What `posixpath.relpath` answers, with a trailing slash kept for folders; relpath
-    normalises both paths to absolute ones first, which made it a tenth of page generation.
-    """
-    folder = dest.endswith("/") or not dest
-    target = [part for part in dest.split("/") if part]
-    base = [part for part in base_dir.split("/") if part]
-    common = 0
-    for mine, theirs in zip(target, base, strict=False):
-        if mine != theirs:
-            break
-        common += 1
-    parts = [".."] * (len(base) - common) + target[common:]
-    if not parts:
-        return "./" if folder else "."
-    return "/".join(parts) + ("/" if folder else "")
-
-
 class PageBuilder:
     """Renders every generated page of a knowledge base from a Corpus."""
 
-    def __init__(self, settings: Settings, overrides: Path | None = None) -> None:
+    def __init__(
+        self, settings: Settings, overrides: Path | None = None, corpus: Corpus | None = None
+    ) -> None:
+        """`corpus`: the corpus the pages are for, which `paths` assigns slugs from."""
         self.settings = settings
+        self.paths = SitePaths(settings, corpus)
         self._related: tuple[Corpus, dict[str, Related]] | None = None
         self._problems: tuple[Corpus, dict[str, list[Problem]]] | None = None
-        self._urls: dict[str, dict[str, str]] = {}  # base directory -> target -> URL
         loaders: list[jinja2.BaseLoader] = []
         if overrides is not None:
             loaders.append(jinja2.FileSystemLoader(str(overrides / TEMPLATE_FOLDER)))
@@ -194,12 +172,14 @@ class PageBuilder:
             recurrence_labels=RECURRENCE_CHECKS,
             state_labels=STATE_LABELS,
             action_follow=self.action_follow,
-            incident_page=self.incident_path,
-            category_page=lambda c: self.group_path("categories", c.value),
-            service_page=lambda s: self.group_path("services", s),
-            regulation_page=lambda r: self.group_path("regulations", r),
-            severity_page=lambda s: self.group_path("severities", s.value),
-            incidents_index=self.incidents_index_path,
+            paths=self.paths,
+            incident_page=self.paths.incident,
+            category_page=lambda c: self.paths.group("categories", c.value),
+            service_page=lambda s: self.paths.group("services", s),
+            regulation_page=lambda r: self.paths.group("regulations", r),
+            severity_page=lambda s: self.paths.group("severities", s.value),
+            action_anchor=self.paths.action_anchor,
+            incidents_index=self.paths.incidents_index,
             has_page=lambda path: path in settings.docs_pages,
             follow_up=settings.follow_up,
         )
@@ -211,55 +191,6 @@ class PageBuilder:
         state = action_state(item, self.settings.reference_date, due.date, follow_up.at_risk_days)
         return state, due
 
-    # --- paths and URLs ---------------------------------------------------------------------
-
-    @property
-    def incidents_index_path(self) -> str:
-        """The page listing every incident."""
-        return f"{self.settings.url_prefix}/index.md"
-
-    def incident_path(self, incident: Incident) -> str:
-        """Where an incident's page lives in the docs tree."""
-        return self.slug_path(incident.slug)
-
-    def slug_path(self, slug: str) -> str:
-        """Where the page of the incident whose id is `slug` (lower case) lives."""
-        return f"{self.settings.url_prefix}/{slug}.md"
-
-    def group_path(self, group: str, value: str) -> str:
-        """Where the index page of one value of a group lives."""
-        return f"{group}/{slugify(value)}.md"
-
-    def url_from(self, source: str) -> Callable[[str], str]:
-        """A function giving the relative URL from page `source` to any page or file path."""
-        base = self._dest(source)
-        base_dir = base if base.endswith("/") or not base else posixpath.dirname(base) + "/"
-
-        cache = self._urls.setdefault(base_dir, {})
-
-        def url(target: str) -> str:
-            # posixpath.relpath is slow and templates ask for the same few targets again and
-            # again (every action row links its incident), so each answer is kept per base.
-            rel = cache.get(target)
-            if rel is None:
-                rel = cache[target] = _relative_url(self._dest(target), base_dir)
-            return rel
-
-        return url
-
-    def _dest(self, path: str) -> str:
-        """Where a docs path ends up in the site: pages per `use_directory_urls`, files as is."""
-        if not path.endswith(".md"):
-            return path
-        stem = path.removesuffix(".md")
-        if not self.settings.use_directory_urls:
-            return stem + ".html"
-        if stem == "index":
-            return ""
-        if stem.endswith("/index"):
-            return stem.removesuffix("index")
-        return stem + "/"
-
     # --- rendering --------------------------------------------------------------------------
 
     def render(self, template: str, page_path: str, **context: Any) -> str:
@@ -269,10 +200,9 @@ class PageBuilder:
         `.md` path for Markdown links (which MkDocs resolves and checks).
         """
         tpl = self.env.get_template(template)
-        source_dir = posixpath.dirname(page_path) or "."
         return tpl.render(
-            url=self.url_from(page_path),
-            link=lambda target: posixpath.relpath(target, source_dir),
+            url=self.paths.url_from(page_path),
+            link=self.paths.link_from(page_path),
             page_path=page_path,
             **context,
         )
@@ -324,7 +254,7 @@ class PageBuilder:
 
     def incident_page(self, incident: Incident, corpus: Corpus) -> GeneratedPage:
         """The page of one post-mortem."""
-        path = self.incident_path(incident)
+        path = self.paths.incident(incident)
         pm = incident.model
         # The body rule (sanitize.py): author HTML is cleaned once Markdown has rendered it.
         body = fence_sections(split_body(incident.document.body), md_text)
@@ -363,13 +293,14 @@ class PageBuilder:
         """
         pages = []
         for unbuilt in corpus.unbuilt:
-            file_name = slugify(Path(unbuilt.path).stem)[:64].rstrip("-")
-            candidates = (self.unbuilt_path(unbuilt.id or ""), self.unbuilt_path(file_name))
+            file_name = slugify(Path(unbuilt.path).stem)
+            candidates = (self.paths.unbuilt(unbuilt.id or ""), self.paths.unbuilt(file_name))
             path = next((c for c in candidates if c is not None and c not in taken), None)
             if path is None:
                 continue
             taken.add(path)
             name = unbuilt.id or Path(unbuilt.path).name
+            self.paths.claim(path, f"the preview page of {unbuilt.path}")
             markdown = self.render(
                 "unbuilt.md.j2",
                 path,
@@ -384,10 +315,6 @@ class PageBuilder:
             pages.append(GeneratedPage(path, self.with_meta(meta, markdown), unbuilt.path))
         return pages
 
-    def unbuilt_path(self, name: str) -> str | None:
-        """Where the page of a file that gives no incident goes, named `name` (None if unusable)."""
-        return self.slug_path(name.lower()) if re.fullmatch(ID_PATTERN, name) else None
-
     def groups(self, corpus: Corpus) -> list[Group]:
         """The index-page families: by root-cause category, severity, regulation and service."""
 
@@ -398,10 +325,11 @@ class PageBuilder:
             values: Callable[[Incident], Iterable[str]],
             order: list[str],
         ) -> Group:
-            pages: dict[str, GroupPage] = {v: GroupPage(self.group_path(key, v), v) for v in order}
+            path = self.paths.group
+            pages: dict[str, GroupPage] = {v: GroupPage(path(key, v), v) for v in order}
             for incident in corpus.incidents:
                 for value in values(incident):
-                    page = pages.setdefault(value, GroupPage(self.group_path(key, value), value))
+                    page = pages.setdefault(value, GroupPage(path(key, value), value))
                     page.incidents.append(incident)
             return Group(key, title, singular, list(pages.values()))
 
@@ -444,10 +372,10 @@ class PageBuilder:
         newest_first = sorted(corpus.incidents, key=lambda i: i.model.started, reverse=True)
         pages.append(
             self.aggregate_page(
-                self.incidents_index_path,
+                self.paths.incidents_index,
                 self.render(
                     "incident_list.md.j2",
-                    self.incidents_index_path,
+                    self.paths.incidents_index,
                     title="All incidents",
                     intro=f"{len(corpus.incidents)} post-mortems, newest first.",
                     incidents=newest_first,
@@ -458,10 +386,10 @@ class PageBuilder:
         severity_counts = Counter(i.model.severity.value for i in corpus.incidents)
         pages.append(
             self.aggregate_page(
-                "index.md",
+                site_paths.HOME,
                 self.render(
                     "home.md.j2",
-                    "index.md",
+                    site_paths.HOME,
                     site_title=site_title,
                     corpus=corpus,
                     severity_counts=[

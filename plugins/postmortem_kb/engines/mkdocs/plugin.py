@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 import os
-import posixpath
 import secrets
 from collections.abc import Iterator
 from importlib import resources
@@ -14,49 +12,24 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs.config import base
-from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
+from mkdocs.exceptions import Abort
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 from ...core.corpus import Corpus, CorpusLoader
-from ...core.followup import FollowUp, FollowUpConfigError
-from ...core.lint.rules import LintConfig, LintConfigError
+from ...core.loader import display_path
+from ...core.options import Options, OptionsError, validate_options
 from ...core.problems import Level
-from ...core.regulations import RegulationRegistry
-from ...core.settings import Settings, parse_holidays, resolve_reference_date
+from ...render.paths import CSS, OVERRIDABLE, folder_index
 from ...render.sanitize import sanitize_body_regions
-from ...render.site import build_site
+from ...render.site import generate_site
 from .passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
 from .search_view import SearchView
 
 log = logging.getLogger("mkdocs.plugins.postmortem_kb")
-
-CSS_PATH = "assets/postmortem-kb/postmortem-kb.css"
-
-
-class PostmortemPluginConfig(base.Config):
-    """Options of the `postmortem-kb` plugin in mkdocs.yml."""
-
-    postmortems_dir = c.Type(str, default="postmortems")
-    """Folder of post-mortem files, relative to mkdocs.yml."""
-    url_prefix = c.Type(str, default="incidents")
-    reference_date = c.Optional(c.Type(str))
-    """Pin 'today' (YYYY-MM-DD) for overdue action items; else SOURCE_DATE_EPOCH, else today."""
-    regulations = c.Type(dict, default={})
-    """Extra regulations: {CODE: {name, requirement, notification_days, industries}}."""
-    include_drafts = c.Type(bool, default=True)
-    """False leaves `status: draft` post-mortems out of the site (they are still validated)."""
-    lint = c.Type(dict, default={})
-    """Blameless lint: {rules: {rule-id: off|warning|error}, allow: [phrase, ...]}."""
-    holidays = c.Type(list, default=[])
-    """Dates (YYYY-MM-DD) that are not business days, for the post-mortem SLO and deadlines."""
-    follow_up = c.Type(dict, default={})
-    """Action-item follow-up: {due: {P0: 1 business day, P1: 1 week, P2: 1 month},
-    at_risk_days: 3, escalate_after_days: 14, teams: {team: [member]}, approval: [SEV-1]}."""
 
 
 def _pages_of(items: list[Any]) -> Iterator[Page]:
@@ -77,8 +50,15 @@ class _GeneratedFile(File):
         return not self.unchanged and super().is_modified()
 
 
-class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
-    """Turns the post-mortems folder into incident pages, indexes and a home page."""
+class _NoScheme(base.Config):
+    """MkDocs' config of the plugin: empty, the options are the core's model (load_config)."""
+
+
+class PostmortemPlugin(BasePlugin[_NoScheme]):
+    """Turns the post-mortems folder into incident pages, indexes and a home page.
+
+    Its options are the core's model (core/options.py), not a MkDocs config scheme.
+    """
 
     def __init__(self) -> None:
         self.loader: CorpusLoader | None = None
@@ -94,6 +74,23 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         self._search_view = SearchView(f"{self._html_token}-search")
         self._held: dict[str, list[str]] = {}
         self._serving = False
+        self.options = Options()
+
+    def load_config(
+        self, options: dict[str, Any], config_file_path: str | None = None
+    ) -> tuple[list[Any], list[Any]]:
+        """Validate the options with the core's model: each bad value is one ERROR line.
+
+        MkDocs stops at the first option that fails (a configuration error), so stopping here
+        with every line of ours loses nothing; nor does it give a traceback.
+        """
+        try:
+            self.options = validate_options(options, config_file_path or "mkdocs.yml")
+        except OptionsError as exc:
+            for line in exc.lines:
+                log.error(line)
+            raise Abort("Aborted with a configuration error!") from None
+        return [], []
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Keeps the plugin (and its parse cache) across `mkdocs serve` rebuilds; notes serve.
@@ -104,45 +101,20 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = Path(config.config_file_path).parent
-        self.source_dir = (root / self.config.postmortems_dir).resolve()
+        self.source_dir = (root / self.options.postmortems_dir).resolve()
         self.root = root
-        registry = RegulationRegistry.from_config(self.config.regulations)
-        try:
-            lint = LintConfig.from_options(self.config.lint)
-        except LintConfigError as exc:
-            raise PluginError(f"postmortem-kb: {exc}") from None
-        try:
-            follow_up = FollowUp.from_options(self.config.follow_up)
-        except FollowUpConfigError as exc:
-            raise PluginError(f"postmortem-kb: {exc}") from None
-        loader = self.loader
-        if loader is None or (loader.registry, loader.lint, loader.follow_up) != (
-            registry,
-            lint,
-            follow_up,
-        ):
-            self.loader = CorpusLoader(registry, lint, follow_up)
-        self.settings = Settings(
-            reference_date=resolve_reference_date(self.config.reference_date),
-            regulations=registry,
-            url_prefix=self.config.url_prefix.strip("/"),
-            use_directory_urls=config.use_directory_urls,
-            include_drafts=self.config.include_drafts,
-            holidays=self._holidays(),
-            follow_up=follow_up,
-            preview=self._serving,
+        self.settings = self.options.settings(
+            use_directory_urls=config.use_directory_urls, preview=self._serving
         )
+        wanted = (self.settings.regulations, self.options.lint.config(), self.settings.follow_up)
+        loader = self.loader
+        if loader is None or (loader.registry, loader.lint, loader.follow_up) != wanted:
+            self.loader = CorpusLoader(*wanted)
         custom_dir = config.theme.custom_dir
         self.overrides = Path(custom_dir) if custom_dir else None
-        if CSS_PATH not in config.extra_css:
-            config.extra_css.append(CSS_PATH)
+        if CSS not in config.extra_css:
+            config.extra_css.append(CSS)
         return config
-
-    def _holidays(self) -> frozenset[dt.date]:
-        try:
-            return parse_holidays(self.config.holidays)
-        except ValueError as exc:
-            raise PluginError(f"postmortem-kb: holidays: {exc}") from None
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         assert self.loader is not None
@@ -167,9 +139,11 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         docs_pages = frozenset(file.src_uri for file in files.documentation_pages())
         previous, self._previous = self._previous, {}
         settings = dataclasses.replace(self.settings, docs_pages=docs_pages)
-        for page in build_site(corpus, settings, self.overrides, config.site_name):
-            if files.get_file_from_path(page.path) is not None:
-                continue  # a hand-written page in docs/ wins over a generated one
+        site = generate_site(corpus, settings, self.overrides, config.site_name)
+        for collision in site.collisions:
+            log.warning(f"postmortem-kb: {collision.message()}")
+        by_dest = {file.dest_uri: file for file in files}
+        for page in site.pages:
             # With an explicit nav, on_nav places the in_nav pages itself; without one, MkDocs
             # lists them. Either way no generated page is reported as "not in nav".
             in_auto_nav = page.in_nav and config.nav is None
@@ -178,6 +152,10 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
                 config, page.path, content=page.content, inclusion=inclusion
             )
             assert isinstance(file, _GeneratedFile)
+            own = files.get_file_from_path(page.path) or by_dest.get(file.dest_uri)
+            if own is not None:
+                self._hand_written(own, page.path, site.paths.claimant(page.path), docs_dir)
+                continue
             digest = hash(page.content)
             file.unchanged = previous.get(file.src_uri) == digest
             self._previous[file.src_uri] = digest
@@ -190,8 +168,21 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         css = (
             resources.files("postmortem_kb.render").joinpath("assets/postmortem-kb.css").read_text()
         )
-        files.append(File.generated(config, CSS_PATH, content=css))
+        files.append(File.generated(config, CSS, content=css))
         return files
+
+    def _hand_written(self, own: File, path: str, claimant: str, docs_dir: Path) -> None:
+        """A hand-written file in docs/ on a generated page's path: it is kept, as intended for
+        the pages in OVERRIDABLE (docs/index.md replaces the home page), else an error naming
+        both (a post-mortem, an owner or a service must not hide or be hidden by a page)."""
+        name = display_path(docs_dir / own.src_uri, self.root)
+        if path in OVERRIDABLE:
+            log.info(f"postmortem-kb: {name} replaces {claimant}")
+        else:
+            log.warning(
+                f"postmortem-kb: {name} (hand-written) and {claimant} claim the same page"
+                f" {own.dest_uri}; the hand-written page is kept"
+            )
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         """Put generated pages marked `in_nav` (e.g. quarter pages) into an explicit nav.
@@ -204,7 +195,7 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         for file in self._nav_pages:
             if file.src_uri in by_uri:
                 continue
-            index_page = by_uri.get(posixpath.join(posixpath.dirname(file.src_uri), "index.md"))
+            index_page = by_uri.get(folder_index(file.src_uri))
             section = index_page.parent if index_page is not None else None
             if section is None:
                 continue
