@@ -13,8 +13,8 @@ style rebuild after editing one post-mortem (same plugin instance, as `on_startu
 and again as `mkdocs serve --dirty` runs them; for N up to `--rebuild-up-to`, 1,000 by default,
 as it costs four more builds).
 Wall time, CPU time and peak RSS come from `getrusage(RUSAGE_CHILDREN)` in a wrapper process for
-that one measurement. It prints a Markdown table, writes it to `bench/results.md` and the raw
-figures as JSON to `bench/out/`.
+that one measurement. It prints a Markdown table, writes it to `bench/results.md` (keeping that
+file's hand-written "Optimisation history" section) and the raw figures as JSON to `bench/out/`.
 """
 
 from __future__ import annotations
@@ -468,6 +468,18 @@ def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+HISTORY_HEADING = "## Optimisation history"
+
+
+def kept_history(results: Path) -> str:
+    """The hand-written history section of an earlier `results.md` (kept when it is rewritten)."""
+    if not results.exists():
+        return ""
+    text = results.read_text(encoding="utf-8")
+    start = text.find(HISTORY_HEADING)
+    return "" if start < 0 else "\n" + text[start:]
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("_measure", "_task"):
@@ -497,9 +509,10 @@ def main(argv: list[str] | None = None) -> None:
     raw = {"machine": info, "seed": args.seed, "results": results}
     (args.out / f"results-{stamp}.json").write_text(json.dumps(raw, indent=2))
     args.results.parent.mkdir(parents=True, exist_ok=True)
+    history = kept_history(args.results)
     args.results.write_text(
         "# Benchmark results\n\nProduced by `python3 dev.py bench"
-        f" --sizes {','.join(map(str, sizes))}` (see `bench/run.py`).\n\n{text}",
+        f" --sizes {','.join(map(str, sizes))}` (see `bench/run.py`).\n\n{text}{history}",
         encoding="utf-8",
     )
     print(f"\nwrote {args.results} and {args.out / f'results-{stamp}.json'}")

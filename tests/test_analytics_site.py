@@ -6,17 +6,18 @@ import csv
 import html
 import json
 import re
-from pathlib import Path
 
 import pytest
 from analytics_fixture import write_corpus
-from conftest import Build, build_site
+from conftest import Build, build_in_process, make_project
 
 
-@pytest.fixture
-def build(project: Path) -> Build:
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The hand-made corpus built once for the module (the tests only read the site)."""
+    project = make_project(tmp_path_factory.mktemp("analytics-site"))
     write_corpus(project / "postmortems")
-    result = build_site(project)
+    result = build_in_process(project)
     assert result.returncode == 0, result.log
     return result
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EXAMPLE, ROOT, Build, build_site
+from conftest import EXAMPLE, Build, build_site, make_project
 from payloads import html_payloads
 from postmortem_kb.core.loader import read_document
 
@@ -62,15 +62,14 @@ VALID_EXTRAS = {
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    project = tmp_path_factory.mktemp("bad-inputs")
-    for name in ("docs", "overrides"):
-        shutil.copytree(ROOT / name, project / name)
-    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    """Every case in one strict `mkdocs build`, as a subprocess: its exit status and output are
+    what these tests check."""
+    project = make_project(tmp_path_factory.mktemp("bad-inputs"))
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
     anchor = "      postmortems_dir: postmortems\n"
     assert anchor in config, "mkdocs.yml no longer sets postmortems_dir; update this test"
     (project / "mkdocs.yml").write_text(config.replace(anchor, anchor + CUSTOM_REGULATION, 1))
     folder = project / "postmortems"
-    folder.mkdir()
     for case in MANIFEST["cases"]:
         shutil.copy(CASES / case, folder / case)
     for name, content in _generated_cases().items():

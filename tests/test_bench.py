@@ -57,6 +57,7 @@ def test_generated_corpus_is_valid_and_covers_the_vocabularies(tmp_path: Path) -
 
 def test_run_measures_every_step_and_prints_the_table(tmp_path: Path) -> None:
     results = tmp_path / "results.md"
+    results.write_text("# old tables\n\n## Optimisation history\n\n- a step: 2 s -> 1 s\n")
     run = subprocess.run(
         [
             sys.executable,
@@ -77,6 +78,8 @@ def test_run_measures_every_step_and_prints_the_table(tmp_path: Path) -> None:
     assert "| 20 | " in run.stdout
     assert "a/b" in run.stdout and "c/d" in run.stdout
     assert "Machine: " in results.read_text()
+    assert "# old tables" not in results.read_text()  # the tables replaced, the history kept
+    assert results.read_text().endswith("\n## Optimisation history\n\n- a step: 2 s -> 1 s\n")
     (raw_file,) = (tmp_path / "out").glob("results-*.json")
     raw = json.loads(raw_file.read_text())
     (result,) = raw["results"]

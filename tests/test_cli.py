@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, REFERENCE_EPOCH, build_site
+from conftest import EXAMPLE, REFERENCE_EPOCH, ROOT, build_site
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -381,6 +381,32 @@ def test_new_refuses_bad_flags_and_existing_files(project: Path) -> None:
     again = run(project, *args)
     assert again.returncode == 2
     assert "already exists" in again.stderr
+
+
+SCAFFOLD = ROOT / "plugins" / "postmortem_kb" / "render" / "templates" / "scaffold.md.j2"
+
+
+def test_new_writes_from_the_overriding_scaffold_template(project: Path) -> None:
+    """`overrides/postmortem_kb/scaffold.md.j2` (theme.custom_dir) replaces the scaffold."""
+    override = project / "overrides" / "postmortem_kb" / "scaffold.md.j2"
+    added = "## Customer communication\n\nTODO: what customers were told.\n\n"
+    default = SCAFFOLD.read_text(encoding="utf-8")
+    override.write_text(default.replace("## Lessons learned\n", added + "## Lessons learned\n"))
+    result = run(project, "new", "--no-input", "--title", "Search returned no results")
+    assert result.returncode == 0, result.stderr
+    text = (project / result.stdout.strip()).read_text(encoding="utf-8")
+    assert added in text
+    assert "id: INC-2025-001\n" in text and 'title: "Search returned no results"\n' in text
+
+    failing = run(project, "validate", "--format", "json", result.stdout.strip())
+    problems = json.loads(failing.stdout)["problems"]
+    assert sum(p["field"] == "body" for p in problems) == 9  # the override's section too
+
+    override.write_text("---\nid: {{ id }\n", encoding="utf-8")
+    broken = run(project, "new", "--no-input", "--title", "Another")
+    assert broken.returncode == 2
+    assert "overrides/postmortem_kb/scaffold.md.j2:2: " in broken.stderr
+    assert "Traceback" not in broken.stderr
 
 
 def test_schema_command_prints_and_writes(project: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import markdown
 import yaml
-from conftest import EXAMPLE, ROOT
+from conftest import EXAMPLE, ROOT, scaled
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from payloads import html_payloads
@@ -26,7 +26,7 @@ from postmortem_kb.render.sanitize import fence_body, sanitize_body_regions
 from postmortem_kb.render.site import build_site
 
 FUZZ = settings(
-    max_examples=60,
+    max_examples=scaled(60),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,18 @@ def test_every_module_says_what_it_owns() -> None:
         if not (ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "").strip()
     ]
     assert not missing, f"modules without a docstring: {missing}"
+
+
+def test_the_readme_layout_lists_every_module_under_its_subpackage() -> None:
+    readme = (PACKAGE.parent.parent / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    parts = re.split(r"^`([\w/]+)/`:", layout, flags=re.MULTILINE)
+    tables = dict(zip(parts[1::2], parts[2::2], strict=True))
+    assert {"core", "core/lint", "render", "engines/mkdocs", "cli"} <= set(tables)
+    missing = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "__init__.py"
+        and f"| `{path.name}` |" not in tables.get(path.parent.relative_to(PACKAGE).as_posix(), "")
+    ]
+    assert not missing, f"modules missing from the README's layout tables: {missing}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import EXAMPLE, build_site
+from conftest import EXAMPLE, build_in_process, build_site
 
 SOURCE = EXAMPLE.read_text(encoding="utf-8")
 PLUGIN = "      postmortems_dir: postmortems\n"
@@ -39,7 +39,7 @@ def test_draft_and_in_review_banners_with_escaped_lint_notices(project: Path) ->
     add(project, "INC-2025-007", "published", BLAME)
     add(project, "INC-2025-008", "draft", BLAME, SCRIPT_TODO)
     add(project, "INC-2025-009", "in-review", BLAME)
-    build = build_site(project)  # lint warnings do not fail --strict
+    build = build_in_process(project)  # lint warnings do not fail --strict
     assert build.returncode == 0, build.log
     assert "INFO    -  postmortems/INC-2025-008.md:" in build.log
 
@@ -67,7 +67,7 @@ def test_include_drafts_false_leaves_drafts_out(project: Path) -> None:
     add(project, "INC-2025-007", "published")
     add(project, "INC-2025-008", "draft", ("title: Checkout", "title: Draft-only checkout"))
     add(project, "INC-2025-009", "in-review")
-    build = build_site(project)
+    build = build_in_process(project)
     assert build.returncode == 0, build.log
     assert not (build.site / "incidents" / "inc-2025-008").exists()
     assert (build.site / "incidents" / "inc-2025-009" / "index.html").exists()
@@ -103,6 +103,6 @@ def test_links_to_a_left_out_draft_do_not_break_the_build(project: Path) -> None
         ("recurrence_prevention:", "related: [INC-2025-008]\nrecurrence_prevention:"),
     )
     add(project, "INC-2025-008", "draft")
-    build = build_site(project)
+    build = build_in_process(project)
     assert build.returncode == 0, build.log
     assert "inc-2025-008" not in build.page("incidents/inc-2025-007/")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE
 from postmortem_kb.core.corpus import CorpusLoader
-from postmortem_kb.core.lint.rules import (
+from postmortem_kb.core.lint import (
     RULES,
     LintConfig,
     LintLevel,

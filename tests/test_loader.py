@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EXAMPLE
+from conftest import EXAMPLE, scaled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from postmortem_kb.core import loader
@@ -88,7 +88,7 @@ SCALARS += ["!!timestamp 2025-03-04", "!local v", "!!set {a}", "!!omap [a: 1]", 
 WALK_PROBLEMS = ("duplicate key", "keys must be plain names")
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=scaled(400), deadline=None)
 @given(
     st.lists(
         st.tuples(

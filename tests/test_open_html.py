@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import markdown
 import pytest
+from conftest import scaled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from postmortem_kb.core.open_html import OpenBlock, close_open_blocks, open_blocks
@@ -50,7 +51,7 @@ PIECES += ["</section>", "<p>", "</p>", "<span>", "</span>", "<img src=x>", "<hr
 PIECES += ["text", "", "  <div>", "\t<div>", "    <div>", "```", "~~~", "`<div>`", "- item"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=scaled(300), deadline=None)
 @given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=10))
 def test_markdown_agrees_on_any_mix_of_tags_and_fences(lines: list[str]) -> None:
     text = "\n".join(lines)

@@ -14,12 +14,12 @@ from conftest import EXAMPLES, ROOT, build_site, copy_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mkdocs.config import load_config
-from postmortem_kb.core.lint.rules import LintLevel
+from postmortem_kb.core.lint import LintLevel
 from postmortem_kb.core.options import (
     Options,
     OptionsError,
     read_options,
-    read_site,
+    read_site_config,
     validate_options,
 )
 from test_cli import run
@@ -383,12 +383,15 @@ def test_the_cli_reads_the_sites_urls_as_mkdocs_does(
     config_file = tmp_path / "mkdocs.yml"
     config_file.write_text("INHERIT: base.yml\nplugins: [postmortem-kb]\n", encoding="utf-8")
     mkdocs = load_config(str(config_file))
-    site = read_site(config_file)
+    site = read_site_config(config_file)
     assert site.site_url == mkdocs.site_url == "https://kb.acme.example/pm/"
     assert site.use_directory_urls is mkdocs.use_directory_urls is False
     assert site.settings().use_directory_urls is False
     (tmp_path / "base.yml").write_text("site_name: Base\n", encoding="utf-8")
-    assert (read_site(config_file).site_url, read_site(config_file).use_directory_urls) == (
+    assert (
+        read_site_config(config_file).site_url,
+        read_site_config(config_file).use_directory_urls,
+    ) == (
         "",
         True,
     )

@@ -10,7 +10,7 @@ from unittest import mock
 import markdown
 import pytest
 import yaml
-from conftest import EXAMPLE, build_site
+from conftest import EXAMPLE, build_in_process, scaled
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from postmortem_kb.core import loader
@@ -21,6 +21,7 @@ from postmortem_kb.core.analytics import (
     repeat_matches,
 )
 from postmortem_kb.core.corpus import load_corpus
+from postmortem_kb.core.lint import patterns
 from postmortem_kb.core.lint import rules as lint
 from postmortem_kb.core.loader import FrontMatterLoader
 from postmortem_kb.core.settings import Settings
@@ -110,7 +111,7 @@ def test_anchor_ids_are_collected_unescaped() -> None:
 
 def test_built_incident_page_has_its_html_back_and_no_placeholder(project: Path) -> None:
     shutil.copy(EXAMPLE, project / "postmortems" / "INC-2025-007.md")
-    build = build_site(project)
+    build = build_in_process(project)
     assert build.returncode == 0, build.log
     page = build.page("incidents/inc-2025-007/")
     assert 'class="pmkb-card' in page
@@ -170,16 +171,16 @@ def test_pre_check_changes_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sum(bool(found) for found in with_check[: len(BLAME_PHRASES)]) >= 20
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=scaled(300), deadline=None)
 @given(st.lists(st.sampled_from(WORDS + BLAME_PHRASES), max_size=12))
 def test_pre_check_agrees_with_every_pattern(parts: list[str]) -> None:
     text = " ".join(parts)
     folded = text.lower() if text.isascii() else None
     for pattern, cues in (
-        (lint._ALWAYS_BLAME, lint._ALWAYS_CUES),
-        (lint._MISTAKE, lint._MISTAKE_CUES),
-        (lint._POSSESSIVE, lint._POSSESSIVE_CUES),
-        (lint._NOUN_BY, lint._NOUN_BY_CUES),
+        (patterns.ALWAYS_BLAME, patterns.ALWAYS_CUES),
+        (patterns.MISTAKE, patterns.MISTAKE_CUES),
+        (patterns.POSSESSIVE, patterns.POSSESSIVE_CUES),
+        (patterns.NOUN_BY, patterns.NOUN_BY_CUES),
     ):
         if pattern.search(text):
             assert lint._may_match(folded, cues), (pattern.pattern[:40], text)
@@ -220,7 +221,7 @@ PUNCTUATION = [",", ".", ";", ":", "(", ")", '"', "\n", "\n\n", "5", "_", "-", "
 PUNCTUATION += ["\u2019", "é", "İ"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=scaled(300), deadline=None)
 @given(st.lists(st.sampled_from(WORDS + BLAME_PHRASES + PUNCTUATION), min_size=40, max_size=160))
 def test_matching_around_cues_finds_what_the_whole_text_gives(parts: list[str]) -> None:
     text = " ".join(parts)
@@ -292,7 +293,7 @@ def _indentless_chain(levels: int) -> str:
     return "\n".join(lines) + "\n" + " " * (2 * (levels // 2)) + "- end\n"
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=scaled(500), deadline=None)
 @given(st.lists(st.sampled_from(YAML_PIECES), max_size=40))
 @example(["a: ", "[", "? ", "[", "? "])  # a flow sequence's pair is a mapping without a brace
 def test_depth_bound_is_never_below_the_real_depth(parts: list[str]) -> None:
@@ -323,7 +324,7 @@ def _load_outcome(text: str) -> object:
         return exc.problems
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=scaled(300), deadline=None)
 @given(st.lists(st.sampled_from([*YAML_PIECES, "&a ", "*a", "*b", '"', "!!python/x ", "\t"])))
 def test_skipping_the_nesting_check_changes_no_outcome(parts: list[str]) -> None:
     text = "".join(parts)

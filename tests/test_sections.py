@@ -7,6 +7,7 @@ import itertools
 import re
 
 import markdown
+from conftest import scaled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from postmortem_kb.core.sections import body_chunks, open_fence_line, split_body
@@ -15,7 +16,7 @@ LINES = ["## Impact", "## Lessons learned ##", "```", "````py", "~~~", "  ```", 
 LINES += ["", "### Sub", "##nospace", " ## indented", "<div>"]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=scaled(400), deadline=None)
 @given(st.lists(st.sampled_from(LINES), max_size=20), st.sampled_from(["", "\n"]))
 def test_chunks_are_the_body_between_its_headings(lines: list[str], end: str) -> None:
     body = "\n".join(lines) + end
@@ -59,7 +60,7 @@ FENCED_BODY = ["## A", "## B ##", "## What went well", "### C", "```", "````", "
 FENCED_BODY += ["text", "", "> quote", "- item"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=scaled(300), deadline=None)
 @given(st.lists(st.sampled_from(FENCED_BODY), min_size=1, max_size=12))
 def test_sections_start_where_markdown_renders_a_level_2_heading(lines: list[str]) -> None:
     body = "\n".join(lines)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EXAMPLE, REFERENCE_EPOCH, build_site, copy_examples
+from conftest import EXAMPLE, REFERENCE_EPOCH, build_in_process, copy_examples
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
@@ -108,7 +108,7 @@ def test_a_published_build_has_no_page_for_a_broken_file(project: Path) -> None:
     (project / "postmortems" / "checkout.md").write_text(
         EXAMPLE.read_text(encoding="utf-8").replace("severity:", "severty:", 1), encoding="utf-8"
     )
-    result = build_site(project, strict=False)
+    result = build_in_process(project, strict=False)
     assert result.returncode == 0, result.log
     assert "postmortems/checkout.md:1: severity: required field is missing" in result.log
     assert not (result.site / "incidents/inc-2025-007").exists()

@@ -6,12 +6,21 @@ import re
 import shutil
 from pathlib import Path
 
-from conftest import EXAMPLE, EXAMPLES, build_site, copy_examples
+import pytest
+from conftest import (
+    EXAMPLE,
+    EXAMPLES,
+    Build,
+    build_in_process,
+    build_site,
+    copy_examples,
+    make_project,
+)
 
 
 def test_example_site_builds_strict_with_one_page_per_file(project: Path) -> None:
     copies = copy_examples(project)
-    build = build_site(project)
+    build = build_in_process(project)
     assert build.returncode == 0, build.log
     pages = sorted((build.site / "incidents").glob("*/index.html"))
     assert len(pages) == len(copies) >= 1
@@ -43,7 +52,7 @@ def test_incident_pages_stay_out_of_the_navigation(project: Path) -> None:
     config = (project / "mkdocs.yml").read_text(encoding="utf-8")
     (project / "mkdocs.yml").write_text(config.split("\nnav:")[0], encoding="utf-8")
     shutil.copy(EXAMPLE, project / "postmortems" / "a.md")
-    build = build_site(project)
+    build = build_in_process(project)
     assert build.returncode == 0, build.log
     for url in ("", "incidents/", "incidents/inc-2025-007/"):
         nav_links = re.findall(
@@ -53,10 +62,18 @@ def test_incident_pages_stay_out_of_the_navigation(project: Path) -> None:
     assert "incidents/inc-2025-007/" in build.page("")  # linked from the home page content
 
 
-def test_summary_card_shows_derived_metrics(project: Path) -> None:
+@pytest.fixture(scope="module")
+def one_example(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The site of the valid example alone, built once for the tests that only read it."""
+    project = make_project(tmp_path_factory.mktemp("one-example"))
     shutil.copy(EXAMPLE, project / "postmortems" / "a.md")
-    build = build_site(project)
+    build = build_in_process(project)
     assert build.returncode == 0, build.log
+    return build
+
+
+def test_summary_card_shows_derived_metrics(one_example: Build) -> None:
+    build = one_example
     card = build.page("incidents/inc-2025-007/").split('class="pmkb-card', 1)[1].split("</dl>")[0]
     # started 14:02, detected 14:09, mitigated 15:41, resolved 16:00 (all UTC)
     assert re.search(r"TTD</abbr></dt>\s*<dd>7 min<", card)
@@ -99,7 +116,7 @@ def test_an_html_block_left_open_stays_in_its_section(project: Path) -> None:
         "## Root cause analysis", f"{opened}\n\nmax_connections: 20\n\n## Root cause analysis"
     )
     (project / "postmortems" / "a.md").write_text(text, encoding="utf-8")
-    build = build_site(project)
+    build = build_in_process(project)
     assert build.returncode == 0, build.log  # a warning, not an error
     line = text.split("\n").index(opened) + 1
     assert (
@@ -124,7 +141,7 @@ def test_front_matter_text_is_escaped_in_html(project: Path) -> None:
         f"    action: '{payload}<img src=x onerror=alert(2)>'",
     )
     (project / "postmortems" / "a.md").write_text(text, encoding="utf-8")
-    build = build_site(project)
+    build = build_in_process(project)
     assert build.returncode == 0, build.log
     for page in build.site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
@@ -144,7 +161,7 @@ def test_templates_can_be_overridden_from_the_overrides_folder(project: Path) ->
     partial = project / "overrides" / "postmortem_kb" / "partials" / "card.html.j2"
     partial.parent.mkdir(parents=True, exist_ok=True)
     partial.write_text('<div class="our-card">{{ pm.id }} / {{ pm.title }}</div>\n')
-    build = build_site(project)
+    build = build_in_process(project)
     assert build.returncode == 0, build.log
     html = build.page("incidents/inc-2025-007/")
     assert '<div class="our-card">INC-2025-007 / Checkout unavailable' in html
@@ -160,17 +177,14 @@ def test_plugin_works_in_a_bare_site(tmp_path: Path) -> None:
         "site_name: Bare\ntheme:\n  name: material\nplugins:\n  - search\n  - postmortem-kb\n",
         encoding="utf-8",
     )
-    build = build_site(tmp_path)
+    build = build_in_process(tmp_path)
     assert build.returncode == 0, build.log
     assert "Checkout unavailable" in build.page("incidents/inc-2025-007/")
     assert "guide/data" not in build.page("trends/")
 
 
-def test_quarter_pages_join_the_trends_section_of_the_nav(project: Path) -> None:
-    shutil.copy(EXAMPLE, project / "postmortems" / "a.md")
-    build = build_site(project)
-    assert build.returncode == 0, build.log
-    html = build.page("trends/")
+def test_quarter_pages_join_the_trends_section_of_the_nav(one_example: Build) -> None:
+    html = one_example.page("trends/")
     sidebar = html[html.index("md-nav--primary") : html.index("md-sidebar--secondary")]
     links = re.findall(r'href="([^"#]*)"[^>]*>\s*(?:<span[^>]*>)?\s*([^<]+?)\s*<', sidebar)
     titles = [title for href, title in links]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +14,13 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EXAMPLE, ROOT, build_site, copy_examples  # tests/conftest.py
+from conftest import (  # tests/conftest.py
+    EXAMPLE,
+    ROOT,
+    build_in_process,
+    copy_examples,
+    make_project,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -110,14 +115,10 @@ def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example site plus FIXTURE_INCIDENTS, built once with a strict `mkdocs build`."""
-    project = tmp_path_factory.mktemp("browser-site")
-    for name in ("docs", "overrides"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    (project / "postmortems").mkdir()
+    project = make_project(tmp_path_factory.mktemp("browser-site"))
     copy_examples(project)
     write_fixture_incidents(project / "postmortems")
-    build = build_site(project)
+    build = build_in_process(project)
     assert build.returncode == 0, build.log
     return build.site
 

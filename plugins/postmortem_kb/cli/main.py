@@ -15,7 +15,7 @@ from typing import TextIO
 
 from ..core.corpus import Corpus, CorpusLoader, discover
 from ..core.loader import display_path
-from ..core.options import OptionsError, SiteOptions, read_site, resolve_reference_date
+from ..core.options import OptionsError, SiteConfig, read_site_config, resolve_reference_date
 from ..core.problems import Level, Problem
 from ..core.schema import DetectionMethod, Severity
 
@@ -32,8 +32,10 @@ class Project:
     def __init__(self, config_file: Path | None) -> None:
         self.config_file = config_file
         self.root = config_file.parent if config_file else Path.cwd()
-        self.site = read_site(config_file) if config_file else SiteOptions()
+        self.site = read_site_config(config_file) if config_file else SiteConfig()
         self.options = self.site.options
+        self.overrides = self.site.overrides
+        """The theme's `custom_dir`, where `postmortem_kb/` templates override the package's."""
         self.settings = self.site.settings()
         self.registry = self.settings.regulations
         self.lint = self.options.lint.config()
@@ -249,7 +251,11 @@ def _cmd_new(args: argparse.Namespace, project: Project) -> int:
         raise UsageError(f"{target} already exists")
     schema_ref = scaffold.schema_reference(directory, project.root, SCHEMA_FILE)
     directory.mkdir(parents=True, exist_ok=True)
-    target.write_text(scaffold.render(answers, incident_id, today, schema_ref), encoding="utf-8")
+    try:
+        text = scaffold.render(answers, incident_id, today, schema_ref, project.overrides)
+    except ValueError as exc:  # a broken override of the scaffold template
+        raise UsageError(f"cannot write the new file from its template: {exc}") from None
+    target.write_text(text, encoding="utf-8")
     print(target)
     hint = f"created {incident_id}: replace every TODO, then run: postmortem validate {target}"
     print(hint, file=sys.stderr)

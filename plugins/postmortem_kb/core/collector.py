@@ -13,12 +13,12 @@ def collector_paused(*, age_survivors: bool = False) -> Iterator[None]:
 
     Loading a corpus and rendering pages allocate many small tracked objects that stay alive
     (parsed files; autoescaped Jinja output, one `Markup` per value, until a page is joined):
-    the collector would scan the growing heap again and again, up to a fifth of the time.
+    the collector would scan the growing heap again and again.
 
     `age_survivors` then moves every tracked object to the oldest generation unscanned, for
     objects that live on (the loader's cache): the next young and middle collections would
-    otherwise scan them all once more (4.4 s at 10,000 files). Full collections still scan and
-    free them. It is skipped when the program has frozen objects of its own.
+    otherwise scan them all once more. Full collections still scan and free them. It is
+    skipped when the program has frozen objects of its own.
     """
     collecting = gc.isenabled()
     gc.disable()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .collector import collector_paused
 from .followup import FollowUp
-from .lint.rules import LintConfig, with_lint
+from .lint import LintConfig, with_lint
 from .loader import Document, LoadError, display_path, read_document
 from .metrics import IncidentMetrics, incident_metrics
 from .problems import Level, Problem
@@ -25,8 +25,8 @@ class Incident:
     document: Document
     model: PostMortem
     metrics: IncidentMetrics
-    # Plain attributes rather than properties: page generation reads them over a million
-    # times at 1,000 incidents. Derived from `model`, so left out of init, repr and equality.
+    # Plain attributes rather than properties: page generation reads them in its inner loops.
+    # Derived from `model`, so left out of init, repr and equality.
     id: str = field(init=False, repr=False, compare=False)
     """The post-mortem's id."""
     key: str = field(init=False, repr=False, compare=False)
@@ -106,7 +106,7 @@ class CorpusLoader:
         with collector_paused(age_survivors=True):
             for path in paths:
                 results.append(self._load_file(path, display_root))
-        wanted = set(paths)  # once: a set per cache entry made this quadratic
+        wanted = set(paths)  # one set: pruning the cache stays linear
         self._cache = {p: r for p, r in self._cache.items() if p in wanted}
 
         displays = [display_path(p, display_root) for p in paths]
@@ -168,8 +168,8 @@ def _kept(document: Document) -> Document:
     """The document as the corpus keeps it, without what only validation needs.
 
     The line of every key is kept only for the fields the cross-file rules report, and the raw
-    front matter (`data`) is dropped: the model holds it, validated. Each was about a third of
-    the memory of a loaded corpus.
+    front matter (`data`) is dropped: the model holds it, validated. This keeps the memory of
+    a loaded corpus to what the pages need.
     """
     lines = {loc: line for loc, line in document.lines.items() if loc[0] in CROSS_FILE_FIELDS}
     return dataclasses.replace(document, lines=lines, data={})

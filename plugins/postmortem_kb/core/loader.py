@@ -12,7 +12,7 @@ import yaml
 
 from .problems import Problem
 
-try:  # LibYAML's parser is ~10x faster; the pure-Python one gives the same results.
+try:  # LibYAML's parser is faster; the pure-Python one gives the same results.
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _BaseLoader = yaml.SafeLoader
@@ -219,8 +219,8 @@ def _line_at(text: str, index: int) -> str:
 
 
 # Both patterns start with a line break, which the regex engine finds with a fast search,
-# rather than trying every position of the text as `^` with re.MULTILINE does (three times
-# slower); the unusual line breaks are found by substring tests, faster still.
+# rather than trying every position of the text as `^` with re.MULTILINE does; the unusual
+# line breaks are found by substring tests.
 _BLOCK_PREFIX = re.compile(r"\n( *(?:[-?:] +)*)")
 _DOCUMENT_MARKER = re.compile(r"\n(?:---|\.\.\.)")
 _UNUSUAL_BREAKS = ("\t", "\r", "\x85", "\u2028", "\u2029")
@@ -285,9 +285,9 @@ class _TreeBuilder:
 
     The walk records the line of every key and list item and reports duplicate keys, aliases
     and non-string keys. It builds what PyYAML's SafeConstructor builds from plain mappings,
-    sequences and scalars at about a third of its cost (no generator and bookkeeping per
-    node); after any other tag, or a scalar that constructor rejects, `unusual` is set and
-    PyYAML constructs, or rejects, the whole document as before.
+    sequences and scalars, with no generator and bookkeeping per node; after any other tag, or
+    a scalar that constructor rejects, `unusual` is set and PyYAML constructs, or rejects, the
+    whole document as before.
     """
 
     def __init__(self, loader: Any, first_line: int, display_path: str, text: str) -> None:

@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .followup import DEFAULT_HORIZONS, FollowUp, Horizon
-from .lint.rules import DEFAULT_LEVELS, RULES, LintConfig, LintLevel
+from .lint import DEFAULT_LEVELS, RULES, LintConfig, LintLevel
 from .regulations import Regulation, RegulationRegistry
 from .schema import Priority, Severity
 from .settings import Settings
@@ -455,10 +455,12 @@ def _shown(config_file: str | os.PathLike[str]) -> str:
 
 
 @dataclass(frozen=True)
-class SiteOptions:
-    """What the CLI needs of a mkdocs.yml: the plugin's options and how the site's URLs look."""
+class SiteConfig:
+    """What an engine-less tool (the CLI) needs of a mkdocs.yml besides the plugin's options."""
 
     options: Options = field(default_factory=Options)
+    overrides: Path | None = None
+    """The theme's `custom_dir`, whose `postmortem_kb/` folder overrides the package templates."""
     site_url: str = ""
     """The site's address (MkDocs' `site_url`); empty when not given."""
     use_directory_urls: bool = True
@@ -470,20 +472,23 @@ class SiteOptions:
 
 
 def read_options(config_file: Path) -> Options:
-    """The plugin's options in a mkdocs.yml, as MkDocs would give them to the plugin (read_site)."""
-    return read_site(config_file).options
-
-
-def read_site(config_file: Path) -> SiteOptions:
-    """The plugin's options in a mkdocs.yml, as MkDocs would give them to the plugin, with the
-    site's `site_url` and `use_directory_urls`.
+    """The plugin's options in a mkdocs.yml, as MkDocs would give them to the plugin.
 
     Reads `INHERIT`, `!ENV` and `!relative $config_dir/...` as MkDocs does, takes `plugins` as a
     list of names and one-key mappings or as a mapping, and validates what is under
     `postmortem-kb` (defaults when it is absent). OptionsError when any of it is unusable.
     """
+    return read_site_config(config_file).options
+
+
+def read_site_config(config_file: Path) -> SiteConfig:
+    """The plugin's options (see `read_options`) and the site settings the CLI uses: the theme's
+    `custom_dir`, `site_url` and `use_directory_urls`, each as MkDocs reads it."""
     source = _shown(config_file)
     data = _load(config_file, source, seen=())
+    theme = data.get("theme")
+    custom_dir = theme.get("custom_dir") if isinstance(theme, Mapping) else None
+    overrides = config_file.parent / custom_dir if isinstance(custom_dir, str) else None
     site_url = data.get("site_url")
     directory_urls = data.get("use_directory_urls", True)
     lines = []
@@ -494,15 +499,15 @@ def read_site(config_file: Path) -> SiteOptions:
             f"{source}: use_directory_urls: must be true or false (got {_got(directory_urls)})"
         )
     try:
-        options = _plugin_options(config_file, source, data)
+        options = _plugin_options(data, config_file, source)
     except OptionsError as exc:
         lines += exc.lines
     if lines:
         raise OptionsError(lines)
-    return SiteOptions(options, (site_url or "").strip(), directory_urls)
+    return SiteConfig(options, overrides, (site_url or "").strip(), directory_urls)
 
 
-def _plugin_options(config_file: Path, source: str, data: Mapping[str, Any]) -> Options:
+def _plugin_options(data: Mapping[str, Any], config_file: Path, source: str) -> Options:
     plugins = data.get("plugins")
     if isinstance(plugins, Mapping):
         plugins = [{name: value} for name, value in plugins.items()]

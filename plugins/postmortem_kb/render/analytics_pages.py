@@ -119,8 +119,7 @@ class RepeatCell:
 class IncidentCells:
     """The text of one incident's row in the incident tables, formatted once: an incident is
     listed on its quarter's page and on a page per category, severity, regulation and service,
-    and formatting it in the template each time (filters, joins, page paths) took about a third
-    of the time of the group pages. The markup stays in the template (macros.j2)."""
+    so its text is not formatted again for each. The markup stays in the template (macros.j2)."""
 
     id: str
     title: str
@@ -355,8 +354,7 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
     """Status tables of every action item by owner and by priority, and a page per owner
     listing its items by state, each ordered by due date.
 
-    Items are listed on their owner's page only: one page listing every item by owner and again
-    by priority reached 80 MB of HTML at 10,000 incidents, more than a browser can show.
+    Items are listed on their owner's page only, so no page lists every item of the corpus.
     """
     rows = list(analytics.actions)
     by_owner = grouped(rows, lambda row: row.item.owner or NO_OWNER)
@@ -397,7 +395,7 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
 
 def factors_pages(builder: PageBuilder, analytics: Analytics) -> list[GeneratedPage]:
     """The contributing factors ranked across incidents, and a page per factor listing the
-    incidents it contributed to (all of them on one page reached 18 MB at 10,000 incidents)."""
+    incidents it contributed to (so no page lists the incidents of every factor)."""
     ranking = list(analytics.factors)
     chart = charts.bar_chart(
         "chart-factors",

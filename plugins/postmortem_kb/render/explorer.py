@@ -1,8 +1,7 @@
 """The incident explorer: one page, a compact JSON of every incident, and its vanilla-JS filters.
 
-The browser filters a compact array (no search index): at 10,000 incidents the JSON is a few MB
-before compression and one filter pass is a few milliseconds, whereas a prebuilt lunr index of
-the same records is several times larger and needs lunr.js shipped to the page as well.
+The browser filters a compact array rather than a prebuilt lunr index of the same records,
+which is larger and needs lunr.js shipped to the page as well (sizes in bench/results.md).
 """
 
 from __future__ import annotations

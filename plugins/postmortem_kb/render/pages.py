@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -17,7 +18,7 @@ from markupsafe import Markup, escape
 
 from ..core.corpus import Corpus, Incident
 from ..core.followup import Due, due_of
-from ..core.lint.rules import notices_for
+from ..core.lint import notices_for
 from ..core.metrics import ActionState, action_state, format_duration
 from ..core.problems import Problem
 from ..core.related import Related, related_incidents
@@ -52,7 +53,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 INCIDENT_SEARCH_BOOST = 2
 """Material's `search.boost` for incident pages: they outrank guide pages sharing their words."""
 
-# LibYAML's loader and emitter when PyYAML has them (same documents, several times faster).
+# LibYAML's loader and emitter when PyYAML has them (the same documents, faster).
 _YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _YamlDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -137,6 +138,39 @@ def _money(value: float | None, currency: str = "USD") -> str:
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
 
 
+def template_loader(overrides: Path | None) -> jinja2.BaseLoader:
+    """Templates from `<overrides>/postmortem_kb/` first, then from the package."""
+    loaders: list[jinja2.BaseLoader] = []
+    if overrides is not None:
+        loaders.append(jinja2.FileSystemLoader(str(overrides / TEMPLATE_FOLDER)))
+    loaders.append(jinja2.PackageLoader("postmortem_kb.render", "templates"))
+    return jinja2.ChoiceLoader(loaders)
+
+
+def render_text(name: str, overrides: Path | None, context: dict[str, Any]) -> str:
+    """A plain-text template (no HTML escaping) found like the pages' templates, e.g. the file
+    `postmortem new` writes. Its `yaml` filter quotes a string as a YAML double-quoted scalar."""
+    env = jinja2.Environment(
+        loader=template_loader(overrides),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["yaml"] = lambda value: json.dumps(str(value), ensure_ascii=False)
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateTextError(f"{exc.filename or name}:{exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise TemplateTextError(f"{name}: {exc.message}") from None
+
+
+class TemplateTextError(ValueError):
+    """A plain-text template that cannot be rendered (e.g. a broken override)."""
+
+
 class PageBuilder:
     """Renders every generated page of a knowledge base from a Corpus."""
 
@@ -148,12 +182,9 @@ class PageBuilder:
         self.paths = SitePaths(settings, corpus)
         self._related: tuple[Corpus, dict[str, Related]] | None = None
         self._problems: tuple[Corpus, dict[str, list[Problem]]] | None = None
-        loaders: list[jinja2.BaseLoader] = []
-        if overrides is not None:
-            loaders.append(jinja2.FileSystemLoader(str(overrides / TEMPLATE_FOLDER)))
-        loaders.append(jinja2.PackageLoader("postmortem_kb.render", "templates"))
+        self._urls: dict[str, dict[str, str]] = {}  # base directory -> target -> URL
         self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader(loaders),
+            loader=template_loader(overrides),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
@@ -243,8 +274,8 @@ class PageBuilder:
         return self._related[1]
 
     def problems_of(self, corpus: Corpus, display_path: str) -> list[Problem]:
-        """The problems of one file of `corpus`, grouped by file once per corpus (scanning every
-        problem for every page made the build quadratic in the corpus size)."""
+        """The problems of one file of `corpus`, grouped by file once per corpus (so the build
+        stays linear in the corpus size)."""
         if self._problems is None or self._problems[0] is not corpus:
             by_path: dict[str, list[Problem]] = {}
             for problem in corpus.problems:

@@ -1,4 +1,4 @@
-"""The authoring lint: blame language, superficial analysis, placeholders and HTML left open."""
+"""The lint's rules: blame language, superficial analysis, placeholders and markup left open."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from ..loader import Document, Path_, format_loc
@@ -16,45 +15,44 @@ from ..open_html import closing_tags, open_blocks
 from ..problems import Level, Problem
 from ..schema import ActionStatus, PostMortem, Severity
 from ..sections import body_chunks, open_fence_line, without_fenced_code
-
-RULES: dict[str, str] = {
-    "placeholder": "a 'TODO' placeholder (from `postmortem new`) is still in the file",
-    "blame-language": "a person named next to a mistake, or blaming words ('human error',"
-    " 'careless', 'should have', 'fault of', ...)",
-    "no-root-cause": "no root cause with a category",
-    "few-whys": "fewer than three Whys",
-    "superficial-root-cause": "the root cause is just 'human error', 'code bug' or similar",
-    "no-action-items": "a SEV-1 or SEV-2 without action items",
-    "action-owner-due": "an action item without an owner or a due date",
-    "unclosed-html": "an HTML block in the body (`<details>`, `<div>`, ...) never closed in its"
-    " section",
-    "unclosed-fence": "a code fence (```) in the body never closed",
-}
-"""Every lint rule id and what it reports."""
-
-
-class LintLevel(StrEnum):
-    """How a lint rule reports: not at all, as advice, or as an error that fails a build."""
-
-    OFF = "off"
-    WARNING = "warning"
-    ERROR = "error"
-
-
-DEFAULT_LEVELS: dict[str, LintLevel] = {rule: LintLevel.WARNING for rule in RULES}
-DEFAULT_LEVELS["placeholder"] = LintLevel.ERROR
+from .config import RULES, LintConfig, LintLevel
+from .patterns import (
+    ALWAYS_BLAME,
+    ALWAYS_CUES,
+    ANY_CUES,
+    BREAK,
+    CUE_AT_WORD_START,
+    CUES_STARTING,
+    FILLER,
+    MISTAKE,
+    MISTAKE_CUES,
+    NOT_NAME_SUFFIX,
+    NOT_NAMES,
+    NOUN_BY,
+    NOUN_BY_CUES,
+    PASSIVE,
+    POSSESSIVE,
+    POSSESSIVE_CUES,
+    ROLES,
+    SENTENCE_END,
+    SUPERFICIAL,
+    SYSTEM_NOUNS,
+    TITLE_WORD,
+    TRIM,
+    UNFOLDABLE,
+    WORD,
+    Cues,
+)
 
 
 @dataclass(frozen=True)
-class LintConfig:
-    """Which rules run at which level, and phrases that are never reported as blame."""
+class RuleHit:
+    """One rule's finding in a document, before the configured level turns it into a Problem."""
 
-    levels: tuple[tuple[str, LintLevel], ...] = tuple(DEFAULT_LEVELS.items())
-    allow: tuple[str, ...] = ()
-
-    def level(self, rule: str) -> LintLevel:
-        """The level of `rule` (rules not configured keep their default)."""
-        return dict(self.levels).get(rule, DEFAULT_LEVELS.get(rule, LintLevel.WARNING))
+    rule: str
+    line: int
+    field: str
+    message: str
 
 
 # --- the document walk ------------------------------------------------------------------------
@@ -107,83 +105,6 @@ def _blank(match: re.Match[str]) -> str:
 
 # --- blame language ---------------------------------------------------------------------------
 
-_ALWAYS_BLAME = re.compile(
-    r"\b(?:"
-    r"(?:human|operator|user|pilot)\s+(?:error|mistake)s?"
-    r"|careless(?:ly|ness)?|negligen(?:t|ce)|reckless(?:ly|ness)?|sloppy|sloppiness"
-    r"|incompeten(?:t|ce)|lazy|laziness|stupid(?:ity)?|idiot(?:ic|s)?"
-    r"|should\s*(?:n[o']t\s*)?(?:have|'ve)|ought\s+to\s+have"
-    r"|(?:the\s+)?fault\s+of|at\s+fault|to\s+blame|blamed"
-    r"|fat[- ]finger(?:ed|ing)?|dropped\s+the\s+ball"
-    r")\b",
-    re.IGNORECASE,
-)
-_QUOTES = "'\u2019"
-"""Straight and typographic apostrophes."""
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_HUMAN_ONLY = (
-    r"forgot|forgotten|neglected|overlooked|carelessly|mistakenly|accidentally"
-    r"|made\s+(?:a|an|the)\s+(?:\w+\s+)?(?:mistake|error|blunder)"
-    r"|messed\s+up|screwed\s+up|botched|did\s*n[o']t\s+bother"
-)
-_AMBIGUOUS = r"failed\s+to|broke|missed|ignored"
-_MISTAKE = re.compile(rf"\b(?:(?P<human>{_HUMAN_ONLY})|(?P<other>{_AMBIGUOUS}))\b", re.IGNORECASE)
-_MISTAKE_NOUN = r"(?:mistake|error|fault|blunder|oversight|slip)s?"
-_POSSESSIVE = re.compile(
-    rf"(?P<who>@?\b[\w.-]+)(?:[{_QUOTES}]s|s[{_QUOTES}])\s+(?:\w+\s+)?(?:mistake|fault|blunder)s?\b"
-)
-_NOUN_BY = re.compile(
-    rf"\b{_MISTAKE_NOUN}\s+(?:made\s+|caused\s+)?(?:by|of)\s+(?P<who>@?[\w.-]+(?:\s+[A-Z][a-z]+)?)"
-)
-_Cues = tuple[tuple[tuple[str, ...], ...], ...]
-"""Words every match of a pattern starts a word with (lower case): one of each tuple of a group."""
-_ALWAYS_CUES: _Cues = (
-    (("human", "operator", "user", "pilot"), ("error", "mistake")),
-    (("careless", "negligen", "reckless", "slopp", "incompeten", "laz", "stupid", "idiot"),),
-    (("should", "ought", "fault", "blame", "finger", "dropped"),),
-)
-_MISTAKE_CUES: _Cues = (
-    (("made",), ("mistake", "error", "blunder")),
-    (("forgot", "neglected", "overlooked", "careless", "mistaken", "accidental", "messed"),),
-    (("screwed", "botched", "bother", "failed", "broke", "missed", "ignored"),),
-)
-_POSSESSIVE_CUES: _Cues = ((("mistake", "fault", "blunder"),),)
-_NOUN_BY_CUES: _Cues = ((("mistake", "error", "fault", "blunder", "oversight", "slip"),),)
-
-
-_ANY_CUES: _Cues = _ALWAYS_CUES + _MISTAKE_CUES + _POSSESSIVE_CUES + _NOUN_BY_CUES
-"""Satisfied when at least one of the four patterns may match."""
-_ALL_CUES = frozenset(cue for groups in _ANY_CUES for words in groups for cue in words)
-
-
-def _alternation(words: Iterable[str]) -> str:
-    """A regex matching the longest of `words` at a position (a trie: one branch per letter)."""
-    by_first: dict[str, list[str]] = {}
-    for word in sorted(words):
-        by_first.setdefault(word[0], []).append(word[1:])
-    branches = []
-    for first, rests in by_first.items():
-        longer = [rest for rest in rests if rest]
-        inner = f"(?:{_alternation(longer)})" if longer else ""
-        branches.append(first + (inner + "?" if longer and "" in rests else inner))
-    return "|".join(branches)
-
-
-_CUE_AT_WORD_START = re.compile(rf"\b(?:{_alternation(_ALL_CUES)})")
-"""The longest cue at each word start (a match also holds the shorter cues it starts with)."""
-_CUES_STARTING: dict[str, frozenset[str]] = {
-    cue: frozenset(other for other in _ALL_CUES if cue.startswith(other)) for cue in _ALL_CUES
-}
-_UNFOLDABLE = re.compile("[\u0130\u0131\u017f\u212a]")
-"""The only characters that match an ASCII letter case-insensitively or change length or class
-when lower-cased (dotted capital I, dotless i, long s, Kelvin sign): checked on every code point."""
-_BREAK = re.compile(r"[^\w\s'\u2019.@-]")
-"""A character no blame pattern can match: a match never spans one."""
 _SHORT_TEXT = 400
 """Texts up to this length are matched whole; longer ones only around their cues."""
 
@@ -192,12 +113,12 @@ def _fold(text: str) -> str | None:
     """`text` lower-cased, position for position, or None when case folding is not that simple."""
     if text.isascii():
         return text.lower()
-    if _UNFOLDABLE.search(text):
+    if UNFOLDABLE.search(text):
         return None
     return text.lower()
 
 
-def _may_match(folded: str | None, cues: _Cues) -> bool:
+def _may_match(folded: str | None, cues: Cues) -> bool:
     """False only when a pattern with these cues cannot match: a cheap test before running it.
 
     `folded` is the lower-cased text, or None for text whose case folding is not simple, which
@@ -215,16 +136,16 @@ def _cue_hits(folded: str) -> tuple[frozenset[str], tuple[int, ...]]:
     """The cues that start a word of `folded`, and where (one scan, asked up to five times)."""
     matched: set[str] = set()
     positions = []
-    for match in _CUE_AT_WORD_START.finditer(folded):
+    for match in CUE_AT_WORD_START.finditer(folded):
         matched.add(match.group(0))
         positions.append(match.start())
-    return frozenset().union(*(_CUES_STARTING[cue] for cue in matched)), tuple(positions)
+    return frozenset().union(*(CUES_STARTING[cue] for cue in matched)), tuple(positions)
 
 
 def _spans_to_match(text: str, folded: str | None) -> list[tuple[int, int]]:
     """Where a blame pattern may match: the whole text, or the stretches around its cues.
 
-    Every match holds a cue and no `_BREAK` character, and each stretch runs from one break to
+    Every match holds a cue and no `BREAK` character, and each stretch runs from one break to
     the next, so matching in the stretches finds exactly the matches in the whole text.
     """
     if folded is None or len(text) <= _SHORT_TEXT:
@@ -234,42 +155,15 @@ def _spans_to_match(text: str, folded: str | None) -> list[tuple[int, int]]:
     for position in _cue_hits(folded)[1]:
         if spans and position < spans[-1][1]:
             continue
-        after = _BREAK.search(folded, position)
-        before = _BREAK.search(reverse, len(folded) - position)
+        after = BREAK.search(folded, position)
+        before = BREAK.search(reverse, len(folded) - position)
         start = len(folded) - before.start() if before else 0
         spans.append((start, after.start() if after else len(folded)))
     return spans
 
 
-_ROLES = _words(
-    "engineer engineers developer developers dev devs sysadmin admin administrator intern"
-    " contractor technician employee hire reviewer approver on-call oncall on-caller he"
-    " she him her someone somebody"
-)
-_NOT_NAMES = _words(
-    "The A An It Its This That These Those There Then Than We Our Us They Their Them You"
-    " Your I When While After Before Because Since If As At In On Of For From To With"
-    " Without And But Or So Nobody No Not Everyone Everybody Nothing Also Only Both Each"
-    " Every Some Once Later Finally However Meanwhile Although Though Why What Who How"
-    " Where Which Here Today Yesterday Monday Tuesday Wednesday Thursday Friday Saturday"
-    " Sunday"
-)
-_SYSTEM_NOUNS = _words(
-    "Alert Alerts Alerting Backup Build Cache Canary Change Check Cluster Code Config Cron"
-    " Database Deploy Failover Gateway Job Pipeline Policy Probe Process Proxy Queue Release"
-    " Rollback Rollout Scheduler Autoscaler Script Service System Team Test Tests Tooling Worker"
-)
-"""Capitalised words that start sentences about systems, never names."""
-_NOT_NAME_SUFFIX = re.compile(r"(?:ing|tion|sion|ment|ness|ity)$")
-_PASSIVE = _words("is are was were be been being get gets got getting")
-_TRIM = ".," + _QUOTES
-_TITLE_WORD = re.compile(r"^[A-Z][a-z]+$")
-_WORD = re.compile(rf"@?[\w{_QUOTES}.-]+")
-_SENTENCE_END = re.compile(r"[.!?;:](?:\s|$)|\n\s*\n")
-
-
 @dataclass(frozen=True)
-class Finding:
+class BlameMatch:
     """A blame-language match in one piece of text."""
 
     start: int
@@ -277,44 +171,46 @@ class Finding:
     message: str
 
 
-def blame_findings(text: str, authors: Iterable[str], allow: Iterable[str] = ()) -> list[Finding]:
+def blame_findings(
+    text: str, authors: Iterable[str], allow: Iterable[str] = ()
+) -> list[BlameMatch]:
     """Blame language in `text`: blaming words, or a person named next to a mistake."""
     return _blame_in(text, _author_names(authors), _allow_patterns(tuple(allow)))
 
 
 def _blame_in(
     text: str, names: frozenset[str], allow: tuple[re.Pattern[str], ...]
-) -> list[Finding]:
+) -> list[BlameMatch]:
     """`blame_findings` with the authors' names and the allowed phrases prepared once."""
     folded = _fold(text)
-    if not _may_match(folded, _ANY_CUES):
+    if not _may_match(folded, ANY_CUES):
         return []
-    found: list[Finding] = []
+    found: list[BlameMatch] = []
     spans = _spans_to_match(text, folded)
-    always = _matches(_ALWAYS_BLAME, text, spans) if _may_match(folded, _ALWAYS_CUES) else ()
+    always = _matches(ALWAYS_BLAME, text, spans) if _may_match(folded, ALWAYS_CUES) else ()
     for match in always:
         phrase = " ".join(match.group(0).split())
         found.append(
-            Finding(match.start(), match.end(), f"blaming language {phrase!r}: {_REWRITE}")
+            BlameMatch(match.start(), match.end(), f"blaming language {phrase!r}: {_REWRITE}")
         )
-    mistakes = _matches(_MISTAKE, text, spans) if _may_match(folded, _MISTAKE_CUES) else ()
+    mistakes = _matches(MISTAKE, text, spans) if _may_match(folded, MISTAKE_CUES) else ()
     for match in mistakes:
         who = _person_before(text, match.start(), names, match.group("human") is not None)
         if who is not None:
             start, person = who
             verb = " ".join(match.group(0).split())
             found.append(
-                Finding(start, match.end(), f"{person!r} is named next to {verb!r}: {_REWRITE}")
+                BlameMatch(start, match.end(), f"{person!r} is named next to {verb!r}: {_REWRITE}")
             )
-    for pattern, cues in ((_POSSESSIVE, _POSSESSIVE_CUES), (_NOUN_BY, _NOUN_BY_CUES)):
+    for pattern, cues in ((POSSESSIVE, POSSESSIVE_CUES), (NOUN_BY, NOUN_BY_CUES)):
         if not _may_match(folded, cues):
             continue
         for match in _matches(pattern, text, spans):
-            person = match.group("who").split()[0].strip(_TRIM)
+            person = match.group("who").split()[0].strip(TRIM)
             if _is_known_person(person, names) or _is_title_name(person):
                 phrase = " ".join(match.group(0).split())
                 found.append(
-                    Finding(
+                    BlameMatch(
                         match.start(), match.end(), f"a person's mistake {phrase!r}: {_REWRITE}"
                     )
                 )
@@ -359,16 +255,16 @@ def _author_names(authors: Iterable[str]) -> frozenset[str]:
 
 def _is_known_person(word: str, names: frozenset[str]) -> bool:
     """An author's name, an @handle, a role ('the engineer') or a personal pronoun."""
-    return word in names or (word.startswith("@") and len(word) > 1) or word.lower() in _ROLES
+    return word in names or (word.startswith("@") and len(word) > 1) or word.lower() in ROLES
 
 
 def _is_title_name(word: str) -> bool:
     """A capitalised word that may be someone's name (not a sentence-opening function word)."""
     return (
-        bool(_TITLE_WORD.match(word))
-        and word not in _NOT_NAMES
-        and word not in _SYSTEM_NOUNS
-        and not _NOT_NAME_SUFFIX.search(word)
+        bool(TITLE_WORD.match(word))
+        and word not in NOT_NAMES
+        and word not in SYSTEM_NOUNS
+        and not NOT_NAME_SUFFIX.search(word)
     )
 
 
@@ -382,13 +278,13 @@ def _person_before(
     'ignored' also describe systems, so further away only a known person counts.
     """
     window_start = max(0, position - 80)
-    ends = list(_SENTENCE_END.finditer(text, window_start, position))
+    ends = list(SENTENCE_END.finditer(text, window_start, position))
     if ends:
         window_start = ends[-1].end()
-    words = list(_WORD.finditer(text, window_start, position))[-3:]
+    words = list(WORD.finditer(text, window_start, position))[-3:]
     for distance, word in enumerate(reversed(words)):
-        bare = word.group(0).strip(_TRIM)
-        if bare.lower() in _PASSIVE:
+        bare = word.group(0).strip(TRIM)
+        if bare.lower() in PASSIVE:
             return None  # "tasks are forgotten": a passive, no one is named as doing it
         if _is_known_person(bare, names) or (
             _is_title_name(bare) and (human_verb or distance == 0)
@@ -411,42 +307,12 @@ def _allow_patterns(allow: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 
 # --- superficial analysis ---------------------------------------------------------------------
 
-_FILLER = re.compile(
-    r"^(?:(?:the\s+)?root\s+cause\s+(?:was|is)\s+|it\s+was\s+|caused\s+by\s+|due\s+to\s+)?"
-    r"(?:(?:a|an|the|simple|just|basic|plain|another)\s+)*"
-)
-_SUPERFICIAL = frozenset(
-    {
-        "human error",
-        "human mistake",
-        "operator error",
-        "user error",
-        "code bug",
-        "bug",
-        "bug in the code",
-        "bug in code",
-        "software bug",
-        "coding error",
-        "coding mistake",
-        "programming error",
-        "code error",
-        "mistake",
-        "error",
-        "typo",
-        "configuration error",
-        "config error",
-        "misconfiguration",
-        "bad deploy",
-        "bad config",
-    }
-)
-
 
 def is_superficial(summary: str) -> bool:
     """True when a root-cause summary is only a label such as 'human error' or 'a code bug'."""
     words = re.sub(r"[^\w\s]", " ", summary.lower())
-    normal = _FILLER.sub("", " ".join(words.split()))
-    return normal in _SUPERFICIAL
+    normal = FILLER.sub("", " ".join(words.split()))
+    return normal in SUPERFICIAL
 
 
 # --- the lint ---------------------------------------------------------------------------------
@@ -475,7 +341,7 @@ def lint_document(
 ) -> list[Problem]:
     """Every lint finding for one document (model rules only when the front matter is valid)."""
     config = config or LintConfig()
-    found: list[tuple[str, int, str, str]] = []  # (rule, line, field, message)
+    found: list[RuleHit] = []
     values = _string_list(doc.data, (), [])
     body: str | None = None
 
@@ -486,7 +352,9 @@ def lint_document(
                 shown = " ".join(value.split())
                 shown = shown if len(shown) <= 90 else shown[:87] + "..."
                 found.append(
-                    ("placeholder", line, format_loc(loc), f"fill in the placeholder {shown!r}")
+                    RuleHit(
+                        "placeholder", line, format_loc(loc), f"fill in the placeholder {shown!r}"
+                    )
                 )
         if "TODO" in doc.body:
             body = prose_body(doc.body)
@@ -494,7 +362,9 @@ def lint_document(
                 line = doc.body_line + body.count("\n", 0, match.start())
                 shown = match.group(0).strip()
                 shown = shown if len(shown) <= 90 else shown[:87] + "..."
-                found.append(("placeholder", line, "body", f"replace the placeholder {shown!r}"))
+                found.append(
+                    RuleHit("placeholder", line, "body", f"replace the placeholder {shown!r}")
+                )
 
     if config.level("blame-language") is not LintLevel.OFF:
         authors = doc.data.get("authors")
@@ -507,11 +377,13 @@ def lint_document(
         ]
         for loc, value in _with_cues(prose):
             for finding in _blame_in(value, names, allow):
-                found.append(("blame-language", doc.line_of(loc), format_loc(loc), finding.message))
+                found.append(
+                    RuleHit("blame-language", doc.line_of(loc), format_loc(loc), finding.message)
+                )
         body = prose_body(doc.body) if body is None else body
         for finding in _blame_in(body, names, allow):
             line = doc.body_line + body.count("\n", 0, finding.start)
-            found.append(("blame-language", line, "body", finding.message))
+            found.append(RuleHit("blame-language", line, "body", finding.message))
 
     found.extend(_unclosed_markup(doc, config))
 
@@ -519,30 +391,30 @@ def lint_document(
         found.extend(_analysis_findings(doc, model))
 
     problems = []
-    for rule, line, field_, message in found:
-        level = config.level(rule)
+    for hit in found:
+        level = config.level(hit.rule)
         if level is LintLevel.OFF:
             continue
         problems.append(
             Problem(
                 doc.display_path,
-                line,
-                field_,
-                f"{message} [{rule}]",
+                hit.line,
+                hit.field,
+                f"{hit.message} [{hit.rule}]",
                 Level.ERROR if level is LintLevel.ERROR else Level.WARNING,
-                rule,
+                hit.rule,
             )
         )
     return problems
 
 
-def _unclosed_markup(doc: Document, config: LintConfig) -> Iterator[tuple[str, int, str, str]]:
+def _unclosed_markup(doc: Document, config: LintConfig) -> Iterator[RuleHit]:
     """HTML blocks left open in a `##` section (the page closes them where the section ends) and
     a code fence never closed (Markdown then shows it, and every code block after it, as text)."""
     if config.level("unclosed-html") is not LintLevel.OFF and "<" in doc.body:
         for chunk in body_chunks(doc.body):
             if blocks := open_blocks(chunk.text):
-                yield (
+                yield RuleHit(
                     "unclosed-html",
                     doc.body_line + chunk.start + blocks[0].line,
                     "body",
@@ -552,7 +424,7 @@ def _unclosed_markup(doc: Document, config: LintConfig) -> Iterator[tuple[str, i
     if (line := open_fence_line(doc.body)) is not None:
         opening = doc.body.split("\n")[line].strip()
         marker = opening[: len(opening) - len(opening.lstrip(opening[0]))]
-        yield (
+        yield RuleHit(
             "unclosed-fence",
             doc.body_line + line,
             "body",
@@ -561,12 +433,12 @@ def _unclosed_markup(doc: Document, config: LintConfig) -> Iterator[tuple[str, i
         )
 
 
-def _analysis_findings(doc: Document, pm: PostMortem) -> list[tuple[str, int, str, str]]:
+def _analysis_findings(doc: Document, pm: PostMortem) -> list[RuleHit]:
     """Superficial analysis (protocol failure scenario 3) and action items without owner/due."""
-    found: list[tuple[str, int, str, str]] = []
+    found: list[RuleHit] = []
     if pm.root_cause is None:
         found.append(
-            (
+            RuleHit(
                 "no-root-cause",
                 doc.line_of(("whys",)),
                 "root_cause",
@@ -576,7 +448,7 @@ def _analysis_findings(doc: Document, pm: PostMortem) -> list[tuple[str, int, st
         )
     elif is_superficial(pm.root_cause.summary):
         found.append(
-            (
+            RuleHit(
                 "superficial-root-cause",
                 doc.line_of(("root_cause", "summary")),
                 "root_cause.summary",
@@ -587,7 +459,7 @@ def _analysis_findings(doc: Document, pm: PostMortem) -> list[tuple[str, int, st
     if len(pm.whys) < 3:
         count = f"only {len(pm.whys)} Why" + ("" if len(pm.whys) == 1 else "s")
         found.append(
-            (
+            RuleHit(
                 "few-whys",
                 doc.line_of(("whys",)),
                 "whys",
@@ -597,7 +469,7 @@ def _analysis_findings(doc: Document, pm: PostMortem) -> list[tuple[str, int, st
         )
     if pm.severity in (Severity.SEV1, Severity.SEV2) and not pm.action_items:
         found.append(
-            (
+            RuleHit(
                 "no-action-items",
                 doc.line_of(("action_items",)),
                 "action_items",
@@ -612,7 +484,7 @@ def _analysis_findings(doc: Document, pm: PostMortem) -> list[tuple[str, int, st
         ]
         if missing:
             found.append(
-                (
+                RuleHit(
                     "action-owner-due",
                     doc.line_of(("action_items", index)),
                     f"action_items[{index}]",

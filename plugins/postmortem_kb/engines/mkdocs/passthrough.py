@@ -1,8 +1,8 @@
 """Raw-HTML blocks of generated pages carried past Markdown verbatim (it parses them slowly).
 
 Python-Markdown copies a raw HTML block to its output unchanged, but finds where the block ends
-by running a pure-Python HTML parser over it, and MkDocs parses it a second time for anchors: on
-the generated pages, which are mostly HTML tables and cards, that was about half of the build.
+by running a pure-Python HTML parser over it, and MkDocs parses it a second time for anchors,
+which is costly on the generated pages: they are mostly HTML tables and cards.
 `stash_html_blocks` swaps each block that Markdown would copy verbatim for a placeholder
 paragraph, and `restore_html_blocks` puts the same text back into the converted HTML. A block
 qualifies only when there is no doubt about how Markdown reads it: it starts at the beginning
@@ -127,8 +127,8 @@ def _block_end(lines: list[str], start: int) -> int | None:
 def _unsafe(block: str) -> bool:
     """Whether a block holds something Markdown may read apart from plain HTML.
 
-    Substring tests on the lower-cased text: a regex of alternatives tried at every position
-    took most of the stashing time.
+    Substring tests on the lower-cased text, not a regex of alternatives tried at every
+    position.
     """
     text = block.lower()
     if any(marker in text for marker in _UNSAFE_TEXT):

@@ -4,7 +4,7 @@ Material's search plugin runs a pure-Python HTML parser over the whole content o
 It drops what sits in a `data-search-exclude` element, and of every other element it keeps the
 text, plus the markup of a few tags (paragraphs, lists, code, headings start sections). On an
 incident page the generated blocks (summary card, timeline, tables) are mostly markup: parsing
-them cost more than parsing the author's text. `SearchView.hide` gives each raw-HTML block the
+them costs more than parsing the author's text. `SearchView.hide` gives each raw-HTML block the
 page generator made a stand-in while the indexer runs: nothing for an excluded block, its bare
 text for a block with no markup the index keeps; any other block stays as it is. `show` puts the
 blocks back. Stand-ins are fenced by comments, which the parser ignores.
