@@ -7,12 +7,13 @@ Reference date 2025-11-23 (the tests' SOURCE_DATE_EPOCH). Quarters 2025-Q1..2025
 - INC-B  SEV-2  Q1 although written as 1 April (+02:00): starts 2025-03-31T23:30Z; TTD 30, no
          mitigation, TTR 90; published 7 business days after resolution (late); PCI-DSS with no
          notification recorded; AI-1 overdue (Q2), AI-2 not yet due (Q4), AI-3 cancelled;
-         repeat of INC-A (shares checkout-api, both "process", 2.7 months apart).
-- INC-C  SEV-3  Q1  TTD 50, TTM 10, unresolved (open); cost $1,000.
-- INC-D  near-miss Q2 (excluded from MTTx); repeat of INC-C (search + technical, 3 months);
-         AI-1 (due Q3) done on time.
-- INC-E  SEV-3  Q2  TTD 15, TTR 60; no root cause; recurrence_of INC-A (explicit repeat).
-- Q3 and Q4 have no incidents.
+         a *possible* repeat of INC-A (shares checkout-api, both "process", 2.7 months apart).
+- INC-C  SEV-3  Q1  TTD 50, TTM 10, unresolved (open); cost $1,000 estimated (direct cost unknown).
+- INC-D  near-miss Q2 (excluded from MTTx); matches INC-C (search + technical, 3 months) but a
+         near-miss is neither repeat nor repeated; AI-1 (due Q3) done on time.
+- INC-E  SEV-3  Q2  TTD 15, TTR 60; no root cause; recurrence_of INC-A (a declared repeat).
+- Q3 and Q4 have no incidents; Q4 holds the reference date (partial, "to date"). Q2's TTD change
+  (30 -> 15 min, -50%) is not judged: Q2 counts 1 TTD value, fewer than 3.
 """
 
 from __future__ import annotations

@@ -40,20 +40,37 @@ def test_trends_overview_shows_the_hand_computed_figures(build: Build) -> None:
     q1 = row(page, "data-quarter", "2025-Q1")
     assert figure(q1, "incidents") == "3"
     assert [figure(q1, s) for s in ("sev-1", "sev-2", "sev-3", "near-miss")] == ["1", "1", "1", "0"]
-    assert figure(q1, "median-ttd") == "30 min"
-    assert figure(q1, "median-ttr") == "1 h 15 min"
+    assert (figure(q1, "median-ttd"), figure(q1, "median-ttd-n")) == ("30 min", "n = 3")
+    assert (figure(q1, "median-ttr"), figure(q1, "median-ttr-n")) == ("1 h 15 min", "n = 2")
+    # Impact: A 10:00 -> mitigated 10:40 = 40; B 23:30Z -> resolved 01:30Z = 120; C -> 13:00 = 60.
+    assert (figure(q1, "median-impact"), figure(q1, "median-impact-n")) == ("1 h", "n = 3")
     assert figure(q1, "action-rate") == "50% (1/2)"
     assert figure(q1, "slo-rate") == "50%"
-    assert figure(q1, "repeats") == "1"
-    assert figure(q1, "cost") == "$2,000"
+    assert (figure(q1, "repeats"), figure(q1, "possible-repeats")) == ("0", "1")
+    assert figure(q1, "cost-direct-usd") == "$1,000 n = 1"
+    assert figure(q1, "cost-indirect-usd") == "$1,000 n = 1"
     q2 = row(page, "data-quarter", "2025-Q2")
-    assert figure(q2, "ttd-change") == "\u221250%"
+    # -50% (30 -> 15 min) but Q2 counts one TTD value: not judged, and it says why.
+    assert figure(q2, "ttd-change") == "not judged n = 3 → 1"
+    assert 'class="pmkb-goal--too-few"' in q2
+    assert (figure(q2, "repeats"), figure(q2, "possible-repeats")) == ("1", "0")
+    assert figure(q2, "cost-direct-usd") == figure(q2, "cost-indirect-usd") == "no data"
+    # INC-C's cost block estimates engineering time only: its direct cost is unknown, not $0.
+    c_page = build.page("incidents/inc-c/")
+    assert (
+        figure(c_page, "cost-direct") == "no data" and figure(c_page, "cost-indirect") == "$1,000"
+    )
     q3 = row(page, "data-quarter", "2025-Q3")  # a quarter without incidents
     assert (figure(q3, "incidents"), figure(q3, "median-ttd")) == ("0", "—")
     assert figure(q3, "action-rate") == "100% (1/1)"
+    q4 = row(page, "data-quarter", "2025-Q4")
+    assert 'data-partial="true"' in q4 and "to date" in q4
     total = row(page, "data-quarter", "all")
-    # Median of 10, 15, 30, 50 = 22.5 min (the JSON keeps 22.5; pages round to whole minutes).
-    assert figure(total, "incidents") == "5" and figure(total, "median-ttd") == "22 min"
+    # Median of 10, 15, 30, 50 = 22.5 min: shown to the second, as the JSON keeps it.
+    assert figure(total, "incidents") == "5" and figure(total, "median-ttd") == "22 min 30 s"
+    # The headline counts declared repeats only.
+    summary = page[page.index('class="pmkb-stats"') :]
+    assert figure(summary, "repeats") == "1"
     # Charts: static SVG with a title, an accessible data table, no script.
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') >= 4
     assert '<title id="chart-incidents-title">Incidents per quarter by severity</title>' in page
@@ -76,14 +93,25 @@ def test_quarter_page_shows_mean_median_p90_and_goals(build: Build) -> None:
         "1 h 15 min",
         "1 h 30 min",
     ]
+    assert [figure(q1, f"impact-{k}") for k in ("n", "mean", "median", "p90")] == [
+        "3",
+        "1 h 13 min 20 s",
+        "1 h",
+        "2 h",
+    ]
     assert figure(q1, "cause-process") == "2" and figure(q1, "cause-technical") == "1"
     assert figure(q1, "actions-rate") == "50%"
     assert "target missed" in q1
-    assert 'data-repeat="INC-B"' in q1
+    assert 'data-repeat="INC-B"' not in q1 and 'data-possible-repeat="INC-B"' in q1
     assert re.search(r'data-slo="INC-B".*?>7<.*?late', q1, re.DOTALL)
     q2 = build.page("trends/2025-q2/")
     assert figure(q2, "ttd-change") == "\u221250%" and figure(q2, "ttd-previous") == "30 min"
+    assert 'data-verdict="too-few"' in q2 and "target met" not in q2.split("Median TTD:")[1][:600]
+    assert 'data-repeat="INC-E"' in q2 and 'data-possible-repeat="INC-D"' not in q2
     assert figure(q2, "ttm-n") == "0" and figure(q2, "ttm-mean") == "—"
+    q4 = build.page("trends/2025-q4/")
+    assert "Quarter 2025-Q4 (to date)" in q4 and 'data-overall="in-progress"' in q4
+    assert "target missed" not in q4
     q3 = build.page("trends/2025-q3/")
     assert figure(q3, "incidents") == "0" and "No incidents." in q3
 
@@ -98,8 +126,23 @@ def test_export_json_holds_the_same_numbers(build: Build) -> None:
     assert q1["ttm_minutes"] == {"n": 2, "mean": 20.0, "median": 20.0, "p90": 30.0}
     assert q1["action_items"]["on_time_rate"] == 0.5
     assert q1["postmortem_slo"]["rate"] == 0.5
-    assert q1["cost"] == {"USD": {"total": 2000.0, "incidents": 2, "per_incident": 1000.0}}
+    assert q1["cost"] == {
+        "USD": {
+            "direct": 1000.0,
+            "direct_incidents": 1,
+            "incidents": 2,
+            "indirect": 1000.0,
+            "estimated_incidents": 1,
+            "total": 2000.0,
+            "per_incident": 1000.0,
+        }
+    }
+    assert (q1["repeat_ids"], q1["possible_repeat_ids"]) == ([], ["INC-B"])
     assert by_label["2025-Q2"]["ttd_median_change"] == -0.5
+    assert by_label["2025-Q2"]["scorecard"]["ttd_improvement"]["verdict"] == "too-few"
+    assert by_label["2025-Q2"]["cost"] == {}
+    assert [q["partial"] for q in by_label.values()] == [False, False, False, True]
+    assert by_label["2025-Q4"]["overall_verdict"] == "in-progress"
     assert by_label["2025-Q3"]["incidents"] == 0 and by_label["2025-Q3"]["ttd_minutes"]["n"] == 0
     assert by_label["2025-Q4"]["action_items"]["not_yet_due"] == 1
     assert quarters["overall"]["ttd_minutes"]["median"] == 22.5
@@ -114,7 +157,8 @@ def test_export_json_holds_the_same_numbers(build: Build) -> None:
         None,
         90.0,
     )
-    assert b["repeat_of"] == ["INC-A"] and b["postmortem_slo"]["state"] == "late"
+    assert (b["repeat_of"], b["possible_repeat_of"]) == ([], ["INC-A"])
+    assert b["postmortem_slo"]["state"] == "late"
     assert b["notifications"] == [
         {
             "regulation": "PCI-DSS",
@@ -199,3 +243,45 @@ def test_nav_lists_the_analytics_pages(build: Build) -> None:
     nav = build.page("")
     for label in ("Trends", "Action items", "Indexes", "Figures and data export"):
         assert f">{label}<" in nav or re.search(rf">\s*{label}\s*<", nav), label
+
+
+def test_service_page_shows_its_figures_with_n(build: Build) -> None:
+    page = build.page("services/checkout-api/")
+    # INC-A (TTD 10) and INC-B (TTD 30): median 20 min of 2.
+    assert (figure(page, "ttd-n"), figure(page, "ttd-median")) == ("2", "20 min")
+    assert figure(page, "group-repeats") == "0"  # INC-B only matches INC-A by pattern
+    assert figure(page, "group-possible-repeats") == "1"
+    # Open: B/AI-1 (overdue since 2025-04-15) and B/AI-2 (due 2025-12-31); B/AI-3 cancelled.
+    assert (figure(page, "group-open-actions"), figure(page, "group-overdue-actions")) == ("2", "1")
+    # Judged: A/AI-1 on time, A/AI-2 late, B/AI-1 overdue.
+    assert figure(page, "group-action-rate") == "33.3%"
+    ledger = build.page("services/ledger/")
+    assert figure(ledger, "group-repeats") == "1"  # INC-E: recurrence_of INC-A
+    index = row(build.page("services/"), "data-group", "checkout-api")
+    assert (figure(index, "median-ttd"), figure(index, "median-ttd-n")) == ("20 min", "n = 2")
+    assert figure(index, "open-actions") == "2 1 overdue"
+
+
+def test_trends_has_a_sev1_sev2_only_table(build: Build) -> None:
+    page = build.page("trends/")
+    major = page[page.index('data-table="major"') :]
+    q1 = row(major, "data-quarter", "2025-Q1")
+    # INC-A (SEV-1) and INC-B (SEV-2): TTD 10 and 30.
+    assert figure(q1, "incidents") == "2" and figure(q1, "sev-3") == "0"
+    assert (figure(q1, "median-ttd"), figure(q1, "median-ttd-n")) == ("20 min", "n = 2")
+    q2 = row(major, "data-quarter", "2025-Q2")
+    assert figure(q2, "incidents") == "0"
+    # B/AI-1 (a SEV-2's item) is due in Q2 and overdue.
+    assert figure(q2, "action-rate") == "0% (0/1)"
+
+
+def test_near_miss_card_shows_an_exposure_window_not_an_outage(build: Build) -> None:
+    page = build.page("incidents/inc-d/")
+    card = page.split('class="pmkb-card', 1)[1].split("</dl>")[0]
+    # Started 08:00, no mitigation, resolved 10:00: exposed for 2 h, no customer impact.
+    assert figure(card, "exposure") == "2 h no customer impact"
+    assert "TTR</abbr>" not in card and "Duration" not in card
+    # Its incident-table row says exposure, and leaves TTR out (no outage to resolve).
+    q2 = build.page("trends/2025-q2/")
+    d = row(q2, "data-incident", "INC-D")
+    assert "<td>exposure 2 h</td><td>—</td>" in d

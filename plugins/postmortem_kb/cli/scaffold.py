@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.corpus import discover
-from ..core.schema import CONTRIBUTING_FACTORS, RECURRENCE_CHECKS, id_key
+from ..core.schema import (
+    ASSESSMENTS,
+    ASSESSORS,
+    CONTRIBUTING_FACTORS,
+    RECURRENCE_CHECKS,
+    id_key,
+)
 from ..render.pages import render_text
 from ..render.paths import slugify
 
@@ -89,6 +95,8 @@ def render(
         "answers": answers,
         "factors": CONTRIBUTING_FACTORS,
         "checks": RECURRENCE_CHECKS,
+        "assessments": ASSESSMENTS,
+        "assessors": ASSESSORS,
     }
     return render_text(SCAFFOLD_TEMPLATE, overrides, context)
 

@@ -6,6 +6,10 @@ The meaning of every figure is documented in docs/guide/data.md; in short:
 
 - Everything is computed in UTC. An incident belongs to the calendar quarter in which it started.
 - MTTD/MTTM/MTTR statistics leave out near-misses and unknown values (no `mitigated`, unresolved).
+- Repeats are declared (`recurrence_of`); pattern matches are only possible repeats to review;
+  near-misses are neither repeats nor repeated.
+- A quarter-over-quarter change is judged only when both quarters count MIN_SAMPLE values; the
+  quarter holding the reference date is partial ("to date") and no target of it is judged missed.
 - p90 is the nearest-rank percentile: the smallest value with at least 90% of values <= it.
 - An action item counts in the quarter of its due date (its priority's policy date when it gives
   none: followup.py); cancelled items are not counted; items not done and not yet due are not
@@ -32,8 +36,10 @@ from .followup import DEFAULT_FOLLOW_UP, FollowUp, add_business_days, due_of
 from .metrics import ActionState, action_state
 from .regulations import Regulation
 from .schema import (
+    ASSESSMENTS,
     CONTRIBUTING_FACTORS,
     ActionItem,
+    ActionStatus,
     RootCauseCategory,
     Severity,
     Status,
@@ -54,6 +60,38 @@ REPEAT_MATCHES_LISTED = 3
 """A repeat lists the most recent earlier incidents it matches by pattern, up to this many (with
 many incidents a 6-month window holds dozens, and lists of them grew with the corpus squared)."""
 TOP_ROOT_CAUSES = 3
+MIN_SAMPLE = 3
+"""A comparison (TTD change, recurrence reduction) is judged only when each side counts at least
+this many incidents: below it one incident moves a median or a rate by itself."""
+RECURRENCE_REDUCTION_TARGET = 0.5
+"""Incidents with completed action items recur at most half as often as the others."""
+PARTICIPATION_TARGET = 0.8
+"""At least 80% of incident responders attend the post-mortem review."""
+ASSESSMENT_TARGET = 4.0
+"""Each qualitative assessment averages at least 4 of 5."""
+
+
+class Verdict(StrEnum):
+    """How a figure stands against its target."""
+
+    MET = "met"
+    MISSED = "missed"
+    TOO_FEW = "too-few"
+    """Not judged: fewer than MIN_SAMPLE incidents on a side of the comparison."""
+    NO_DATA = "no-data"
+    """Not judged: nothing to measure."""
+    IN_PROGRESS = "in-progress"
+    """Not judged yet: the quarter has not ended and the target is not met so far."""
+
+
+def verdict(ok: bool | None, partial: bool = False) -> Verdict:
+    """MET, MISSED or NO_DATA (None); a partial quarter's miss is IN_PROGRESS."""
+    if ok is None:
+        return Verdict.NO_DATA
+    if ok:
+        return Verdict.MET
+    return Verdict.IN_PROGRESS if partial else Verdict.MISSED
+
 
 # --- calendar helpers -------------------------------------------------------------------------
 
@@ -241,11 +279,21 @@ class IncidentFacts:
     repeats: tuple[RepeatMatch, ...]
     postmortem_slo: PostmortemSloCheck
     notifications: tuple[NotificationCheck, ...]
+    recurred: bool = False
+    """A later incident declares itself a recurrence of this one (`recurrence_of`)."""
+    actions_completed: bool | None = None
+    """Every action item not cancelled was done before its first recurrence started (or by the
+    reference date when it has not recurred); None without such items or for a near-miss."""
 
     @property
     def is_repeat(self) -> bool:
-        """True when it repeats an earlier incident, explicitly or by pattern."""
-        return bool(self.repeats)
+        """True when it is a declared repeat (`recurrence_of`) of an earlier incident."""
+        return any(r.explicit for r in self.repeats)
+
+    @property
+    def is_possible_repeat(self) -> bool:
+        """True when it only matches earlier incidents by pattern: a possible repeat to review."""
+        return not self.is_repeat and bool(self.repeats)
 
 
 def incident_quarter(incident: Incident) -> Quarter:
@@ -323,16 +371,23 @@ def notification_checks(incident: Incident, settings: Settings) -> tuple[Notific
 
 
 def repeat_matches(incident: Incident, earlier: Sequence[Incident]) -> tuple[RepeatMatch, ...]:
-    """Earlier incidents this one repeats: `recurrence_of`, or same service and root-cause
-    category within 6 months before it started."""
+    """Earlier incidents this one repeats: `recurrence_of` (declared), or same service and
+    root-cause category within 6 months before it started (a possible repeat to review).
+    Near-misses are neither repeats nor repeated."""
     pm = incident.model
     matches: list[RepeatMatch] = []
+    if pm.severity is Severity.NEAR_MISS:
+        return ()
     explicit = id_key(pm.recurrence_of or "")
     started = utc(pm.started)
     window_start = months_before(started, REPEAT_WINDOW_MONTHS)
     category = pm.root_cause.category if pm.root_cause is not None else None
     for other in earlier:
         theirs = other.model
+        if theirs.severity is Severity.NEAR_MISS:
+            if other.key == explicit:
+                explicit = ""  # a declared recurrence of a near-miss is no repeat
+            continue
         if explicit and other.key == explicit:  # ids are never empty
             matches.append(RepeatMatch(theirs.id, True))
             continue
@@ -368,7 +423,7 @@ class _RepeatCandidates:
         """Positions of the incidents with a root-cause category and a service, in order."""
         for index, incident in enumerate(incidents):
             cause = incident.model.root_cause
-            if cause is not None:
+            if cause is not None and incident.model.severity is not Severity.NEAR_MISS:
                 for service in set(incident.model.services):
                     self.by_cause.setdefault((cause.category, service), []).append(index)
 
@@ -517,17 +572,105 @@ class SloSummary:
 
 @dataclass(frozen=True)
 class CostTotal:
-    """Incident cost in one currency."""
+    """Incident cost in one currency: direct costs and estimated indirect costs, kept apart."""
 
     currency: str
-    total: float
+    direct: float | None
+    """Revenue lost + SLA credits + vendor costs, over `direct_incidents`; None when none has
+    them."""
+    direct_incidents: int
+    """Incidents giving a direct cost."""
     incidents: int
-    """Incidents with cost data in this currency."""
+    """Incidents with cost data in this currency (a `cost` block or `impact.revenue_lost`)."""
+    indirect: float | None
+    """Engineering time + churn risk + reputation, over `estimated`; None when none has one."""
+    estimated: int
+    """Incidents with a `cost` block, whose indirect costs are estimated."""
+
+    @property
+    def total(self) -> float:
+        """Direct plus estimated indirect, each where known."""
+        return (self.direct or 0.0) + (self.indirect or 0.0)
 
     @property
     def per_incident(self) -> float:
         """Total / incidents with cost data."""
         return self.total / self.incidents
+
+
+@dataclass(frozen=True)
+class RecurrenceReduction:
+    """The protocol's recurrence reduction: how much less often incidents whose action items
+    were completed recur than those whose action items were not."""
+
+    completed: int
+    completed_recurred: int
+    not_completed: int
+    not_completed_recurred: int
+
+    @property
+    def rate_completed(self) -> float | None:
+        """Share of incidents with completed action items that recurred."""
+        return ratio(self.completed_recurred, self.completed)
+
+    @property
+    def rate_not_completed(self) -> float | None:
+        """Share of incidents without completed action items that recurred."""
+        return ratio(self.not_completed_recurred, self.not_completed)
+
+    @property
+    def reduction(self) -> float | None:
+        """1 - rate_completed / rate_not_completed; None unless both rates exist and the
+        second is above 0 (nothing recurred to reduce)."""
+        low, high = self.rate_completed, self.rate_not_completed
+        return None if low is None or not high else 1 - low / high
+
+    @property
+    def n(self) -> int:
+        """Incidents counted on both sides."""
+        return self.completed + self.not_completed
+
+    def judge(self, partial: bool = False) -> Verdict:
+        """Judged when each side counts MIN_SAMPLE incidents and something recurred."""
+        if self.completed < MIN_SAMPLE or self.not_completed < MIN_SAMPLE:
+            return Verdict.NO_DATA if not self.n else Verdict.TOO_FEW
+        value = self.reduction
+        return verdict(None if value is None else value >= RECURRENCE_REDUCTION_TARGET, partial)
+
+    @classmethod
+    def of(cls, facts: Iterable[IncidentFacts]) -> RecurrenceReduction:
+        """Count the incidents with an action-item outcome (near-misses have none)."""
+        counts = Counter((f.actions_completed, f.recurred) for f in facts)
+        return cls(
+            completed=counts[True, True] + counts[True, False],
+            completed_recurred=counts[True, True],
+            not_completed=counts[False, True] + counts[False, False],
+            not_completed_recurred=counts[False, True],
+        )
+
+
+@dataclass(frozen=True)
+class Participation:
+    """Responders who attended the review, pooled over the incidents that record both counts."""
+
+    incidents: int
+    responders: int
+    attended: int
+
+    @property
+    def rate(self) -> float | None:
+        """Attended / responders; None without data."""
+        return ratio(self.attended, self.responders)
+
+
+@dataclass(frozen=True)
+class AssessmentAverage:
+    """One qualitative assessment averaged over the post-mortems that give it."""
+
+    key: str
+    label: str
+    n: int
+    mean: float | None
 
 
 @dataclass(frozen=True)
@@ -540,33 +683,93 @@ class Figures:
     ttd: Stats
     ttm: Stats
     ttr: Stats
+    impact: Stats
+    """Impact duration (started -> mitigated, else resolved) of customer-impacting incidents."""
     top_root_causes: tuple[tuple[str, int], ...]
     root_causes: dict[str, int]
     not_analysed: int
     actions: ActionCompletion
+    open_actions: int
+    """Action items neither done nor cancelled (at-risk and overdue ones included)."""
     postmortem_slo: SloSummary
     repeat_ids: tuple[str, ...]
+    """Declared repeats (`recurrence_of`)."""
+    possible_repeat_ids: tuple[str, ...]
+    """Pattern matches only: possible repeats to review, never counted as repeats."""
     costs: tuple[CostTotal, ...]
+    recurrence: RecurrenceReduction
+    participation: Participation
+    checks_passed: int
+    """Boolean checks passed, of 5 per incident."""
+    assessments: tuple[AssessmentAverage, ...]
 
     @property
     def count(self) -> int:
         """Number of incidents."""
         return len(self.incident_ids)
 
+    @property
+    def checks_total(self) -> int:
+        """Boolean checks counted: 5 per incident."""
+        return 5 * self.count
+
+    @property
+    def checks_rate(self) -> float | None:
+        """Boolean checks passed / counted."""
+        return ratio(self.checks_passed, self.checks_total)
+
+
+def _costs(incidents: Sequence[Incident]) -> tuple[CostTotal, ...]:
+    by_currency = grouped(
+        (i.metrics.cost for i in incidents if i.metrics.cost is not None), lambda c: c.currency
+    )
+    totals = []
+    for currency, costs in sorted(by_currency.items()):
+        estimates = [c.indirect for c in costs if c.indirect is not None]
+        direct = [c.direct for c in costs if c.direct is not None]
+        totals.append(
+            CostTotal(
+                currency=currency,
+                direct=sum(direct) if direct else None,
+                direct_incidents=len(direct),
+                incidents=len(costs),
+                indirect=sum(estimates) if estimates else None,
+                estimated=len(estimates),
+            )
+        )
+    return tuple(totals)
+
+
+def _assessments(incidents: Sequence[Incident]) -> tuple[AssessmentAverage, ...]:
+    averages = []
+    for key, label in ASSESSMENTS.items():
+        given = (i.model.review.assessments.scores()[key] for i in incidents)
+        scores = [a.score for a in given if a is not None]
+        averages.append(
+            AssessmentAverage(key, label, len(scores), statistics.fmean(scores) if scores else None)
+        )
+    return tuple(averages)
+
+
+def _participation(incidents: Sequence[Incident]) -> Participation:
+    pairs = [
+        (r.responder_count, r.attended_count)
+        for r in (i.model.review for i in incidents)
+        if r.responder_count and r.attended_count is not None
+    ]
+    return Participation(len(pairs), sum(p[0] or 0 for p in pairs), sum(p[1] or 0 for p in pairs))
+
 
 def figures(facts: Sequence[IncidentFacts], actions: Iterable[ActionRow]) -> Figures:
     """The figures of a set of incidents and of a set of action items."""
     incidents = [f.incident for f in facts]
+    actions = list(actions)
     severities = Counter(i.model.severity.value for i in incidents)
     timed = [i.metrics for i in incidents if i.model.severity is not Severity.NEAR_MISS]
     causes = Counter(i.model.root_cause.category.value for i in incidents if i.model.root_cause)
     ordered = [(c.value, causes[c.value]) for c in RootCauseCategory if causes[c.value]]
     ordered.sort(key=lambda pair: -pair[1])  # stable: ties keep the protocol's category order
     slo = Counter(f.postmortem_slo.state for f in facts)
-    costs: dict[str, list[float]] = {}
-    for incident in incidents:
-        if incident.metrics.cost is not None:
-            costs.setdefault(incident.metrics.cost.currency, []).append(incident.metrics.cost.total)
     return Figures(
         incident_ids=tuple(i.id for i in incidents),
         by_severity={s.value: severities[s.value] for s in Severity},
@@ -574,10 +777,14 @@ def figures(facts: Sequence[IncidentFacts], actions: Iterable[ActionRow]) -> Fig
         ttd=Stats.of(m for m in (minutes(t.ttd) for t in timed) if m is not None),
         ttm=Stats.of(m for m in (minutes(t.ttm) for t in timed) if m is not None),
         ttr=Stats.of(m for m in (minutes(t.ttr) for t in timed) if m is not None),
+        impact=Stats.of(m for m in (minutes(t.impact_duration) for t in timed) if m is not None),
         top_root_causes=tuple(ordered[:TOP_ROOT_CAUSES]),
         root_causes={c.value: causes[c.value] for c in RootCauseCategory},
         not_analysed=sum(i.model.root_cause is None for i in incidents),
         actions=ActionCompletion.of(actions),
+        open_actions=sum(
+            r.state in (ActionState.OPEN, ActionState.AT_RISK, ActionState.OVERDUE) for r in actions
+        ),
         postmortem_slo=SloSummary(
             applicable=sum(f.postmortem_slo.state is not CheckState.NOT_APPLICABLE for f in facts),
             met=slo[CheckState.MET],
@@ -586,11 +793,30 @@ def figures(facts: Sequence[IncidentFacts], actions: Iterable[ActionRow]) -> Fig
             pending=slo[CheckState.PENDING],
         ),
         repeat_ids=tuple(f.incident.id for f in facts if f.is_repeat),
-        costs=tuple(
-            CostTotal(currency, sum(values), len(values))
-            for currency, values in sorted(costs.items())
-        ),
+        possible_repeat_ids=tuple(f.incident.id for f in facts if f.is_possible_repeat),
+        costs=_costs(incidents),
+        recurrence=RecurrenceReduction.of(facts),
+        participation=_participation(incidents),
+        checks_passed=sum(i.metrics.checks_passed for i in incidents),
+        assessments=_assessments(incidents),
     )
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    """One line of the protocol's quarterly scorecard."""
+
+    key: str
+    label: str
+    group: str
+    """`threshold`, `checks` or `assessment`."""
+    value: float | None
+    target: float
+    at_most: bool
+    """True when the value must be at most the target (the TTD change), else at least."""
+    n: int
+    """How many incidents (or action items, for action-item completion) it counts."""
+    verdict: Verdict
 
 
 @dataclass(frozen=True)
@@ -600,12 +826,127 @@ class QuarterFigures:
     quarter: Quarter
     figures: Figures
     ttd_change: float | None
-    """Relative change of median TTD against the previous quarter; None without both medians."""
+    """Relative change of median TTD against the previous quarter; None without both medians
+    or when the previous median is 0 (a change from 0 has no relative size)."""
+    previous_ttd_n: int = 0
+    """TTD values counted in the previous quarter."""
+    partial: bool = False
+    """The quarter has not ended on the reference date: its figures are "to date"."""
+
+    @property
+    def ttd_verdict(self) -> Verdict:
+        """Median TTD fell by at least 20%, judged only with MIN_SAMPLE values in both quarters."""
+        if self.figures.ttd.n < MIN_SAMPLE or self.previous_ttd_n < MIN_SAMPLE:
+            return Verdict.NO_DATA if not self.figures.ttd.n else Verdict.TOO_FEW
+        ok = None if self.ttd_change is None else self.ttd_change <= TTD_CHANGE_GOAL
+        return verdict(ok, self.partial)
 
     @property
     def ttd_goal_met(self) -> bool | None:
-        """Median TTD fell by at least 20%; None without a comparison."""
-        return None if self.ttd_change is None else self.ttd_change <= TTD_CHANGE_GOAL
+        """Median TTD fell by at least 20%; None when not judged."""
+        v = self.ttd_verdict
+        return True if v is Verdict.MET else (False if v is Verdict.MISSED else None)
+
+    @cached_property
+    def scorecard(self) -> tuple[ScoreLine, ...]:
+        """Every quantitative threshold, the boolean checks and the three assessments."""
+        f, partial = self.figures, self.partial
+        slo, actions, rec, part = f.postmortem_slo, f.actions, f.recurrence, f.participation
+        lines = [
+            ScoreLine(
+                "postmortem_completion",
+                "SEV-1/SEV-2 post-mortems published within 5 business days",
+                "threshold",
+                slo.rate,
+                1.0,
+                False,
+                slo.met + slo.late + slo.overdue,
+                verdict(slo.meets_target, partial),
+            ),
+            ScoreLine(
+                "action_items",
+                "Action items done within committed timelines",
+                "threshold",
+                actions.on_time_rate,
+                ACTION_COMPLETION_TARGET,
+                False,
+                actions.judged,
+                verdict(actions.meets_target, partial),
+            ),
+            ScoreLine(
+                "recurrence_reduction",
+                "Recurrence reduction for incidents with completed action items",
+                "threshold",
+                rec.reduction,
+                RECURRENCE_REDUCTION_TARGET,
+                False,
+                rec.n,
+                rec.judge(partial),
+            ),
+            ScoreLine(
+                "participation",
+                "Incident responders attending the post-mortem",
+                "threshold",
+                part.rate,
+                PARTICIPATION_TARGET,
+                False,
+                part.incidents,
+                verdict(None if part.rate is None else part.rate >= PARTICIPATION_TARGET, partial),
+            ),
+            ScoreLine(
+                "ttd_improvement",
+                "Median time to detect, change quarter over quarter",
+                "threshold",
+                self.ttd_change,
+                TTD_CHANGE_GOAL,
+                True,
+                min(f.ttd.n, self.previous_ttd_n),
+                self.ttd_verdict,
+            ),
+            ScoreLine(
+                "boolean_checks",
+                "Boolean checks passed (5 per post-mortem)",
+                "checks",
+                f.checks_rate,
+                1.0,
+                False,
+                f.count,
+                verdict(None if f.checks_rate is None else f.checks_rate >= 1.0, partial),
+            ),
+        ]
+        for a in f.assessments:
+            ok = None if a.mean is None else a.mean >= ASSESSMENT_TARGET
+            lines.append(
+                ScoreLine(
+                    f"assessment_{a.key}",
+                    a.label,
+                    "assessment",
+                    a.mean,
+                    ASSESSMENT_TARGET,
+                    False,
+                    a.n,
+                    verdict(ok, partial),
+                )
+            )
+        return tuple(lines)
+
+    def line(self, key: str) -> ScoreLine:
+        """The scorecard line with this key."""
+        return next(line for line in self.scorecard if line.key == key)
+
+    @property
+    def overall(self) -> Verdict:
+        """The protocol's overall success: thresholds met AND boolean checks pass AND
+        assessments >= 4. MISSED when any line is missed, MET when every line is met; otherwise
+        not judged (IN_PROGRESS for a partial quarter, else TOO_FEW or NO_DATA)."""
+        verdicts = [line.verdict for line in self.scorecard]
+        if self.partial:
+            return Verdict.IN_PROGRESS
+        if Verdict.MISSED in verdicts:
+            return Verdict.MISSED
+        if all(v is Verdict.MET for v in verdicts):
+            return Verdict.MET
+        return Verdict.TOO_FEW if Verdict.TOO_FEW in verdicts else Verdict.NO_DATA
 
 
 # --- contributing factors ---------------------------------------------------------------------
@@ -689,6 +1030,8 @@ class Analytics:
     incidents: tuple[IncidentFacts, ...]
     actions: tuple[ActionRow, ...]
     quarters: tuple[QuarterFigures, ...]
+    major_quarters: tuple[QuarterFigures, ...]
+    """The same quarters counting SEV-1 and SEV-2 incidents only (and their action items)."""
     overall: Figures
     factors: tuple[FactorRank, ...]
     regulations: tuple[RegulationReport, ...]
@@ -742,37 +1085,82 @@ def quarters_covered(
     return quarter_range(min(seen), max(seen))
 
 
+def _actions_completed(incident: Incident, until: dt.date) -> bool | None:
+    """Every action item not cancelled done on or before `until`; None without such items or
+    for a near-miss (it has no recurrence to prevent: near-misses are never repeated)."""
+    pm = incident.model
+    live = [i for i in pm.action_items if i.status is not ActionStatus.CANCELLED]
+    if not live or pm.severity is Severity.NEAR_MISS:
+        return None
+    return all(
+        i.status is ActionStatus.DONE and i.completed is not None and i.completed <= until
+        for i in live
+    )
+
+
+def quarter_series(
+    quarters: Sequence[Quarter],
+    facts_by_quarter: dict[Quarter, list[IncidentFacts]],
+    actions_by_quarter: dict[Quarter | None, list[ActionRow]],
+    reference_date: dt.date,
+) -> tuple[QuarterFigures, ...]:
+    """The figures of each quarter, with the TTD change against the one before it."""
+    series: list[QuarterFigures] = []
+    previous: Stats | None = None
+    for quarter in quarters:
+        numbers = figures(facts_by_quarter.get(quarter, []), actions_by_quarter.get(quarter, []))
+        median = numbers.ttd.median
+        before = previous.median if previous is not None else None
+        change = (median - before) / before if median is not None and before else None
+        partial = quarter.end >= reference_date
+        previous_n = previous.n if previous is not None else 0
+        series.append(QuarterFigures(quarter, numbers, change, previous_n, partial))
+        previous = numbers.ttd
+    return tuple(series)
+
+
 def analyse(corpus: Corpus, settings: Settings) -> Analytics:
     """Compute every figure of a corpus (incidents are in start order)."""
     incidents = list(corpus.incidents)
     holidays = settings.holidays
     candidates = _RepeatCandidates(incidents)
+    repeats = [repeat_matches(i, candidates.before(index)) for index, i in enumerate(incidents)]
+    first_recurrence: dict[str, dt.date] = {}
+    for incident, matches in zip(incidents, repeats, strict=True):
+        for match in matches:
+            if match.explicit:
+                key = id_key(match.earlier_id)
+                started = utc(incident.model.started).date()
+                first_recurrence[key] = min(first_recurrence.get(key, started), started)
     facts = tuple(
         IncidentFacts(
             incident=incident,
             quarter=incident_quarter(incident),
-            repeats=repeat_matches(incident, candidates.before(index)),
+            repeats=matches,
             postmortem_slo=postmortem_slo(incident, settings.reference_date, holidays),
             notifications=notification_checks(incident, settings),
+            recurred=incident.key in first_recurrence,
+            actions_completed=_actions_completed(
+                incident, first_recurrence.get(incident.key, settings.reference_date)
+            ),
         )
-        for index, incident in enumerate(incidents)
+        for incident, matches in zip(incidents, repeats, strict=True)
     )
     actions = action_rows(incidents, settings.reference_date, settings.follow_up, holidays)
-    quarters: list[QuarterFigures] = []
-    previous_median: float | None = None
     # One pass each, not a scan of every incident and action item per quarter.
     facts_by_quarter = grouped(facts, lambda fact: fact.quarter)
     actions_by_quarter = grouped(actions, lambda row: row.due_quarter)
-    for quarter in quarters_covered(incidents, actions, settings.reference_date):
-        numbers = figures(facts_by_quarter.get(quarter, []), actions_by_quarter.get(quarter, []))
-        median = numbers.ttd.median
-        change = (
-            (median - previous_median) / previous_median
-            if median is not None and previous_median
-            else None
-        )
-        quarters.append(QuarterFigures(quarter, numbers, change))
-        previous_median = median
+    covered = quarters_covered(incidents, actions, settings.reference_date)
+    reference = settings.reference_date
+    quarters = quarter_series(covered, facts_by_quarter, actions_by_quarter, reference)
+    major = [f for f in facts if f.incident.model.severity in POSTMORTEM_SLO_SEVERITIES]
+    major_ids = {f.incident.id for f in major}
+    major_quarters = quarter_series(
+        covered,
+        grouped(major, lambda fact: fact.quarter),
+        grouped((r for r in actions if r.incident.id in major_ids), lambda row: row.due_quarter),
+        settings.reference_date,
+    )
     checks = (check for fact in facts for check in fact.notifications)
     checks_by_code = grouped(checks, lambda check: check.regulation.code)
     reports = tuple(
@@ -784,7 +1172,8 @@ def analyse(corpus: Corpus, settings: Settings) -> Analytics:
         holidays=holidays,
         incidents=facts,
         actions=tuple(actions),
-        quarters=tuple(quarters),
+        quarters=quarters,
+        major_quarters=major_quarters,
         overall=figures(facts, actions),
         factors=tuple(factor_ranking(incidents)),
         regulations=reports,

@@ -7,11 +7,13 @@ Definitions (all computed in UTC, never typed by authors):
 - TTR, time to resolve = resolved - detected; unknown while the incident is unresolved.
 - duration = resolved - started = TTD + TTR (the template's "Start -> End").
   TTM and TTR start at detection so that MTTD measures monitoring and MTTR measures response.
-- downtime = `impact.downtime_minutes` when given; else the duration for customer-impacting
-  incidents and 0 for near-misses.
-- cost: direct = revenue lost + SLA credits + vendor costs; indirect = engineering hours x rate
-  + churn risk (users affected x churn probability x lifetime value) + reputation;
-  cost per minute of downtime = total / downtime minutes.
+- impact duration = impact ended - started, where the impact ended at `mitigated` when given,
+  else at `resolved`. For a near-miss (no customer impact) the same span is its exposure window.
+- downtime = `impact.downtime_minutes` when given; else the impact duration for
+  customer-impacting incidents and 0 for near-misses.
+- cost: direct = revenue lost + SLA credits + vendor costs; indirect (estimated) = engineering
+  hours x rate + churn risk (users affected x churn probability x lifetime value) + reputation,
+  known only with a `cost` block; cost per minute of downtime = total / downtime minutes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,49 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .schema import ActionItem, ActionStatus, PostMortem, Severity
+from .schema import ActionItem, ActionStatus, PostMortem, Severity, Status
+
+MIN_WHYS = 3
+"""A root-cause analysis counts as completed with a root cause and at least this many Whys."""
+BOOLEAN_CHECKS: dict[str, str] = {
+    "published": "Post-mortem documented and published",
+    "root_cause": "Root cause analysis completed",
+    "owners": "Action items assigned with owners and timelines",
+    "blameless": "Blameless approach maintained",
+    "lessons_shared": "Lessons learned shared with organization",
+}
+"""The protocol's five boolean checks: key -> label."""
+
+
+class CheckOutcome(StrEnum):
+    """One boolean check of one post-mortem; not recorded counts as not passed."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_RECORDED = "not-recorded"
+
+
+def boolean_checks(pm: PostMortem) -> dict[str, CheckOutcome]:
+    """The protocol's five boolean checks of one post-mortem, in the protocol's order.
+
+    published: status `published`. root_cause: a root cause and at least MIN_WHYS Whys.
+    owners: at least one action item, and every one not cancelled has an owner and a due date.
+    blameless: `review.blameless` (the facilitator's confirmation). lessons_shared: the date in
+    `review.lessons_shared`. The last two are not recorded while those fields are absent."""
+
+    def outcome(value: bool | None) -> CheckOutcome:
+        if value is None:
+            return CheckOutcome.NOT_RECORDED
+        return CheckOutcome.PASS if value else CheckOutcome.FAIL
+
+    live = [i for i in pm.action_items if i.status is not ActionStatus.CANCELLED]
+    return {
+        "published": outcome(pm.status is Status.PUBLISHED),
+        "root_cause": outcome(pm.root_cause is not None and len(pm.whys) >= MIN_WHYS),
+        "owners": outcome(bool(live) and all(i.owner and i.due for i in live)),
+        "blameless": outcome(pm.review.blameless),
+        "lessons_shared": outcome(None if pm.review.lessons_shared is None else True),
+    }
 
 
 class ActionState(StrEnum):
@@ -71,21 +115,27 @@ class CostBreakdown:
     engineering: float
     churn_risk: float
     reputation: float
+    estimated: bool = True
+    """False when only `impact.revenue_lost` is known (no `cost` block): no indirect estimate."""
+    has_direct: bool = True
+    """False when none of revenue lost, SLA credits and vendor costs is written: unknown, not 0."""
 
     @property
-    def direct(self) -> float:
-        """Revenue lost, SLA credits and emergency vendor costs."""
+    def direct(self) -> float | None:
+        """Revenue lost, SLA credits and emergency vendor costs; None when none is written."""
+        if not self.has_direct:
+            return None
         return self.revenue_lost + self.sla_credits + self.vendor_costs
 
     @property
-    def indirect(self) -> float:
-        """Engineering time, churn risk and reputation."""
-        return self.engineering + self.churn_risk + self.reputation
+    def indirect(self) -> float | None:
+        """Engineering time, churn risk and reputation (estimates); None without a `cost` block."""
+        return self.engineering + self.churn_risk + self.reputation if self.estimated else None
 
     @property
     def total(self) -> float:
-        """Direct plus indirect."""
-        return self.direct + self.indirect
+        """Direct plus indirect, each where known."""
+        return (self.direct or 0.0) + (self.indirect or 0.0)
 
 
 @dataclass(frozen=True)
@@ -96,8 +146,17 @@ class IncidentMetrics:
     ttm: dt.timedelta | None
     ttr: dt.timedelta | None
     duration: dt.timedelta | None
+    impact_duration: dt.timedelta | None
+    """Started -> impact ended (mitigated, else resolved); a near-miss's exposure window."""
     downtime_minutes: float | None
     cost: CostBreakdown | None
+    checks: dict[str, CheckOutcome]
+    """The protocol's five boolean checks (see `boolean_checks`)."""
+
+    @property
+    def checks_passed(self) -> int:
+        """How many of the five boolean checks pass."""
+        return sum(c is CheckOutcome.PASS for c in self.checks.values())
 
     @property
     def cost_per_downtime_minute(self) -> float | None:
@@ -110,29 +169,35 @@ class IncidentMetrics:
 def incident_metrics(pm: PostMortem) -> IncidentMetrics:
     """Compute the derived values of one post-mortem."""
     duration = pm.resolved - pm.started if pm.resolved is not None else None
+    impact_ended = pm.mitigated if pm.mitigated is not None else pm.resolved
+    impact = impact_ended - pm.started if impact_ended is not None else None
     return IncidentMetrics(
         ttd=pm.detected - pm.started,
         ttm=pm.mitigated - pm.detected if pm.mitigated is not None else None,
         ttr=pm.resolved - pm.detected if pm.resolved is not None else None,
         duration=duration,
-        downtime_minutes=_downtime_minutes(pm, duration),
+        impact_duration=impact,
+        downtime_minutes=_downtime_minutes(pm, impact),
         cost=_cost(pm),
+        checks=boolean_checks(pm),
     )
 
 
-def _downtime_minutes(pm: PostMortem, duration: dt.timedelta | None) -> float | None:
+def _downtime_minutes(pm: PostMortem, impact: dt.timedelta | None) -> float | None:
     if pm.impact.downtime_minutes is not None:
         return pm.impact.downtime_minutes
     if pm.severity is Severity.NEAR_MISS:
         return 0.0
-    return duration.total_seconds() / 60 if duration is not None else None
+    return impact.total_seconds() / 60 if impact is not None else None
 
 
 def _cost(pm: PostMortem) -> CostBreakdown | None:
     revenue = pm.impact.revenue_lost or 0.0
     if pm.cost is None:
         return (
-            None if pm.impact.revenue_lost is None else CostBreakdown("USD", revenue, 0, 0, 0, 0, 0)
+            None
+            if pm.impact.revenue_lost is None
+            else CostBreakdown("USD", revenue, 0, 0, 0, 0, 0, estimated=False)
         )
     c = pm.cost
     return CostBreakdown(
@@ -145,18 +210,27 @@ def _cost(pm: PostMortem) -> CostBreakdown | None:
         * c.churn_probability
         * c.customer_lifetime_value,
         reputation=c.reputation,
+        has_direct=pm.impact.revenue_lost is not None
+        or bool({"sla_credits", "vendor_costs"} & c.model_fields_set),
     )
 
 
 def format_duration(delta: dt.timedelta | None) -> str:
-    """A short human form: `45 min`, `1 h 58 min`, `3 d 4 h`; an em dash when unknown."""
+    """The one way durations are written on every page and chart: days, hours, minutes and
+    seconds, zero parts left out and nothing rounded away but fractions of a second:
+    `45 min`, `22 min 30 s`, `1 h 58 min`, `1 d 6 h 46 min`; an em dash when unknown."""
     if delta is None:
         return "—"
-    minutes = round(delta.total_seconds() / 60)
-    if minutes < 60:
-        return f"{minutes} min"
+    seconds = round(delta.total_seconds())
+    sign = "\u2212" if seconds < 0 else ""
+    minutes, seconds = divmod(abs(seconds), 60)
     hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    units = ((days, "d"), (hours, "h"), (minutes, "min"), (seconds, "s"))
+    parts = [f"{n} {unit}" for n, unit in units if n]
+    return sign + (" ".join(parts) if parts else "0 min")
+
+
+def format_minutes(value: float | None) -> str:
+    """Minutes (a float) written as `format_duration` writes durations."""
+    return format_duration(None if value is None else dt.timedelta(minutes=value))

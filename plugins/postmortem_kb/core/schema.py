@@ -14,8 +14,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
+    field_validator,
 )
 
 from .regulations import RegulationRegistry
@@ -325,6 +328,112 @@ class Cost(_Model):
     reputation: Money = 0
 
 
+ASSESSMENTS: dict[str, str] = {
+    "quality": "Post-mortem quality and thoroughness",
+    "blameless_culture": "Blameless culture and psychological safety",
+    "learning": "Organizational learning effectiveness",
+}
+"""The protocol's three qualitative assessments: front-matter key -> label."""
+ASSESSORS: dict[str, str] = {
+    "quality": "engineering leadership",
+    "blameless_culture": "team feedback",
+    "learning": "incident review board",
+}
+"""Who the protocol asks to give each assessment."""
+
+
+class Assessment(_Model):
+    """One qualitative assessment: a score from 1 to 5 and who gave it."""
+
+    score: Annotated[int, Field(ge=1, le=5)]
+    by: ShortText
+
+
+class Assessments(_Model):
+    """The protocol's three qualitative assessments (each target: >= 4 of 5)."""
+
+    quality: Assessment | None = None
+    blameless_culture: Assessment | None = None
+    learning: Assessment | None = None
+
+    def scores(self) -> dict[str, Assessment | None]:
+        """Every assessment by key, in the protocol's order."""
+        return {key: getattr(self, key) for key in ASSESSMENTS}
+
+
+def _people(value: Any) -> list[str] | int:
+    """Names (each listed once) or a head count; one error message for either form."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+        return _unique([v.strip() for v in value])
+    raise ValueError(f"give a list of names or a count (a whole number >= 0), got {value!r}")
+
+
+People = Annotated[
+    list[str] | int,
+    PlainValidator(_people),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "items": {"type": "string", "minLength": 1}},
+                {"type": "integer", "minimum": 0},
+            ]
+        }
+    ),
+]
+"""Names (listed once each) or a head count."""
+
+
+def _count(people: list[str] | int) -> int:
+    return people if isinstance(people, int) else len(people)
+
+
+class Review(_Model):
+    """The post-mortem review itself: who took part, what it confirmed, how it was assessed."""
+
+    responders: People | None = None
+    """The incident responders: names or a count."""
+    attended: People | None = None
+    """The responders who attended the post-mortem review: names (of responders) or a count."""
+    blameless: bool | None = None
+    """The facilitator confirms the review kept to the blameless rules."""
+    lessons_shared: dt.date | None = None
+    """When the lessons learned were shared with the organization (all-hands, newsletter...)."""
+    assessments: Assessments = Assessments()
+
+    @property
+    def responder_count(self) -> int | None:
+        """How many responders; None when not recorded."""
+        return None if self.responders is None else _count(self.responders)
+
+    @property
+    def attended_count(self) -> int | None:
+        """How many responders attended; None when not recorded."""
+        return None if self.attended is None else _count(self.attended)
+
+    @field_validator("attended")
+    @classmethod
+    def _attendees_are_responders(
+        cls, attended: list[str] | int | None, info: ValidationInfo
+    ) -> list[str] | int | None:
+        responders = info.data.get("responders")
+        if attended is None or responders is None:
+            return attended
+        if isinstance(responders, list) and isinstance(attended, list):
+            outside = [name for name in attended if name not in responders]
+            if outside:
+                raise ValueError(
+                    f"{', '.join(map(repr, outside))} not among responders (list only the"
+                    " responders who attended)"
+                )
+        if _count(attended) > _count(responders):
+            raise ValueError(
+                f"more attended ({_count(attended)}) than responded ({_count(responders)})"
+            )
+        return attended
+
+
 class PostMortem(_Model):
     """The front matter of one post-mortem file."""
 
@@ -373,6 +482,9 @@ class PostMortem(_Model):
 
     related: Annotated[list[IncidentId], AfterValidator(_unique)] = []
     recurrence_of: IncidentId | None = None
+
+    # the protocol's review scorecard: participation, boolean checks, assessments
+    review: Review = Review()
 
 
 FIELD_ORDER = list(PostMortem.model_fields)

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..core.analytics import (
     ACTION_COMPLETION_TARGET,
+    ASSESSMENT_TARGET,
+    MIN_SAMPLE,
+    PARTICIPATION_TARGET,
     POSTMORTEM_SLO_BUSINESS_DAYS,
+    RECURRENCE_REDUCTION_TARGET,
     TTD_CHANGE_GOAL,
     ActionRow,
     Analytics,
     CheckState,
     QuarterFigures,
+    ScoreLine,
+    Verdict,
     analyse,
     grouped,
     published_on,
 )
 from ..core.corpus import Corpus
-from ..core.metrics import ActionState, format_duration
+from ..core.metrics import ActionState
+from ..core.metrics import format_minutes as minutes_text
 from ..core.schema import Priority, Severity
 from . import charts
 from . import paths as site_paths
@@ -42,11 +48,6 @@ OVERDUE_LISTED = 100
 """The oldest overdue action items the action-items page lists (all are on the owner pages)."""
 
 
-def minutes_text(value: float | None) -> str:
-    """Minutes as a short duration (`1 h 32 min`), an em dash when unknown."""
-    return format_duration(None if value is None else dt.timedelta(minutes=value))
-
-
 def percent(value: float | None) -> str:
     """A ratio as a percentage: `90%`, `66.7%`; an em dash when unknown."""
     if value is None:
@@ -63,7 +64,46 @@ def change(value: float | None) -> str:
     return f"+{text}" if value > 0 else (f"\u2212{text}" if value < 0 else text)
 
 
-FILTERS = {"minutes": minutes_text, "percent": percent, "change": change}
+VERDICT_LABELS = {
+    Verdict.MET: "target met",
+    Verdict.MISSED: "target missed",
+    Verdict.TOO_FEW: f"not judged: fewer than {MIN_SAMPLE} incidents",
+    Verdict.NO_DATA: "no data",
+    Verdict.IN_PROGRESS: "quarter in progress",
+}
+OVERALL_LABELS = {
+    Verdict.MET: "success",
+    Verdict.MISSED: "not met",
+    Verdict.TOO_FEW: "not judged (too few incidents)",
+    Verdict.NO_DATA: "not judged (missing data)",
+    Verdict.IN_PROGRESS: "quarter in progress",
+}
+
+
+def score_value(line: ScoreLine) -> str:
+    """A scorecard value as the page shows it: a rate, a change or a score of 5."""
+    if line.value is None:
+        return "—"
+    if line.group == "assessment":
+        return f"{line.value:.2f} / 5"
+    return change(line.value) if line.at_most else percent(line.value)
+
+
+def score_target(line: ScoreLine) -> str:
+    """`≥ 90%`, `≤ \u221220%` (a minus sign), `≥ 4 / 5`."""
+    if line.group == "assessment":
+        return f"≥ {line.target:g} / 5"
+    if line.at_most:
+        return f"≤ {change(line.target)}"
+    return "100%" if line.target >= 1 else f"≥ {percent(line.target)}"
+
+
+FILTERS = {
+    "percent": percent,
+    "change": change,
+    "score_value": score_value,
+    "score_target": score_target,
+}
 
 
 def analytics_provider(
@@ -79,10 +119,16 @@ def analytics_provider(
         trends_index=site_paths.TRENDS_INDEX,
         action_items_page=site_paths.ACTION_ITEMS_INDEX,
         factors_page=site_paths.FACTORS_INDEX,
+        verdict_labels=VERDICT_LABELS,
+        overall_labels=OVERALL_LABELS,
         targets={
             "actions": ACTION_COMPLETION_TARGET,
             "slo_days": POSTMORTEM_SLO_BUSINESS_DAYS,
             "ttd": TTD_CHANGE_GOAL,
+            "recurrence": RECURRENCE_REDUCTION_TARGET,
+            "participation": PARTICIPATION_TARGET,
+            "assessment": ASSESSMENT_TARGET,
+            "min_sample": MIN_SAMPLE,
         },
     )
     analytics = analyse(corpus, builder.settings)
@@ -131,10 +177,15 @@ class IncidentCells:
     services: str
     root_cause: str | None
     ttd: str
+    impact: str
+    """Impact duration, or `exposure …` for a near-miss (no customer impact)."""
     ttr: str
+    """TTR; an em dash for a near-miss (no outage to resolve; left out of MTTR too)."""
     unresolved: bool
     repeats: str
-    """Ids of the earlier incidents it repeats, comma-separated; empty when none."""
+    """Ids of the earlier incidents it is a declared repeat of, comma-separated; empty when none."""
+    possible: str
+    """Ids of the earlier incidents it matches by pattern only (possible repeats to review)."""
     repeat_cells: tuple[RepeatCell, ...]
     """The same incidents with their pages and reasons (the many repeats of a large corpus made
     these lists the largest part of the quarter pages)."""
@@ -149,6 +200,8 @@ def incident_cells(builder: PageBuilder, analytics: Analytics) -> dict[str, Inci
     for x in analytics.incidents:
         incident, pm = x.incident, x.incident.model
         label = x.quarter.label
+        near_miss = pm.severity is Severity.NEAR_MISS
+        exposure = str(duration(incident.metrics.impact_duration))
         cells[incident.id] = IncidentCells(
             id=incident.id,
             title=pm.title,
@@ -160,9 +213,11 @@ def incident_cells(builder: PageBuilder, analytics: Analytics) -> dict[str, Inci
             services=", ".join(pm.services),
             root_cause=pm.root_cause.category.value if pm.root_cause else None,
             ttd=str(duration(incident.metrics.ttd)),
-            ttr=str(duration(incident.metrics.ttr)),
+            impact=f"exposure {exposure}" if near_miss else exposure,
+            ttr="—" if near_miss else str(duration(incident.metrics.ttr)),
             unresolved=pm.resolved is None,
-            repeats=", ".join(r.earlier_id for r in x.repeats),
+            repeats=", ".join(r.earlier_id for r in x.repeats if r.explicit),
+            possible=", ".join(r.earlier_id for r in x.repeats if not r.explicit),
             repeat_cells=tuple(
                 RepeatCell(
                     r.earlier_id,
@@ -199,14 +254,15 @@ def trends_overview(builder: PageBuilder, analytics: Analytics) -> GeneratedPage
         ),
         charts.line_chart(
             "chart-mttx",
-            "Median time to detect and to resolve per quarter",
+            "Median TTD, impact duration and TTR per quarter (log scale)",
             labels,
             [
                 charts.Series("median TTD", [q.figures.ttd.median for q in quarters], "s1"),
+                charts.Series("median impact", [q.figures.impact.median for q in quarters], "s3"),
                 charts.Series("median TTR", [q.figures.ttr.median for q in quarters], "s2"),
             ],
             fmt=minutes_text,
-            steps=charts.DURATION_STEPS,
+            log_ticks=charts.LOG_DURATION_TICKS,
         ),
         charts.bar_chart(
             "chart-actions",
@@ -224,16 +280,16 @@ def trends_overview(builder: PageBuilder, analytics: Analytics) -> GeneratedPage
         *(
             charts.bar_chart(
                 f"chart-cost-{currency.lower()}",
-                f"Total incident cost per quarter ({currency})",
+                f"Direct and estimated indirect incident cost per quarter ({currency})",
                 labels,
                 [
+                    charts.Series("direct", [_cost(q, currency, False) for q in quarters], "s1"),
                     charts.Series(
-                        f"total {currency}",
-                        [_cost(q, currency) for q in quarters],
-                        "s3",
-                    )
+                        "estimated indirect", [_cost(q, currency, True) for q in quarters], "s3"
+                    ),
                 ],
                 fmt=_money_format(builder, currency),
+                missing="no data",
             )
             for currency in currencies
         ),
@@ -245,6 +301,8 @@ def trends_overview(builder: PageBuilder, analytics: Analytics) -> GeneratedPage
         quarters=quarters,
         charts=overview_charts,
         currencies=currencies,
+        major_quarters=analytics.major_quarters,
+        score_columns=SCORE_COLUMNS,
     )
     return builder.aggregate_page(path, markdown, in_nav=True)
 
@@ -262,8 +320,26 @@ def _pct(rate: float | None) -> float | None:
     return None if rate is None else rate * 100
 
 
-def _cost(q: QuarterFigures, currency: str) -> float | None:
-    return next((c.total for c in q.figures.costs if c.currency == currency), None)
+def _cost(q: QuarterFigures, currency: str, indirect: bool) -> float | None:
+    """Direct or estimated indirect cost of a quarter in a currency; None without data."""
+    found = next((c for c in q.figures.costs if c.currency == currency), None)
+    if found is None:
+        return None
+    return found.indirect if indirect else found.direct
+
+
+SCORE_COLUMNS = {
+    "postmortem_completion": "Post-mortems on time",
+    "action_items": "Action items on time",
+    "recurrence_reduction": "Recurrence reduction",
+    "participation": "Participation",
+    "ttd_improvement": "TTD change",
+    "boolean_checks": "Boolean checks",
+    "assessment_quality": "Quality",
+    "assessment_blameless_culture": "Blameless culture",
+    "assessment_learning": "Learning",
+}
+"""Short column headers of the scorecard overview, by scorecard line key."""
 
 
 def quarter_page(
@@ -288,10 +364,12 @@ def quarter_page(
         ),
         charts.bar_chart(
             f"chart-{slug}-mttx",
-            f"Time to detect, mitigate and resolve, {q.quarter.label}",
-            ["TTD", "TTM", "TTR"],
+            f"TTD, TTM, TTR and impact duration, {q.quarter.label} (log scale)",
+            ["TTD", "TTM", "TTR", "Impact"],
             [
-                charts.Series(name, [getattr(s, attr) for s in (f.ttd, f.ttm, f.ttr)], css)
+                charts.Series(
+                    name, [getattr(s, attr) for s in (f.ttd, f.ttm, f.ttr, f.impact)], css
+                )
                 for name, attr, css in (
                     ("mean", "mean", "s1"),
                     ("median", "median", "s2"),
@@ -300,7 +378,7 @@ def quarter_page(
             ],
             header="Measure",
             fmt=minutes_text,
-            steps=charts.DURATION_STEPS,
+            log_ticks=charts.LOG_DURATION_TICKS,
         ),
     ]
     facts = analytics.facts_in(q.quarter)
@@ -462,6 +540,7 @@ def group_pages(
                         f=page_figures,
                         report=reports.get(page.label) if group.key == "regulations" else None,
                         index_path=index_path,
+                        reference_date=analytics.reference_date,
                     ),
                 )
             )

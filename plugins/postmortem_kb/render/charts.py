@@ -80,8 +80,44 @@ class Chart:
         )
 
 
-def _frame(chart_id: str, title: str, scale_max: float, fmt: Formatter) -> list[str]:
-    plot_h = HEIGHT - TOP - BOTTOM
+LOG_DURATION_TICKS = (1, 5, 15, 60, 240, 1440, 5760, 20160, 80640)
+"""Ticks of a logarithmic duration axis in minutes: 1 min, 5 min, 15 min, 1 h, 4 h, 1 d, 4 d,
+14 d, 56 d."""
+OUTLIER_FACTOR = 3
+"""A line chart labels a series' largest value when it is at least this many times the series'
+median: the outlier a reader should not take for the trend."""
+
+
+class _Scale:
+    """Where a value sits on the y axis: linear from 0, or logarithmic between two ticks."""
+
+    def __init__(self, values: Sequence[float], steps: Sequence[float], log_ticks: Sequence[float]):
+        self.log = bool(log_ticks)
+        if self.log:
+            positive = [v for v in values if v > 0] or [log_ticks[0]]
+            low = max([t for t in log_ticks if t <= min(positive)] or [log_ticks[0]])
+            high = min([t for t in log_ticks if t >= max(positive)] or [log_ticks[-1]])
+            high = max(high, low * 10)
+            self.low, self.high = low, high
+            self.ticks = [t for t in log_ticks if low <= t <= high]
+        else:
+            self.high = nice_max(max([*values, 0]), steps)
+            self.ticks = [self.high * tick / 4 for tick in range(5)]
+
+    def fraction(self, value: float) -> float:
+        """0 at the bottom of the plot, 1 at the top (log: values below the floor sit on it)."""
+        if not self.log:
+            return value / self.high
+        value = max(value, self.low)
+        return math.log(value / self.low) / math.log(self.high / self.low)
+
+    def y(self, value: float) -> float:
+        """The y coordinate of a value."""
+        plot_h = HEIGHT - TOP - BOTTOM
+        return TOP + plot_h - plot_h * self.fraction(value)
+
+
+def _frame(chart_id: str, title: str, scale: _Scale, fmt: Formatter) -> list[str]:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="pmkb-chart__svg" viewBox="0 0 {WIDTH}'
         f' {HEIGHT}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc"'
@@ -90,9 +126,8 @@ def _frame(chart_id: str, title: str, scale_max: float, fmt: Formatter) -> list[
         f'<desc id="{chart_id}-desc">{escape(title)}; the values are in the data table under'
         " the chart.</desc>",
     ]
-    for tick in range(5):
-        value = scale_max * tick / 4
-        y = TOP + plot_h - plot_h * tick / 4
+    for value in scale.ticks:
+        y = scale.y(value)
         parts.append(
             f'<line class="pmkb-chart__grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y)}"'
             f' y2="{_n(y)}" stroke="currentColor" stroke-opacity="0.15"/>'
@@ -130,11 +165,10 @@ def _x_labels(categories: Sequence[str], band: float) -> list[str]:
     ]
 
 
-def _target(target: float | None, label: str, scale_max: float) -> list[str]:
+def _target(target: float | None, label: str, scale: _Scale) -> list[str]:
     if target is None:
         return []
-    plot_h = HEIGHT - TOP - BOTTOM
-    y = TOP + plot_h - plot_h * target / scale_max
+    y = scale.y(target)
     return [
         f'<line class="pmkb-chart__target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_n(y)}"'
         f' y2="{_n(y)}" stroke="currentColor" stroke-dasharray="6 4" stroke-width="1.5"/>',
@@ -174,27 +208,47 @@ def bar_chart(
     target: float | None = None,
     target_label: str = "",
     steps: Sequence[float] = (),
+    missing: str | None = None,
+    log_ticks: Sequence[float] = (),
 ) -> Chart:
-    """Vertical bars per category: side by side, or stacked when `stacked`."""
+    """Vertical bars per category: side by side, or stacked when `stacked`. With `missing`, a
+    category without any value says so (e.g. "no data") instead of looking like a zero. With
+    `log_ticks` (side-by-side bars only) the axis is logarithmic through those ticks."""
     totals = [
         sum(v or 0 for v in column) if stacked else max((v or 0 for v in column), default=0)
         for column in zip(*(s.values for s in series), strict=True)
     ]
-    scale_max = nice_max(max([*totals, target or 0, 0]), steps)
+    values = [v for s in series for v in s.values if v is not None] if log_ticks else totals
+    scale = _Scale([*values, target or 0], steps, () if stacked else log_ticks)
     plot_h = HEIGHT - TOP - BOTTOM
     band = (WIDTH - LEFT - RIGHT) / max(len(categories), 1)
-    parts = _frame(chart_id, title, scale_max, fmt) + _legend(series, line=False)
+    parts = _frame(chart_id, title, scale, fmt) + _legend(series, line=False)
     for i, category in enumerate(categories):
         x0 = LEFT + band * i + band * 0.15
         inner = band * 0.7
         base = 0.0
+        if missing and all(s.values[i] is None for s in series):
+            parts.append(
+                f'<text class="pmkb-chart__missing" x="{_n(LEFT + band * (i + 0.5))}"'
+                f' y="{_n(TOP + plot_h - 6)}" text-anchor="middle" font-size="10"'
+                f' fill-opacity="0.7">{escape(missing)}</text>'
+            )
+            continue
         for k, s in enumerate(series):
             value = s.values[i]
+            if value is None and missing and not stacked:
+                width = inner / len(series)
+                parts.append(
+                    f'<text class="pmkb-chart__missing" x="{_n(x0 + width * (k + 0.5))}"'
+                    f' y="{_n(TOP + plot_h - 4)}" text-anchor="middle" font-size="9"'
+                    f' fill-opacity="0.7"><title>{escape(category)}, {escape(s.name)}:'
+                    f" {escape(missing)}</title>n/a</text>"
+                )
             if not value:
                 continue
-            height = plot_h * value / scale_max
+            height = plot_h * scale.fraction(value)
             if stacked:
-                x, width, y = x0, inner, TOP + plot_h - plot_h * base / scale_max - height
+                x, width, y = x0, inner, TOP + plot_h - plot_h * scale.fraction(base) - height
                 base += value
             else:
                 width = inner / len(series)
@@ -204,10 +258,42 @@ def bar_chart(
                 f' width="{_n(width)}" height="{_n(height)}" fill="{FALLBACK_FILL}">'
                 f"<title>{escape(category)}, {escape(s.name)}: {escape(fmt(value))}</title></rect>"
             )
-    parts += _target(target, target_label, scale_max) + _x_labels(categories, band)
+    parts += _target(target, target_label, scale) + _x_labels(categories, band)
     parts.append("</svg>")
     svg = Markup("".join(parts))
     return Chart(chart_id, title, svg, _table(title, header, categories, series, fmt))
+
+
+def _outlier(values: Sequence[float | None]) -> int | None:
+    """The position of a series' largest value when it is OUTLIER_FACTOR times its median."""
+    known = [(v, i) for i, v in enumerate(values) if v is not None]
+    if len(known) < 3:
+        return None
+    ordered = sorted(v for v, _ in known)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    top, position = max(known)
+    return position if median > 0 and top >= OUTLIER_FACTOR * median else None
+
+
+def _outlier_labels(labels: Sequence[tuple[int, float, str]], band: float, count: int) -> list[str]:
+    """Each outlier's value beside its point (toward the middle of the chart), moved down when
+    it would overlap another label of the same category."""
+    parts: list[str] = []
+    taken: dict[int, list[float]] = {}
+    for position, y, text in sorted(labels, key=lambda label: label[1]):
+        y += 4
+        while any(abs(y - other) < 13 for other in taken.get(position, [])):
+            y += 13
+        taken.setdefault(position, []).append(y)
+        right_half = position + 0.5 > count / 2
+        x = LEFT + band * (position + 0.5) + (-9 if right_half else 9)
+        parts.append(
+            f'<text class="pmkb-chart__outlier" x="{_n(x)}" y="{_n(y)}"'
+            f' text-anchor="{"end" if right_half else "start"}" font-size="11">'
+            f"{escape(text)}</text>"
+        )
+    return parts
 
 
 def line_chart(
@@ -221,17 +307,20 @@ def line_chart(
     target: float | None = None,
     target_label: str = "",
     steps: Sequence[float] = (),
+    log_ticks: Sequence[float] = (),
 ) -> Chart:
-    """One line per series across the categories; gaps where a value is missing."""
+    """One line per series across the categories; gaps where a value is missing. With
+    `log_ticks` the axis is logarithmic through those ticks, so one long quarter does not
+    flatten the others; either way a series' outlier is labelled with its value."""
     values = [v for s in series for v in s.values if v is not None]
-    scale_max = nice_max(max([*values, target or 0, 0]), steps)
-    plot_h = HEIGHT - TOP - BOTTOM
+    scale = _Scale([*values, target or 0], steps, log_ticks)
     band = (WIDTH - LEFT - RIGHT) / max(len(categories), 1)
-    parts = _frame(chart_id, title, scale_max, fmt) + _legend(series, line=True)
-    parts += _target(target, target_label, scale_max)
+    parts = _frame(chart_id, title, scale, fmt) + _legend(series, line=True)
+    parts += _target(target, target_label, scale)
+    labels: list[tuple[int, float, str]] = []
     for s in series:
         points = [
-            (LEFT + band * (i + 0.5), TOP + plot_h - plot_h * v / scale_max, categories[i], v)
+            (LEFT + band * (i + 0.5), scale.y(v), categories[i], v)
             for i, v in enumerate(s.values)
             if v is not None
         ]
@@ -240,7 +329,7 @@ def line_chart(
         for i, v in enumerate(s.values):
             if v is None:
                 continue
-            point = (LEFT + band * (i + 0.5), TOP + plot_h - plot_h * v / scale_max)
+            point = (LEFT + band * (i + 0.5), scale.y(v))
             if i == previous + 1 and segments:
                 segments[-1].append(point)
             else:
@@ -259,6 +348,10 @@ def line_chart(
                 f' r="4" fill="{FALLBACK_FILL}"><title>{escape(category)}, {escape(s.name)}:'
                 f" {escape(fmt(v))}</title></circle>"
             )
+        outlier = _outlier(s.values)
+        if outlier is not None and (value := s.values[outlier]) is not None:
+            labels.append((outlier, scale.y(value), f"{s.name} {fmt(value)}"))
+    parts += _outlier_labels(labels, band, len(categories))
     parts += _x_labels(categories, band)
     parts.append("</svg>")
     svg = Markup("".join(parts))

@@ -10,6 +10,10 @@ from typing import Any
 
 from ..core.analytics import (
     ACTION_COMPLETION_TARGET,
+    ASSESSMENT_TARGET,
+    MIN_SAMPLE,
+    PARTICIPATION_TARGET,
+    RECURRENCE_REDUCTION_TARGET,
     TTD_CHANGE_GOAL,
     ActionRow,
     Analytics,
@@ -26,8 +30,11 @@ from . import safejson
 from .pages import GeneratedPage
 from .paths import SitePaths
 
-SCHEMA_VERSION = 1
-"""Bumped when a field changes meaning or disappears (adding fields does not bump it)."""
+SCHEMA_VERSION = 2
+"""Bumped when a field changes meaning or disappears (adding fields does not bump it). 2: repeats
+are declared ones only (`repeat_of`, `repeat_ids`), pattern matches moved to `possible_repeat_of`
+and `possible_repeat_ids`, `repeat_explicit` removed; `downtime_minutes` defaults to the impact
+duration."""
 
 Record = dict[str, Any]
 UrlOf = Callable[[Incident], str]
@@ -51,6 +58,11 @@ def export_files(paths: SitePaths, analytics: Analytics, url_of: UrlOf) -> list[
         "action_item_on_time_rate": ACTION_COMPLETION_TARGET,
         "postmortem_slo_rate": 1.0,
         "ttd_median_change": TTD_CHANGE_GOAL,
+        "recurrence_reduction": RECURRENCE_REDUCTION_TARGET,
+        "participation_rate": PARTICIPATION_TARGET,
+        "boolean_checks_rate": 1.0,
+        "assessment_mean": ASSESSMENT_TARGET,
+        "min_sample": MIN_SAMPLE,
     }
     return [
         _json(paths, "incidents", {**header, "incidents": incidents}),
@@ -65,6 +77,7 @@ def export_files(paths: SitePaths, analytics: Analytics, url_of: UrlOf) -> list[
                 "targets": targets,
                 "quarters": quarters,
                 "overall": figures_record(analytics.overall),
+                "sev1_sev2_quarters": [quarter_record(q) for q in analytics.major_quarters],
             },
         ),
         _csv(paths, "quarters", quarters),
@@ -115,6 +128,7 @@ def incident_record(facts: IncidentFacts, url_of: UrlOf) -> Record:
         "ttm_minutes": minutes(m.ttm),
         "ttr_minutes": minutes(m.ttr),
         "duration_minutes": minutes(m.duration),
+        "impact_minutes": minutes(m.impact_duration),
         "downtime_minutes": m.downtime_minutes,
         "users_affected": pm.impact.users_affected,
         "revenue_lost": pm.impact.revenue_lost,
@@ -127,8 +141,10 @@ def incident_record(facts: IncidentFacts, url_of: UrlOf) -> Record:
         "cost_per_downtime_minute": m.cost_per_downtime_minute,
         "contributing_factors": {k: s.score for k, s in pm.contributing_factors.scores().items()},
         "recurrence_of": pm.recurrence_of,
-        "repeat_of": [r.earlier_id for r in facts.repeats],
-        "repeat_explicit": [r.explicit for r in facts.repeats],
+        "repeat_of": [r.earlier_id for r in facts.repeats if r.explicit],
+        "possible_repeat_of": [r.earlier_id for r in facts.repeats if not r.explicit],
+        "recurred": facts.recurred,
+        "action_items_completed": facts.actions_completed,
         "postmortem_slo": {
             "state": facts.postmortem_slo.state.value,
             "due": _date(facts.postmortem_slo.due),
@@ -144,6 +160,15 @@ def incident_record(facts: IncidentFacts, url_of: UrlOf) -> Record:
             for c in facts.notifications
         ],
         "action_items": len(pm.action_items),
+        "checks": {key: outcome.value for key, outcome in m.checks.items()},
+        "responders": pm.review.responder_count,
+        "responders_attended": pm.review.attended_count,
+        "assessments": {
+            key: a.score if a else None for key, a in pm.review.assessments.scores().items()
+        },
+        "assessed_by": {
+            key: a.by if a else None for key, a in pm.review.assessments.scores().items()
+        },
     }
 
 
@@ -192,6 +217,7 @@ def figures_record(f: Figures) -> Record:
         "ttd_minutes": stats_record(f.ttd),
         "ttm_minutes": stats_record(f.ttm),
         "ttr_minutes": stats_record(f.ttr),
+        "impact_minutes": stats_record(f.impact),
         "top_root_causes": [{"category": c, "incidents": n} for c, n in f.top_root_causes],
         "root_causes": dict(f.root_causes),
         "not_analysed": f.not_analysed,
@@ -215,10 +241,40 @@ def figures_record(f: Figures) -> Record:
             "rate": slo.rate,
             "meets_target": slo.meets_target,
         },
+        "open_action_items": f.open_actions,
         "repeat_incidents": len(f.repeat_ids),
         "repeat_ids": list(f.repeat_ids),
+        "possible_repeats": len(f.possible_repeat_ids),
+        "possible_repeat_ids": list(f.possible_repeat_ids),
+        "recurrence": {
+            "completed": f.recurrence.completed,
+            "completed_recurred": f.recurrence.completed_recurred,
+            "not_completed": f.recurrence.not_completed,
+            "not_completed_recurred": f.recurrence.not_completed_recurred,
+            "reduction": f.recurrence.reduction,
+        },
+        "participation": {
+            "incidents": f.participation.incidents,
+            "responders": f.participation.responders,
+            "attended": f.participation.attended,
+            "rate": f.participation.rate,
+        },
+        "boolean_checks": {
+            "passed": f.checks_passed,
+            "counted": f.checks_total,
+            "rate": f.checks_rate,
+        },
+        "assessments": {a.key: {"n": a.n, "mean": a.mean} for a in f.assessments},
         "cost": {
-            c.currency: {"total": c.total, "incidents": c.incidents, "per_incident": c.per_incident}
+            c.currency: {
+                "direct": c.direct,
+                "direct_incidents": c.direct_incidents,
+                "incidents": c.incidents,
+                "indirect": c.indirect,
+                "estimated_incidents": c.estimated,
+                "total": c.total,
+                "per_incident": c.per_incident,
+            }
             for c in f.costs
         },
     }
@@ -230,9 +286,21 @@ def quarter_record(q: QuarterFigures) -> Record:
         "quarter": q.quarter.label,
         "start": q.quarter.start.isoformat(),
         "end": q.quarter.end.isoformat(),
+        "partial": q.partial,
         **figures_record(q.figures),
         "ttd_median_change": q.ttd_change,
+        "ttd_previous_n": q.previous_ttd_n,
         "ttd_goal_met": q.ttd_goal_met,
+        "scorecard": {
+            line.key: {
+                "value": line.value,
+                "target": line.target,
+                "n": line.n,
+                "verdict": line.verdict.value,
+            }
+            for line in q.scorecard
+        },
+        "overall_verdict": q.overall.value,
     }
 
 

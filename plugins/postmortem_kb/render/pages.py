@@ -19,10 +19,19 @@ from markupsafe import Markup, escape
 from ..core.corpus import Corpus, Incident
 from ..core.followup import Due, due_of
 from ..core.lint import notices_for
-from ..core.metrics import ActionState, action_state, format_duration
+from ..core.metrics import (
+    BOOLEAN_CHECKS,
+    ActionState,
+    CheckOutcome,
+    action_state,
+    format_duration,
+    format_minutes,
+)
 from ..core.problems import Problem
 from ..core.related import Related, related_incidents
 from ..core.schema import (
+    ASSESSMENTS,
+    ASSESSORS,
     CONTRIBUTING_FACTORS,
     RECURRENCE_CHECKS,
     ActionItem,
@@ -46,6 +55,12 @@ STATE_LABELS = {
     ActionState.DONE_ON_TIME: "done",
     ActionState.DONE_LATE: "done late",
     ActionState.CANCELLED: "cancelled",
+}
+
+CHECK_OUTCOME_LABELS = {
+    CheckOutcome.PASS: "pass",
+    CheckOutcome.FAIL: "fail",
+    CheckOutcome.NOT_RECORDED: "not recorded",
 }
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
@@ -195,6 +210,7 @@ class PageBuilder:
             md_text=md_text,
             utc=_utc,
             duration=format_duration,
+            minutes=format_minutes,
             number=_number,
             money=_money,
         )
@@ -202,6 +218,10 @@ class PageBuilder:
             factor_labels=CONTRIBUTING_FACTORS,
             recurrence_labels=RECURRENCE_CHECKS,
             state_labels=STATE_LABELS,
+            boolean_checks=BOOLEAN_CHECKS,
+            check_outcomes=CHECK_OUTCOME_LABELS,
+            assessment_labels=ASSESSMENTS,
+            assessors=ASSESSORS,
             action_follow=self.action_follow,
             paths=self.paths,
             incident_page=self.paths.incident,
