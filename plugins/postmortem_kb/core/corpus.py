@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .collector import collector_paused
+from .followup import FollowUp
 from .lint import LintConfig, with_lint
 from .loader import Document, LoadError, display_path, read_document
 from .metrics import IncidentMetrics, incident_metrics
@@ -81,10 +82,14 @@ class CorpusLoader:
     """Loads a folder of post-mortems, re-reading only files whose mtime or size changed."""
 
     def __init__(
-        self, registry: RegulationRegistry | None = None, lint: LintConfig | None = None
+        self,
+        registry: RegulationRegistry | None = None,
+        lint: LintConfig | None = None,
+        follow_up: FollowUp | None = None,
     ) -> None:
         self.registry = registry or RegulationRegistry()
         self.lint = lint or LintConfig()
+        self.follow_up = follow_up or FollowUp()
         self._cache: dict[Path, _FileResult] = {}
         self.files_parsed = 0
         """How many files the last `load` actually parsed (the rest came from the cache)."""
@@ -145,7 +150,7 @@ class CorpusLoader:
         except LoadError as exc:
             result = _FileResult(stamp, None, None, exc.problems)
         else:
-            model, problems = validate_document(document, self.registry)
+            model, problems = validate_document(document, self.registry, self.follow_up)
             problems = with_lint(document, model, problems, self.lint)
             raw_id = document.data.get("id") if model is None else None
             result = _FileResult(

@@ -106,9 +106,10 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self.settings = self.options.settings(
             use_directory_urls=config.use_directory_urls, preview=self._serving
         )
-        registry, lint = self.settings.regulations, self.options.lint.config()
-        if self.loader is None or (self.loader.registry, self.loader.lint) != (registry, lint):
-            self.loader = CorpusLoader(registry, lint)
+        wanted = (self.settings.regulations, self.options.lint.config(), self.settings.follow_up)
+        loader = self.loader
+        if loader is None or (loader.registry, loader.lint, loader.follow_up) != wanted:
+            self.loader = CorpusLoader(*wanted)
         custom_dir = config.theme.custom_dir
         self.overrides = Path(custom_dir) if custom_dir else None
         if CSS not in config.extra_css:
