@@ -115,7 +115,7 @@ def format_text(problems: list[Problem], colour: bool) -> list[str]:
         return f"\033[{code}m{text}\033[0m" if colour else text
 
     lines = []
-    for p in problems:
+    for p in (problem.printable() for problem in problems):
         level = paint("1;31" if p.level is Level.ERROR else "1;33", p.level.value)
         lines.append(f"{paint('1', f'{p.path}:{p.line}:')} {level}: {p.field}: {p.message}")
     return lines
@@ -130,12 +130,15 @@ def _escape_property(text: str) -> str:
 
 
 def format_github(problems: list[Problem]) -> list[str]:
-    """GitHub Actions workflow commands: one `::error` / `::warning` annotation per problem."""
+    """GitHub Actions workflow commands: one `::error` / `::warning` annotation per problem.
+
+    Control characters are escaped first (`Problem.printable`), then GitHub's own encoding.
+    """
     return [
         f"::{p.level.value} file={_escape_property(p.path)},line={p.line},"
         f"title={_escape_property(f'postmortem-kb ({p.rule})')}::"
         f"{_escape_data(f'{p.field}: {p.message}')}"
-        for p in problems
+        for p in (problem.printable() for problem in problems)
     ]
 
 
