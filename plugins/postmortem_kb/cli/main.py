@@ -81,18 +81,24 @@ def validate(project: Project, targets: list[Path]) -> tuple[list[Problem], int]
     requested: list[Path] = []
     for target in targets or [project.postmortems_dir]:
         if target.is_dir():
-            requested.extend(p.resolve() for p in discover(target))
+            requested.extend(_absolute(p) for p in discover(target))
         elif target.is_file():
-            requested.append(target.resolve())
+            requested.append(_absolute(target))
         else:
             raise UsageError(f"{target}: no such file or folder")
     context = set(requested)
     if project.postmortems_dir.is_dir():
-        context.update(p.resolve() for p in discover(project.postmortems_dir))
+        context.update(_absolute(p) for p in discover(project.postmortems_dir))
     root = Path.cwd().resolve()
-    corpus = CorpusLoader(project.registry, project.lint).load_files(sorted(context), root)
+    loader = CorpusLoader(project.registry, project.lint)
+    corpus = loader.load_files(sorted(context), root, project.postmortems_dir)
     shown = {_display(path, root) for path in requested}
     return [p for p in corpus.problems if p.path in shown], len(shown)
+
+
+def _absolute(path: Path) -> Path:
+    """`path` made absolute without resolving links: a linked file stays a link, and is refused."""
+    return Path(os.path.abspath(path))
 
 
 def _display(path: Path, root: Path) -> str:

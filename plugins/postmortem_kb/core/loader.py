@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,30 +98,75 @@ class LoadError(Exception):
         self.problems = problems
 
 
-def read_document(path: Path, display_path: str) -> Document:
-    """Read and split one file; raise LoadError naming file, line and cause when it cannot be."""
+FILE_FIELD = "file"
+
+
+def refusal(path: Path, within: Path | None = None) -> str | None:
+    """Why `path` is not read as a post-mortem, or None: checked before a byte of it is read.
+
+    Refused: a symbolic link (its target is neither followed nor named); anything but a regular
+    file; and a path below `within` (the post-mortems folder) that resolves outside it, through
+    a linked folder.
+    """
+    inside = None
+    if within is not None:
+        base = os.path.abspath(within)
+        if os.path.abspath(path).startswith(base + os.sep):
+            inside = base
+    try:
+        status = os.lstat(path)
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror or 'not found'}"
+    if stat.S_ISLNK(status.st_mode):
+        return "is a symbolic link; a post-mortem must be a regular file (links are not followed)"
+    if not stat.S_ISREG(status.st_mode):
+        return "is not a regular file"
+    if inside is not None:
+        real_base = os.path.realpath(inside)
+        if not os.path.realpath(path).startswith(real_base + os.sep):
+            return "resolves outside the post-mortems folder (a linked folder); it is not read"
+    return None
+
+
+def read_document(path: Path, display_path: str, within: Path | None = None) -> Document:
+    """Read and split one file; raise LoadError naming file, line and cause when it cannot be.
+
+    The file is first checked (`refusal`), then opened without following a link and read up to
+    MAX_FILE_BYTES.
+    """
 
     def fail(line: int, message: str, field_: str = FRONT_MATTER_FIELD) -> LoadError:
         return LoadError([Problem(display_path, line, field_, message)])
 
+    refused = refusal(path, within)
+    if refused is not None:
+        raise fail(1, refused, FILE_FIELD)
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path, MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise fail(1, f"cannot read file: {exc.strerror or exc}", "file") from None
+        raise fail(1, f"cannot read file: {exc.strerror or exc}", FILE_FIELD) from None
     if len(raw) > MAX_FILE_BYTES:
+        size = max(len(raw), os.lstat(path).st_size)
         message = (
-            f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}"
+            f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
             " (link to logs and dumps instead of pasting them)"
         )
-        raise fail(1, message, "file")
+        raise fail(1, message, FILE_FIELD)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save as UTF-8"
-        raise fail(line, message, "file") from None
+        raise fail(line, message, FILE_FIELD) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return parse_document(text, path, display_path)
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of `path`, opened without following a symbolic link."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        return handle.read(limit)
 
 
 def parse_document(text: str, path: Path, display_path: str) -> Document:
