@@ -98,21 +98,29 @@ class LoadError(Exception):
         self.problems = problems
 
 
+SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*\.md")
+"""What a post-mortem's file name may be: ASCII letters, digits, '.', '_' and '-', ending in
+`.md` (and folders below the post-mortems folder the same, without `.md`). Such a name is the
+same in a URL, a shell, a log line and an HTML attribute."""
+_SAFE_FOLDER_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 FILE_FIELD = "file"
 
 
 def refusal(path: Path, within: Path | None = None) -> str | None:
     """Why `path` is not read as a post-mortem, or None: checked before a byte of it is read.
 
-    Refused: a symbolic link (its target is neither followed nor named); anything but a regular
-    file; and a path below `within` (the post-mortems folder) that resolves outside it, through
-    a linked folder.
+    Refused: a name outside `SAFE_FILE_NAME`; a symbolic link (its target is neither followed
+    nor named); anything but a regular file; and a path below `within` (the post-mortems
+    folder) that resolves outside it, through a linked folder.
     """
+    folders: list[str] = []
     inside = None
     if within is not None:
         base = os.path.abspath(within)
-        if os.path.abspath(path).startswith(base + os.sep):
+        absolute = os.path.abspath(path)
+        if absolute.startswith(base + os.sep):
             inside = base
+            folders = absolute[len(base) + 1 :].split(os.sep)[:-1]
     try:
         status = os.lstat(path)
     except OSError as exc:
@@ -121,6 +129,13 @@ def refusal(path: Path, within: Path | None = None) -> str | None:
         return "is a symbolic link; a post-mortem must be a regular file (links are not followed)"
     if not stat.S_ISREG(status.st_mode):
         return "is not a regular file"
+    if not SAFE_FILE_NAME.fullmatch(path.name) or not all(
+        _SAFE_FOLDER_NAME.fullmatch(folder) for folder in folders
+    ):
+        return (
+            "file name not allowed: use only ASCII letters, digits, '.', '_' and '-', ending in"
+            " '.md' (rename the file)"
+        )
     if inside is not None:
         real_base = os.path.realpath(inside)
         if not os.path.realpath(path).startswith(real_base + os.sep):

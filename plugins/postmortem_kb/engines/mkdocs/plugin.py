@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -168,7 +169,9 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
             file.unchanged = previous.get(file.src_uri) == digest
             self._previous[file.src_uri] = digest
             if page.source is not None:
-                file.edit_uri = Path(os.path.relpath(self.root / page.source, docs_dir)).as_posix()
+                # Percent-encoded: the theme prints the edit URL into an attribute unescaped.
+                source = Path(os.path.relpath(self.root / page.source, docs_dir)).as_posix()
+                file.edit_uri = quote(source, safe="/")
             files.append(file)
             self._generated.add(file.src_uri)
             if page.in_nav:
