@@ -151,3 +151,35 @@ def split_body(body: str) -> BodySections:
             previous = result.narrative.get(key)
             result.narrative[key] = f"{previous}\n\n{text}" if previous else text
     return result
+
+
+def code_spans(line: str) -> list[tuple[int, int]]:
+    """The inline code spans of one line, as (start, end) offsets, backticks included.
+
+    A run of n backticks opens a span that the next run of exactly n backticks closes; a run
+    with no such partner is text. One pass over the runs (linear time, whatever the line).
+    """
+    runs: list[tuple[int, int]] = []
+    position = line.find("`")
+    while position != -1:
+        end = position + 1
+        while end < len(line) and line[end] == "`":
+            end += 1
+        runs.append((position, end))
+        position = line.find("`", end)
+    partner: list[int | None] = [None] * len(runs)
+    later: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        length = runs[index][1] - runs[index][0]
+        partner[index] = later.get(length)
+        later[length] = index
+    spans: list[tuple[int, int]] = []
+    index = 0
+    while index < len(runs):
+        closing = partner[index]
+        if closing is None:
+            index += 1
+            continue
+        spans.append((runs[index][0], runs[closing][1]))
+        index = closing + 1
+    return spans

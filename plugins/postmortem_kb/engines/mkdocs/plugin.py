@@ -23,6 +23,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
+from ...core.anchors import safe_anchor
 from ...core.corpus import Corpus, CorpusLoader
 from ...core.lint.rules import LintConfig, LintConfigError
 from ...core.problems import Level
@@ -54,6 +55,18 @@ class PostmortemPluginConfig(base.Config):
     """Blameless lint: {rules: {rule-id: off|warning|error}, allow: [phrase, ...]}."""
     holidays = c.Type(list, default=[])
     """Dates (YYYY-MM-DD) that are not business days, for the post-mortem SLO and deadlines."""
+
+
+def _safe_toc(items: Any) -> None:
+    """Give every table-of-contents entry a safe anchor (anchors.py), in place.
+
+    Themes print `page.toc` outside the sanitised body, unescaped. Author bodies cannot set ids
+    any more (their attribute lists are text before Markdown runs); this holds the same rule for
+    any id another extension or a hand-written page might set.
+    """
+    for item in items:
+        item.id = safe_anchor(item.id)
+        _safe_toc(item.children)
 
 
 def _pages_of(items: list[Any]) -> Iterator[Page]:
@@ -218,7 +231,9 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         return markdown
 
     def on_page_content(self, html: str, *, page: Any, config: MkDocsConfig, files: Files) -> str:
-        """Put the raw HTML back, then apply the body rule (sanitize.py) to author-written parts."""
+        """Put the raw HTML back, then apply the body rule (sanitize.py) to author-written parts;
+        table-of-contents anchors get the anchor rule (anchors.py)."""
+        _safe_toc(page.toc)
         blocks = self._html_blocks.get(page.file.src_uri)
         if blocks:
             html = restore_html_blocks(html, blocks, self._html_token)
