@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -12,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .problems import Problem
+from .problems import MAX_REPORTED, Problem
 
 try:  # LibYAML's parser is ~10x faster; the pure-Python one gives the same results.
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -304,23 +305,65 @@ def depth_bound(text: str) -> int | None:
     return flow + 2 * column + 2
 
 
+FALLBACK_LIMIT = 64 * 1024
+"""Front matter up to this size is parsed again by PyYAML's pure-Python parser when LibYAML
+refuses it (about 0.35 s of CPU at most); beyond, only the part LibYAML had not yet reported."""
+_FLOW_BRACKET = re.compile(r"[\[\]{}]")
+
+
+@dataclass
+class _Depth:
+    """How deep the events counted so far nest, and where the last one ended."""
+
+    depth: int = 0
+    end: int = 0
+
+
 def _check_depth(text: str, display_path: str, first_line: int) -> None:
     """Refuse front matter nested deeper than MAX_DEPTH before LibYAML composes (and recurses).
 
     LibYAML scans ahead and may refuse the text with its own error before the events of 33
-    levels come out (it has a nesting limit of its own); the pure-Python parser yields events
-    as it goes, so it is asked again then: the author gets this limit, not the library's.
+    levels come out (it has a nesting limit of its own). Up to FALLBACK_LIMIT, the pure-Python
+    parser, which yields events as it goes, is asked again then: the author gets this limit,
+    not the library's. Beyond it (that parser takes seconds over a megabyte), only the text
+    LibYAML read ahead is looked at: its flow brackets, on top of the depth already counted.
     """
+    counted = _Depth()
     try:
-        _count_depth(yaml.parse(text, Loader=FrontMatterLoader), display_path, first_line)
-    except yaml.YAMLError:
+        _count_depth(yaml.parse(text, Loader=FrontMatterLoader), display_path, first_line, counted)
+    except yaml.YAMLError as exc:
         if _BaseLoader is yaml.SafeLoader:
             raise
-        _count_depth(yaml.parse(text, Loader=yaml.SafeLoader), display_path, first_line)
+        mark = getattr(exc, "problem_mark", None)
+        end = len(text) if mark is None else min(len(text), mark.index + 1)
+        if len(text) <= FALLBACK_LIMIT:
+            _count_depth(yaml.parse(text, Loader=yaml.SafeLoader), display_path, first_line)
+        elif end <= FALLBACK_LIMIT:
+            # The prefix ends early, with an error of its own: LibYAML's is the one to report.
+            with contextlib.suppress(yaml.YAMLError):
+                prefix = yaml.parse(text[:end], Loader=yaml.SafeLoader)
+                _count_depth(prefix, display_path, first_line)
+        else:
+            _check_read_ahead(text, counted, end, display_path, first_line)
         raise
 
 
-def _count_depth(events: Iterator[yaml.Event], display_path: str, first_line: int) -> None:
+def _check_read_ahead(
+    text: str, counted: _Depth, end: int, display_path: str, first_line: int
+) -> None:
+    """Refuse flow brackets nesting past MAX_DEPTH between the last event and `end`."""
+    depth = counted.depth
+    for match in _FLOW_BRACKET.finditer(text, counted.end, end):
+        depth += 1 if match.group(0) in "[{" else -1
+        if depth > MAX_DEPTH:
+            line = first_line + text.count("\n", 0, match.start())
+            message = f"front matter is nested more than {MAX_DEPTH} levels deep"
+            raise LoadError([Problem(display_path, line, FRONT_MATTER_FIELD, message)])
+
+
+def _count_depth(
+    events: Iterator[yaml.Event], display_path: str, first_line: int, counted: _Depth | None = None
+) -> None:
     depth = 0
     for event in events:
         if isinstance(event, yaml.CollectionStartEvent):
@@ -331,6 +374,9 @@ def _count_depth(events: Iterator[yaml.Event], display_path: str, first_line: in
                 raise LoadError([Problem(display_path, line, FRONT_MATTER_FIELD, message)])
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+        if counted is not None:
+            counted.depth = depth
+            counted.end = event.end_mark.index if event.end_mark is not None else counted.end
 
 
 class _TreeBuilder:
@@ -422,7 +468,12 @@ class _TreeBuilder:
             return None
 
     def problem(self, line: int, path: Path_, message: str) -> None:
-        """Report `message` about the field at `path`."""
+        """Report `message` about the field at `path` (the first MAX_REPORTED, then a count)."""
+        if len(self.problems) >= MAX_REPORTED:
+            if len(self.problems) == MAX_REPORTED:
+                more = "more problems with keys are not shown: fix these first"
+                self.problems.append(Problem(self.display_path, line, FRONT_MATTER_FIELD, more))
+            return
         self.problems.append(
             Problem(self.display_path, line, format_loc(path) or FRONT_MATTER_FIELD, message)
         )

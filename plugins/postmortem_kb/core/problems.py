@@ -27,6 +27,11 @@ def _escape(match: re.Match[str]) -> str:
     return shown if shown.startswith("\\") else f"\\u{ord(match.group(0)):04x}"
 
 
+MAX_REPORTED = 100
+"""Problems of one kind (schema, YAML keys) reported per file; past it, one line says how many
+more there are. A file cannot flood a log, or spend seconds describing its own errors."""
+
+
 class Level(StrEnum):
     """How serious a problem is: errors fail a strict build, warnings are advice."""
 

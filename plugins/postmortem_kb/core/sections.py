@@ -44,7 +44,7 @@ _ALIASES: dict[str, str] = {
 
 # Both are matched in "\n" + body: a pattern starting with a literal is searched fast, and a
 # match's start is then the offset in the body of the line it is on.
-_HEADING = re.compile(r"\n##[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+_HEADING = re.compile(r"\n##[ \t]+([^\n]+)")
 _FENCE = re.compile(r"\n(`{3,}|~{3,})([^\n]*)")
 
 
@@ -91,8 +91,16 @@ def body_chunks(body: str) -> Iterator[Chunk]:
             continue  # inside fenced code
         yield Chunk(heading, line, body[position : max(position, start - 1)])
         line += body.count("\n", position, end) + 1
-        heading, position = match.group(1), end + 1
+        heading, position = _heading_text(match.group(1)), end + 1
     yield Chunk(heading, line, body[position:])
+
+
+def _heading_text(rest: str) -> str:
+    """A `##` heading's text: the rest of its line without closing `#`s and trailing blanks.
+
+    (A regex ending in `(.+?)[ \t#]*$` took time quadratic in a line of ` # # #...`.)
+    """
+    return rest.rstrip(" \t#") or rest[:1]
 
 
 def open_fence_line(body: str) -> int | None:

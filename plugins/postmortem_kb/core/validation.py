@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .loader import Document, Path_, format_loc
-from .problems import Problem
+from .problems import MAX_REPORTED, Problem
 from .regulations import RegulationRegistry
 from .schema import ActionStatus, PostMortem, Status
 
@@ -40,7 +40,12 @@ def validate_document(
     try:
         model = PostMortem.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        return None, [_problem_from_error(doc, error) for error in exc.errors()]
+        errors = exc.errors(include_url=False)
+        problems = [_problem_from_error(doc, error) for error in errors[:MAX_REPORTED]]
+        if len(errors) > MAX_REPORTED:
+            more = f"{len(errors) - MAX_REPORTED} more problems not shown: fix these first"
+            problems.append(Problem(doc.display_path, problems[-1].line, "front matter", more))
+        return None, problems
     problems = [
         Problem(doc.display_path, doc.line_of(loc), format_loc(loc), message)
         for loc, message in consistency_problems(model)
