@@ -86,7 +86,7 @@ def test_safe_anchor_keeps_slugs_and_reduces_anything_else() -> None:
     assert safe_anchor("root-cause_2") == "root-cause_2"
     assert safe_anchor("tag:process") == "tag:process"  # Material's tag anchors stay
     for hostile in ('x"><img src=x onerror=alert(1)>', "a b", "é", "", "#x", "'"):
-        assert re.fullmatch(r"[A-Za-z0-9_.:-]+", safe_anchor(hostile)), hostile
+        assert re.fullmatch(r"[A-Za-z0-9_.:/-]+", safe_anchor(hostile)), hostile
 
 
 def test_toc_links_of_every_page_are_plain_anchors(hostile_build: Build) -> None:
@@ -98,7 +98,7 @@ def test_toc_links_of_every_page_are_plain_anchors(hostile_build: Build) -> None
         for href in HREF.findall(html):
             target = href.strip("\"'")
             if target.startswith("#"):
-                assert re.fullmatch(r"#[A-Za-z0-9_.:-]*", target), (path, target)
+                assert re.fullmatch(r"#[A-Za-z0-9_.:/-]*", target), (path, target)
 
 
 # --- 2. file names ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ page body (MkDocs: `page.toc`, printed unescaped). Python-Markdown's `attr_list`
 give a heading any id or TOC label (`### x {id='"><img onerror=...>'}`), so before any engine
 sees a body, `without_heading_attributes` escapes the `{` of every attribute list on a heading
 line: it shows as the text written, and the engine derives the id from the heading's words.
-`safe_anchor` is the one rule for an id that reaches a page: `[A-Za-z0-9_.:-]` (no quote,
+`safe_anchor` is the one rule for an id that reaches a page: `[A-Za-z0-9_.:/-]` (no quote,
 space, `<`, `>`, `&` or `%`), else reduced to a slug.
 """
 
@@ -15,14 +15,14 @@ import re
 
 from .sections import code_spans, fenced_code
 
-_SAFE_ANCHOR = re.compile(r"[A-Za-z0-9_.:-]+")
+_SAFE_ANCHOR = re.compile(r"[A-Za-z0-9_.:/-]+")
 _NOT_ANCHOR = re.compile(r"[^a-z0-9_]+")
 _SETEXT_UNDERLINE = re.compile(r"(?:=+|-+)[ \t]*")
 
 
 def safe_anchor(anchor: str) -> str:
-    """`anchor` when it is already `[A-Za-z0-9_.:-]+` (e.g. `tag:process`), else a lower-case
-    slug of it (never empty)."""
+    """`anchor` when it is already `[A-Za-z0-9_.:/-]+` (Material's tags use `tag:process` and
+    `<listing>/slug`), else a lower-case slug of it (never empty)."""
     if _SAFE_ANCHOR.fullmatch(anchor):
         return anchor
     return _NOT_ANCHOR.sub("-", anchor.lower()).strip("-") or "section"
