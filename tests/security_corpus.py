@@ -66,6 +66,9 @@ and <a href="jaVa&#x09;script:window.__pwned=14">x</a>
 
 <textarea></textarea><script>window.__pwned=20</script>
 
+A [link](a%0A::error::from-a-link%0D.md) and an ![image](b%0A::add-mask::from-an-image.png)
+whose targets MkDocs reports unquoted.
+
 ## Lessons learned
 
 - <img src=x onerror=alert(21)> and `<img src=x onerror=alert(22)>`

@@ -26,7 +26,7 @@ from mkdocs.structure.pages import Page
 from ...core.anchors import safe_anchor
 from ...core.corpus import Corpus, CorpusLoader
 from ...core.lint.rules import LintConfig, LintConfigError
-from ...core.problems import Level
+from ...core.problems import Level, printable
 from ...core.regulations import RegulationRegistry
 from ...core.settings import Settings, parse_holidays, resolve_reference_date
 from ...render.sanitize import sanitize_body_regions
@@ -78,6 +78,29 @@ def _pages_of(items: list[Any]) -> Iterator[Page]:
             yield from _pages_of(item.children)
 
 
+class _PrintableRecords(logging.Filter):
+    """Shows control characters in a log line as escapes (problems.printable).
+
+    Author text reaches MkDocs' own messages too: a body's link `[x](a%0A::error::b.md)` is
+    reported with its target unquoted, a line break and all, which GitHub Actions would run
+    as a workflow command.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        shown = printable(message)
+        if shown != message:
+            record.msg, record.args = shown, None
+        return True
+
+
+def _escape_mkdocs_logs() -> None:
+    """Put `_PrintableRecords` on every handler of MkDocs' logger (once)."""
+    for handler in logging.getLogger("mkdocs").handlers:
+        if not any(isinstance(f, _PrintableRecords) for f in handler.filters):
+            handler.addFilter(_PrintableRecords())
+
+
 class _GeneratedFile(File):
     """A generated page or file; a `--dirty` rebuild skips it when its content is unchanged."""
 
@@ -111,8 +134,10 @@ class PostmortemPlugin(BasePlugin[PostmortemPluginConfig]):
         Serving is a preview: files with errors get a page that lists them (Settings.preview).
         """
         self._serving = command == "serve"
+        _escape_mkdocs_logs()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        _escape_mkdocs_logs()  # also when a build is started without on_startup
         root = Path(config.config_file_path).parent
         self.source_dir = (root / self.config.postmortems_dir).resolve()
         self.root = root
