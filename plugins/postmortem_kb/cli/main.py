@@ -66,18 +66,23 @@ def validate(project: Project, targets: list[Path]) -> tuple[list[Problem], int]
     requested: list[Path] = []
     for target in targets or [project.postmortems_dir]:
         if target.is_dir():
-            requested.extend(p.resolve() for p in discover(target))
+            requested.extend(_absolute(p) for p in discover(target))
         elif target.is_file():
-            requested.append(target.resolve())
+            requested.append(_absolute(target))
         else:
             raise UsageError(f"{target}: no such file or folder")
     context = set(requested)
     if project.postmortems_dir.is_dir():
-        context.update(p.resolve() for p in discover(project.postmortems_dir))
+        context.update(_absolute(p) for p in discover(project.postmortems_dir))
     root = Path.cwd().resolve()
-    corpus = project.loader().load_files(sorted(context), root)
+    corpus = project.loader().load_files(sorted(context), root, project.postmortems_dir)
     shown = {display_path(path, root) for path in requested}
     return [p for p in corpus.problems if p.path in shown], len(shown)
+
+
+def _absolute(path: Path) -> Path:
+    """`path` made absolute without resolving links: a linked file stays a link, and is refused."""
+    return Path(os.path.abspath(path))
 
 
 def _use_colour(choice: str, stream: TextIO) -> bool:
@@ -93,7 +98,7 @@ def format_text(problems: list[Problem], colour: bool) -> list[str]:
         return f"\033[{code}m{text}\033[0m" if colour else text
 
     lines = []
-    for p in problems:
+    for p in (problem.printable() for problem in problems):
         level = paint("1;31" if p.level is Level.ERROR else "1;33", p.level.value)
         lines.append(f"{paint('1', f'{p.path}:{p.line}:')} {level}: {p.field}: {p.message}")
     return lines
@@ -108,12 +113,15 @@ def _escape_property(text: str) -> str:
 
 
 def format_github(problems: list[Problem]) -> list[str]:
-    """GitHub Actions workflow commands: one `::error` / `::warning` annotation per problem."""
+    """GitHub Actions workflow commands: one `::error` / `::warning` annotation per problem.
+
+    Control characters are escaped first (`Problem.printable`), then GitHub's own encoding.
+    """
     return [
         f"::{p.level.value} file={_escape_property(p.path)},line={p.line},"
         f"title={_escape_property(f'postmortem-kb ({p.rule})')}::"
         f"{_escape_data(f'{p.field}: {p.message}')}"
-        for p in problems
+        for p in (problem.printable() for problem in problems)
     ]
 
 

@@ -96,16 +96,21 @@ class CorpusLoader:
 
     def load(self, directory: Path, display_root: Path | None = None) -> Corpus:
         """Load every `*.md` file under `directory` (recursively, in path order)."""
-        return self.load_files(discover(directory), display_root or directory)
+        return self.load_files(discover(directory), display_root or directory, directory)
 
-    def load_files(self, paths: list[Path], display_root: Path) -> Corpus:
-        """Load the given files as one corpus (cross-file rules run across exactly these)."""
+    def load_files(
+        self, paths: list[Path], display_root: Path, within: Path | None = None
+    ) -> Corpus:
+        """Load the given files as one corpus (cross-file rules run across exactly these).
+
+        Files below `within` (the post-mortems folder) must stay inside it (loader.refusal).
+        """
         paths = sorted(paths)
         self.files_parsed = 0
         results: list[_FileResult] = []
         with collector_paused(age_survivors=True):
             for path in paths:
-                results.append(self._load_file(path, display_root))
+                results.append(self._load_file(path, display_root, within))
         wanted = set(paths)  # one set: pruning the cache stays linear
         self._cache = {p: r for p, r in self._cache.items() if p in wanted}
 
@@ -134,9 +139,9 @@ class CorpusLoader:
         ]
         return Corpus(incidents, problems, displays, unbuilt)
 
-    def _load_file(self, path: Path, display_root: Path) -> _FileResult:
+    def _load_file(self, path: Path, display_root: Path, within: Path | None) -> _FileResult:
         try:
-            stat = path.stat()
+            stat = path.lstat()
             stamp = (stat.st_mtime_ns, stat.st_size)
         except OSError:
             stamp = (0, 0)
@@ -146,7 +151,7 @@ class CorpusLoader:
         self.files_parsed += 1
         display = display_path(path, display_root)
         try:
-            document = read_document(path, display)
+            document = read_document(path, display, within)
         except LoadError as exc:
             result = _FileResult(stamp, None, None, exc.problems)
         else:
@@ -176,10 +181,14 @@ def _kept(document: Document) -> Document:
 
 
 def discover(directory: Path) -> list[Path]:
-    """Every Markdown file below `directory`, skipping hidden folders and files like README.md."""
+    """Every Markdown file below `directory`, skipping hidden folders and files like README.md.
+
+    Linked folders are not entered; linked files are listed, and refused when loaded.
+    """
     found: list[Path] = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        found.extend(Path(root) / d for d in dirs if os.path.islink(os.path.join(root, d)))
         for name in files:
             if name.endswith(".md") and not name.startswith((".", "_")) and name != "README.md":
                 found.append(Path(root) / name)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from .followup import FollowUp, approval_problem
 from .loader import Document, Path_, format_loc
-from .problems import Problem
+from .problems import MAX_REPORTED, Problem
 from .regulations import RegulationRegistry
 from .schema import ActionStatus, PostMortem, Status, id_key
 
@@ -46,7 +46,12 @@ def validate_document(
     try:
         model = PostMortem.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        return None, [_problem_from_error(doc, error) for error in exc.errors()]
+        errors = exc.errors(include_url=False)
+        problems = [_problem_from_error(doc, error) for error in errors[:MAX_REPORTED]]
+        if len(errors) > MAX_REPORTED:
+            more = f"{len(errors) - MAX_REPORTED} more problems not shown: fix these first"
+            problems.append(Problem(doc.display_path, problems[-1].line, "front matter", more))
+        return None, problems
     problems = [
         Problem(doc.display_path, doc.line_of(loc), format_loc(loc), message)
         for loc, message in consistency_problems(model)
