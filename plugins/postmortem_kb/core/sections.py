@@ -74,11 +74,10 @@ its own heading); extended or overridden by the `section_placement` option."""
 
 # Both are matched in "\n" + body: a pattern starting with a literal is searched fast, and a
 # match's start is then the offset in the body of the line it is on. Each line is read once:
-# a heading's trailing `#`s are stripped in Python, not by backtracking.
-_HEADING = re.compile(r"\n(#{1,6})[ \t]+([^\n]*)")
+# a heading's trailing `#`s are stripped in Python (`_heading_text`), not by backtracking.
+_HEADING = re.compile(r"\n(#{1,6})[ \t]+([^\n]+)")
 _SETEXT = re.compile(r"\n(?=([^\n]+)\n([=-]+)[ \t]*(?:\n|$))")
 """Zero-width after the newline, so that an underline can itself be underlined (overlaps)."""
-
 _FENCE = re.compile(r"\n(`{3,}|~{3,})([^\n]*)")
 
 
@@ -118,9 +117,8 @@ def _headings(body: str) -> list[tuple[int, int, int, str]]:
     found: list[tuple[int, int, int, str]] = []
     text = "\n" + body
     for match in _HEADING.finditer(text):
-        title = match.group(2).rstrip(" \t#").rstrip() if match.group(2).strip("# \t") else ""
-        if title:
-            found.append((match.start(), match.end() - 1, len(match.group(1)), title.strip()))
+        title = _heading_text(match.group(2))
+        found.append((match.start(), match.end() - 1, len(match.group(1)), title))
     atx_ends = {end for _, end, _, _ in found}
     last_end = -1
     for match in _SETEXT.finditer(text):
@@ -207,6 +205,14 @@ def body_chunks(body: str) -> Iterator[Chunk]:
     yield Chunk(heading, line, body[position:])
 
 
+def _heading_text(rest: str) -> str:
+    """An ATX heading's text: the rest of its line without closing `#`s and trailing blanks.
+
+    (A regex ending in `(.+?)[ \t#]*$` took time quadratic in a line of ` # # #...`.)
+    """
+    return rest.rstrip(" \t#") or rest[:1]
+
+
 def open_fence_line(body: str) -> int | None:
     """The 0-based line of a code fence the body never closes, if any."""
     _, start = fenced_code(body)
@@ -267,3 +273,35 @@ def split_body(body: str, placement: Mapping[str, str] | None = None) -> BodySec
             previous = result.narrative.get(key)
             result.narrative[key] = f"{previous}\n\n{text}" if previous else text
     return result
+
+
+def code_spans(line: str) -> list[tuple[int, int]]:
+    """The inline code spans of one line, as (start, end) offsets, backticks included.
+
+    A run of n backticks opens a span that the next run of exactly n backticks closes; a run
+    with no such partner is text. One pass over the runs (linear time, whatever the line).
+    """
+    runs: list[tuple[int, int]] = []
+    position = line.find("`")
+    while position != -1:
+        end = position + 1
+        while end < len(line) and line[end] == "`":
+            end += 1
+        runs.append((position, end))
+        position = line.find("`", end)
+    partner: list[int | None] = [None] * len(runs)
+    later: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        length = runs[index][1] - runs[index][0]
+        partner[index] = later.get(length)
+        later[length] = index
+    spans: list[tuple[int, int]] = []
+    index = 0
+    while index < len(runs):
+        closing = partner[index]
+        if closing is None:
+            index += 1
+            continue
+        spans.append((runs[index][0], runs[closing][1]))
+        index = closing + 1
+    return spans

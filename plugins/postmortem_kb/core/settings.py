@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from .followup import FollowUp
 from .regulations import RegulationRegistry
 
 
@@ -26,6 +27,8 @@ class Settings:
     only when they exist, so the plugin works in a site without this repository's guide."""
     section_placement: tuple[tuple[str, str], ...] = ()
     """Headings of the authors' own -> the section they are shown in (besides PLACEMENT)."""
+    follow_up: FollowUp = field(default_factory=FollowUp)
+    """Due-date policies, at-risk window, escalation and the approval rule (followup.py)."""
     preview: bool = False
     """A local preview for authors (`mkdocs serve`): each file that gives no incident gets a
     page listing its problems, where its incident page would be."""
