@@ -66,3 +66,19 @@ def test_a_broken_link_to_a_postmortem_is_reported_with_its_line(tmp_path: Path)
         " post-mortem file"
     ]
     assert build_in_process(project).returncode == 1
+
+
+def test_finding_links_is_linear_in_hostile_lines() -> None:
+    import time
+    from pathlib import Path as P
+
+    from postmortem_kb.core.links import rewrite_links
+
+    def took(body: str) -> float:
+        start = time.perf_counter()
+        rewrite_links(body, P("/x/a.md"), lambda _: "p/", lambda _: "q/")
+        return time.perf_counter() - start
+
+    for unit in ("[", "](", "<", "[a](", "](x.md "):
+        small, large = took(unit * 20_000), took(unit * 80_000)
+        assert large < max(0.05, small * 12), (unit, small, large)  # 4x input: ~4x time

@@ -113,7 +113,9 @@ def rewrite_links(
     return "".join(out)
 
 
-_LINK_SPAN = re.compile(r"!?\[[^\]\n]*\](?:\([^)\n]*\)|\[[^\]\n]*\])?|<[^>\n]*>")
-"""Links, images, reference links and autolinks/HTML tags: ids inside them stay as written."""
+_LINK_SPAN = re.compile(r"!?\[[^\[\]\n]*\](?:\([^()\n]*\)|\[[^\[\]\n]*\])?|<[^<>\n]*>")
+"""Links, images, reference links and autolinks/HTML tags: ids inside them stay as written.
+No class may cross its own opening character, so each start scans only to the next one: linear
+in a line of `[[[[` or `](](`."""
 _BARE_ID = re.compile(r"(?<![\w/.#\[-])[A-Z][A-Z0-9]*-\d[\w-]*\d(?![\w\]-]|\.md)")
 """An incident id written in prose (`INC-2025-014`): capitals, a dash, digits."""
