@@ -39,6 +39,9 @@ EXPORTS = ("incidents", "action-items", "quarters")
 ASSETS = "assets/postmortem-kb"
 CSS = f"{ASSETS}/postmortem-kb.css"
 EXPLORER_SCRIPT = f"{ASSETS}/explorer.js"
+SEARCH_SCRIPT = f"{ASSETS}/search.js"
+SEARCH_DIR = "search-index"
+"""The search index's folder (render/search_index.py); not `search/`, Material's."""
 GROUPS = ("categories", "severities", "regulations", "services")
 """The index-page families: `<group>/index.md` and a page per value."""
 NO_OWNER = "(no owner)"
@@ -189,6 +192,7 @@ class SitePaths:
             (EXPLORER, "the explorer"),
             (EXPLORER_DATA, "the explorer's data"),
             (EXPLORER_SCRIPT, "the explorer's script"),
+            (SEARCH_SCRIPT, "the search script"),
             (LESSONS, "the lessons-learned page"),
             (FEED, "the feed"),
             (TRENDS_INDEX, "the trends overview"),
@@ -214,6 +218,11 @@ class SitePaths:
     def export(name: str, extension: str) -> str:
         """A file of the data export, e.g. `data/incidents.json`."""
         return f"{DATA}/{name}.{extension}"
+
+    @staticmethod
+    def search_file(name: str) -> str:
+        """A file of the search index, e.g. `search-index/meta.json`."""
+        return f"{SEARCH_DIR}/{name}"
 
     # --- pages named after values ---------------------------------------------------------------
 
