@@ -1,4 +1,5 @@
-"""Finding and learning: the search script, the incident explorer, the lessons-learned reading path and the feed."""
+"""Finding and learning: the search script, the incident explorer, the lessons-learned reading
+path and the feed."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from html import escape
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 from lunr.stemmer import porter_stemmer
@@ -112,7 +113,8 @@ def _fields(incident: Incident) -> list[tuple[str, str]]:
 def _sections(incident: Incident) -> list[tuple[str, str]]:
     """(heading, plain text) of the body's sections that are indexed, in the body's order."""
     body = split_body(incident.document.body)
-    found = [(SECTIONS[key], text) for key, text in body.narrative.items() if key not in NOT_INDEXED]
+    narrative = body.narrative.items()
+    found = [(SECTIONS[key], text) for key, text in narrative if key not in NOT_INDEXED]
     found += body.extra
     return [(heading, plain(text)) for heading, text in found if text.strip()]
 
@@ -192,7 +194,7 @@ def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str
             for term in stems:
                 counts[term] += 1
             if field in PHRASE_FIELDS:
-                for pair in zip(stems, stems[1:], strict=False):
+                for pair in pairwise(stems):
                     counts[" ".join(pair)] += 1
             for term, count in counts.items():
                 weights[term] += weight * min(count, MAX_COUNT)
@@ -233,11 +235,11 @@ def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str
         yield paths.search_file(f"t/{number}.json"), dumps(shard)
     facet_values: dict[str, list[list[Any]]] = {}
     for name in FACETS:
-        values = facets[name]
-        facet_values[name] = [[value, len(values[value])] for value in sorted(values)]
+        lists = facets[name]
+        facet_values[name] = [[value, len(lists[value])] for value in sorted(lists)]
         yield (
             paths.search_file(f"f/{name}.json"),
-            dumps({value: _deltas(docs) for value, docs in values.items()}),
+            dumps({value: _deltas(docs) for value, docs in lists.items()}),
         )
     meta = {
         "version": FORMAT,
@@ -247,7 +249,6 @@ def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str
         "facets": facet_values,
     }
     yield paths.search_file("meta.json"), dumps(meta)
-
 
 
 _LOADER = """<script id="pmkb-search-loader" data-root="{root}" data-src="{script}">
@@ -274,7 +275,8 @@ _LOADER = """<script id="pmkb-search-loader" data-root="{root}" data-src="{scrip
   document.addEventListener("keydown", function (event) {{
     var target = event.target, tag = target && target.tagName;
     if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable) return;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+    if (target.isContentEditable) return;
     event.preventDefault();
     input.focus();
   }});
