@@ -399,15 +399,22 @@
       Promise.all(items).then(function () {
         if (mine !== generation) return;
         box.setAttribute("data-ms", String(Math.round(performance.now() - started)));
-        box.setAttribute("data-query", input.value);
         box.setAttribute("data-results", String(docs.length));
+        box.setAttribute("data-done", String(mine));
       });
     }
 
     function run() {
       var text = input.value, mine = ++generation, started = performance.now();
       var anyFilter = Object.keys(filters).some(function (n) { return filters[n]; });
-      if (!text.trim() && !anyFilter) { list.textContent = ""; status.textContent = ""; more.hidden = true; return; }
+      box.setAttribute("data-run", String(mine));
+      box.setAttribute("data-query", text);
+      if (!text.trim() && !anyFilter) {
+        list.textContent = ""; status.textContent = ""; more.hidden = true;
+        box.setAttribute("data-results", "0");
+        box.setAttribute("data-done", String(mine));
+        return;
+      }
       open();
       box.setAttribute("data-busy", "1");
       rank(text, filters).then(function (docs) {
