@@ -172,6 +172,7 @@
         wanted.push(["#" + normalId(piece), 1, EXACT]);
         ids++;
       }
+      if (/^[a-z0-9][a-z0-9-]*$/i.test(piece)) wanted.push(["@" + piece.toLowerCase(), 1, -1]);
     });
     var unique = Array.from(new Set(ss));
     unique.forEach(function (s, i) { wanted.push([s, 1, i]); });
