@@ -1,0 +1,257 @@
+"""Benchmark of the reader's side: the theme's search (old) against the plugin's (new), in Chromium.
+
+    .venv/bin/python bench/reader.py --sizes 1000          # about 5 minutes on 2 cores
+
+For each N it generates the seeded corpus of `bench/generate.py`, builds the site twice (old:
+the repository's mkdocs.yml plus Material's `search` plugin; new: the repository's mkdocs.yml,
+which has the plugin's search only), serves each on 127.0.0.1 and, in a fresh headless Chromium
+(/usr/bin/chromium) per measurement, opens a guide page and searches: an id, a service, a title
+and a lesson phrase. Measured per query: bytes the browser received from navigation until the
+first result is shown (Network.loadingFinished, all requests), the time from navigation to that
+result, the page's JS heap (CDP Performance.getMetrics, JSHeapUsedSize; Material's worker heap is
+not in it) and the peak resident memory of the whole browser (every Chromium process, sampled
+every 50 ms). Also measured: what a page view where nobody searches downloads. Writes the figures
+to bench/out/reader-<N>.json and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+START = "guide/writing/"
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def build(work: Path, corpus: Path, old: bool) -> tuple[Path, float]:
+    """Build the site of `corpus` with the old or the new search; its folder and build time."""
+    project = work / ("old" if old else "new")
+    shutil.rmtree(project, ignore_errors=True)
+    for name in ("docs", "overrides"):
+        shutil.copytree(ROOT / name, project / name)
+    (project / "postmortems").symlink_to(corpus.resolve())
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    if old:
+        config["plugins"].insert(0, "search")
+    (project / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1763856000"}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(project / "mkdocs.yml")],
+        check=True,
+        env=env,
+    )
+    return project / "site", time.perf_counter() - started
+
+
+def _tree_rss_mb(root_pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MiB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry.name)
+        children.setdefault(int(fields.get("PPid", "0").strip()), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack += children.get(pid, [])
+    return total / 1024
+
+
+class _Sampler:
+    """Peak RSS of this process's descendants (the browser), sampled in a thread."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _tree_rss_mb(os.getpid()) - _self_rss_mb())
+            time.sleep(0.05)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def _self_rss_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    line = next(x for x in status.splitlines() if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def measure(playwright: Any, url: str, old: bool, query: str | None) -> dict[str, Any]:
+    """One fresh browser: open the start page, search `query` (None: only view the page)."""
+    sampler = _Sampler()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    page = browser.new_page()
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Performance.enable")
+    received = [0]
+    cdp.on(
+        "Network.loadingFinished",
+        lambda e: received.__setitem__(0, received[0] + e["encodedDataLength"]),
+    )
+    result: dict[str, Any] = {}
+    started = time.perf_counter()
+    page.goto(url + START, wait_until="load")
+    if query is None:
+        page.wait_for_load_state("networkidle")
+    elif old:
+        page.click("input.md-search__input")
+        page.wait_for_function(
+            "document.querySelector('.md-search-result__meta').textContent.trim()"
+            " !== 'Initializing search'",
+            timeout=300_000,
+        )
+        page.fill("input.md-search__input", query)
+        page.press("input.md-search__input", "End")
+        page.wait_for_selector(".md-search-result__item a", timeout=300_000)
+        result["first"] = page.get_attribute(".md-search-result__item a", "href")
+    else:
+        page.click("input.pmkb-search__input")
+        page.fill("input.pmkb-search__input", query)
+        page.wait_for_function(
+            "q => { const b = document.querySelector('.pmkb-search');"
+            " return b.getAttribute('data-query') === q"
+            " && b.getAttribute('data-done') === b.getAttribute('data-run'); }",
+            arg=query,
+            timeout=300_000,
+        )
+        result["first"] = page.get_attribute(".pmkb-search__result a", "href")
+    elapsed = time.perf_counter() - started
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    page.wait_for_timeout(300)  # let the response counters settle
+    browser.close()
+    result.update(
+        seconds=round(elapsed, 2),
+        bytes=received[0],
+        js_heap_mb=round(metrics["JSHeapUsedSize"] / 2**20, 1),
+        browser_peak_mb=round(sampler.stop(), 0),
+    )
+    return result
+
+
+def run(count: int, out: Path) -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    from generate import generate
+
+    work = out / "reader" / str(count)
+    corpus = work / "postmortems"
+    if not corpus.is_dir() or len(list(corpus.glob("*.md"))) != count:
+        shutil.rmtree(corpus, ignore_errors=True)
+        generate(corpus, count)
+    sys.path.insert(0, str(ROOT / "plugins"))
+    from postmortem_kb.core.corpus import load_corpus
+
+    incidents = load_corpus(corpus).incidents
+    target = incidents[len(incidents) // 2]
+    lesson_of = next(i for i in incidents[len(incidents) // 3 :] if i.model.lessons_learned)
+    queries = {
+        "id": target.id,
+        "service": target.model.services[0],
+        "title": target.model.title,
+        "lesson": lesson_of.model.lessons_learned[0],
+    }
+    figures: dict[str, Any] = {"count": count, "queries": queries, "expected": {}}
+    figures["expected"] = {"id": target.key, "title": target.key, "lesson": lesson_of.key}
+    from playwright.sync_api import sync_playwright
+
+    for old in (True, False):
+        name = "old" if old else "new"
+        site, build_s = build(work, corpus, old)
+        index = site / ("search/search_index.json" if old else "search-index")
+        size = (
+            index.stat().st_size
+            if old
+            else sum(f.stat().st_size for f in index.rglob("*") if f.is_file())
+        )
+        server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), partial(_Quiet, directory=str(site))
+        )
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        side: dict[str, Any] = {"build_s": round(build_s, 1), "index_bytes": size}
+        with sync_playwright() as playwright:
+            side["view"] = measure(playwright, url, old, None)
+            for kind, query in queries.items():
+                side[kind] = measure(playwright, url, old, query)
+                print(name, kind, side[kind], flush=True)
+        server.shutdown()
+        figures[name] = side
+    (out / f"reader-{count}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return figures
+
+
+def table(figures: dict[str, Any]) -> str:
+    """The Markdown table of one size: old and new side by side, per query."""
+    n = f"{figures['count']:,}"
+    lines = [
+        "| N | query | bytes until first result (old / new) | navigation → first result"
+        " (old / new) | page JS heap MB (old / new) | browser peak RSS MB (old / new) |",
+        "| ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for kind in ("view", "id", "service", "title", "lesson"):
+        old, new = figures["old"][kind], figures["new"][kind]
+        label = "page view, no search" if kind == "view" else kind
+        lines.append(
+            f"| {n} | {label} | {old['bytes'] / 1e6:.2f} MB / {new['bytes'] / 1e6:.2f} MB"
+            f" | {old['seconds']} s / {new['seconds']} s"
+            f" | {old['js_heap_mb']} / {new['js_heap_mb']}"
+            f" | {old['browser_peak_mb']:.0f} / {new['browser_peak_mb']:.0f} |"
+        )
+    old, new = figures["old"], figures["new"]
+    lines.append(
+        f"\nBuild {old['build_s']} s (old) / {new['build_s']} s (new); index"
+        f" {old['index_bytes'] / 1e6:.1f} MB (old, one file) / {new['index_bytes'] / 1e6:.1f} MB"
+        " (new, in files fetched on demand)."
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000")
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for size in args.sizes.split(","):
+        print(table(run(int(size), args.out)))
+
+
+if __name__ == "__main__":
+    main()
