@@ -8,9 +8,9 @@ Layout (every path from paths.py; `<dir>` is SEARCH_DIR):
 - `<dir>/t/<n>.json`: one shard: `{term: [doc, weight, doc, weight, ...]}`, doc numbers
   delta-encoded. Terms are lunr's Porter stems of the words (stop words left out), pairs of
   adjacent stems (`"budget back"`) of the short fields, so phrases rank, `#<id>` for the
-  normalised incident id and `@<service>` for each service the incident ran on. A shard holds
-  every term that starts with its prefix; a prefix whose terms weigh more than SHARD_BYTES is
-  split by its next character.
+  normalised incident id, `@<service>` for each service the incident ran on and `=<stems>` for
+  the whole title. A shard holds every term that starts with its prefix; a prefix whose terms
+  weigh more than SHARD_BYTES is split by its next character.
 - `<dir>/f/<facet>.json`: `{value: [doc, ...]}` (delta-encoded), fetched when a filter is set.
 - `<dir>/d/<doc>.json`: one incident: id, title, URL, facet values, summary and its sections'
   text, fetched for the results shown (snippets) and never for ranking.
@@ -60,6 +60,8 @@ WEIGHTS = {
 """How much a word counts in each field; an id match counts ID_WEIGHT."""
 ID_WEIGHT = 10_000
 SERVICE_WEIGHT = 50
+TITLE_WEIGHT = 1_000
+"""A whole title typed (`=<its stems>`): among similar titles, the one typed comes first."""
 """A service's whole name (`@checkout-api`): incidents on it outrank those that mention it."""
 PHRASE_FIELDS = frozenset({"title", "services", "summary", "lessons", "root_cause", "actions"})
 """Fields whose adjacent stems are indexed as pairs too (phrase queries rank on them)."""
@@ -204,6 +206,7 @@ def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str
         weights["#" + normal_id(incident.id)] += ID_WEIGHT
         for service in incident.model.services:
             weights["@" + service] += SERVICE_WEIGHT
+        weights["=" + " ".join(terms(incident.model.title))] += TITLE_WEIGHT
         for term, weight in weights.items():
             index[term][doc] = weight
         values = _facets(incident, settings)

@@ -177,6 +177,7 @@
     var unique = Array.from(new Set(ss));
     unique.forEach(function (s, i) { wanted.push([s, 1, i]); });
     for (var i = 0; i + 1 < ss.length; i++) wanted.push([ss[i] + " " + ss[i + 1], 2, -1]);
+    if (ss.length > 1) wanted.push(["=" + ss.join(" "), 1, -1]); /* a whole title */
     var last = ws.length && !/\s$/.test(text) ? ws[ws.length - 1] : "";
     return {
       words: ws, stems: unique, wanted: wanted, prefix: last.length >= 3 ? last : "",
