@@ -263,14 +263,61 @@ def table(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def index_build(count: int, out: Path) -> dict[str, Any]:
+    """The search index alone for the corpus of `count` (generated if missing): CPU time, the
+    growth of peak RSS over the loaded corpus, files and bytes written."""
+    import datetime as dt
+    import resource
+
+    sys.path.insert(0, str(HERE))
+    from generate import generate
+
+    corpus_dir = out / "reader" / str(count) / "postmortems"
+    if not corpus_dir.is_dir() or len(list(corpus_dir.glob("*.md"))) != count:
+        shutil.rmtree(corpus_dir, ignore_errors=True)
+        generate(corpus_dir, count)
+    from postmortem_kb.core.corpus import load_corpus
+    from postmortem_kb.core.settings import Settings
+    from postmortem_kb.render.search_index import search_index_files
+
+    corpus = load_corpus(corpus_dir)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    target = out / "reader" / str(count) / "index-only"
+    shutil.rmtree(target, ignore_errors=True)
+    started, cpu = time.perf_counter(), time.process_time()
+    files = written = 0
+    for path, text in search_index_files(corpus, Settings(reference_date=dt.date(2025, 11, 23))):
+        file = target / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        written += file.write_bytes(text.encode("utf-8"))
+        files += 1
+    figures = {
+        "count": count,
+        "wall_s": round(time.perf_counter() - started, 1),
+        "cpu_s": round(time.process_time() - cpu, 1),
+        "rss_before_mb": round(before),
+        "rss_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "files": files,
+        "bytes": written,
+    }
+    print(json.dumps(figures))
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--table-only", action="store_true", help="print the table of a run")
+    parser.add_argument(
+        "--index-only", action="store_true", help="time the search index alone (no site)"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for size in args.sizes.split(","):
+        if args.index_only:
+            index_build(int(size), args.out)
+            continue
         if args.table_only:
             figures = json.loads((args.out / f"reader-{size}.json").read_text())
         else:

@@ -219,10 +219,23 @@ class SitePaths:
         """A file of the data export, e.g. `data/incidents.json`."""
         return f"{DATA}/{name}.{extension}"
 
+    # The search index's files (render/search_index.py); assets/search.js fetches the same names.
+    SEARCH_META = f"{SEARCH_DIR}/meta.json"
+
     @staticmethod
-    def search_file(name: str) -> str:
-        """A file of the search index, e.g. `search-index/meta.json`."""
-        return f"{SEARCH_DIR}/{name}"
+    def search_shard(number: int) -> str:
+        """A shard of the search index's terms."""
+        return f"{SEARCH_DIR}/t/{number}.json"
+
+    @staticmethod
+    def search_facet(name: str) -> str:
+        """The incidents of each value of one facet."""
+        return f"{SEARCH_DIR}/f/{name}.json"
+
+    @staticmethod
+    def search_doc(number: int) -> str:
+        """One incident's entry in the search index (for the result list)."""
+        return f"{SEARCH_DIR}/d/{number}.json"
 
     # --- pages named after values ---------------------------------------------------------------
 

@@ -21,8 +21,9 @@ Doc numbers are incidents newest first, so a list of doc numbers is in the explo
 from __future__ import annotations
 
 import re
+from array import array
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence, Sized
 from functools import lru_cache
 from html import escape
 from importlib import resources
@@ -145,29 +146,28 @@ def _deltas(numbers: list[int]) -> list[int]:
     return [n - p for n, p in zip(numbers, [0, *numbers[:-1]], strict=True)]
 
 
-def _postings(docs: dict[int, int]) -> list[int]:
-    """`{doc: weight}` as [doc delta, weight, ...] in doc order."""
-    flat: list[int] = []
-    previous = 0
-    for doc in sorted(docs):
-        flat += [doc - previous, docs[doc]]
-        previous = doc
+def _postings(pairs: Sequence[int]) -> list[int]:
+    """[doc, weight, ...] in doc order as [doc delta, weight, ...]."""
+    flat = list(pairs)
+    for i in range(len(flat) - 2, 0, -2):
+        flat[i] -= flat[i - 2]
     return flat
 
 
-def _shards(index: dict[str, list[int]]) -> list[tuple[str, dict[str, list[int]]]]:
-    """Terms grouped by prefix: 2 characters, more where a group is over SHARD_BYTES."""
-    out: list[tuple[str, dict[str, list[int]]]] = []
+def _shards(index: Mapping[str, Sized]) -> list[tuple[str, list[str]]]:
+    """Terms grouped by prefix: 2 characters, more where a group is over SHARD_BYTES (an index
+    entry's size is its number of postings)."""
+    out: list[tuple[str, list[str]]] = []
 
     def split(prefix: str, group: list[str]) -> None:
         size = sum(len(t) + 4 + 5 * len(index[t]) for t in group)
         longer = [t for t in group if len(t) > len(prefix)]
         if size <= SHARD_BYTES or not longer:
-            out.append((prefix, {t: index[t] for t in group}))
+            out.append((prefix, group))
             return
         short = [t for t in group if len(t) == len(prefix)]
         if short:
-            out.append((prefix, {t: index[t] for t in short}))
+            out.append((prefix, short))
         by_next: dict[str, list[str]] = defaultdict(list)
         for term in longer:
             by_next[term[: len(prefix) + 1]].append(term)
@@ -188,7 +188,8 @@ def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str
         corpus = without_drafts(corpus)
     paths = SitePaths(settings, corpus)
     incidents = sorted(corpus.incidents, key=lambda i: (i.model.started, i.id), reverse=True)
-    index: dict[str, dict[int, int]] = defaultdict(dict)
+    index: dict[str, array[int]] = defaultdict(lambda: array("l"))
+    """term -> [doc, weight, doc, weight, ...], docs ascending (a compact array per term)."""
     facets: dict[str, dict[str, list[int]]] = {name: defaultdict(list) for name in FACETS}
     for doc, incident in enumerate(incidents):
         weights: dict[str, int] = defaultdict(int)
@@ -208,14 +209,14 @@ def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str
             weights["@" + service] += SERVICE_WEIGHT
         weights["=" + " ".join(terms(incident.model.title))] += TITLE_WEIGHT
         for term, weight in weights.items():
-            index[term][doc] = weight
+            index[term].extend((doc, weight))
         values = _facets(incident, settings)
         for name, found in values.items():
             for value in found:
                 facets[name][value].append(doc)
         pm = incident.model
         yield (
-            paths.search_file(f"d/{doc}.json"),
+            paths.search_doc(doc),
             dumps(
                 {
                     "id": pm.id,
@@ -236,17 +237,17 @@ def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str
                 }
             ),
         )
-    postings = {term: _postings(docs) for term, docs in index.items()}
     shard_of: dict[str, int] = {}
-    for number, (prefix, shard) in enumerate(_shards(postings)):
+    for number, (prefix, shard) in enumerate(_shards(index)):
         shard_of[prefix] = number
-        yield paths.search_file(f"t/{number}.json"), dumps(shard)
+        postings = {term: _postings(index[term]) for term in shard}
+        yield paths.search_shard(number), dumps(postings)
     facet_values: dict[str, list[list[Any]]] = {}
     for name in FACETS:
         lists = facets[name]
         facet_values[name] = [[value, len(lists[value])] for value in sorted(lists)]
         yield (
-            paths.search_file(f"f/{name}.json"),
+            paths.search_facet(name),
             dumps({value: _deltas(docs) for value, docs in lists.items()}),
         )
     meta = {
@@ -256,7 +257,7 @@ def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str
         "shards": shard_of,
         "facets": facet_values,
     }
-    yield paths.search_file("meta.json"), dumps(meta)
+    yield paths.SEARCH_META, dumps(meta)
 
 
 _LOADER = """<script id="pmkb-search-loader" data-root="{root}" data-src="{script}">
