@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from browser.synthetic_corpus import synthetic_incidents
-from conftest import EXAMPLE, Build, build_in_process, make_project
+from conftest import EXAMPLE, Build, build_in_process, make_project, search_index_docs
 from hypothesis import given
 from hypothesis import strategies as st
 from postmortem_kb.core.related import Relation, explicit_links, related_incidents
@@ -60,10 +60,7 @@ def read_index(site: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[s
     """The search index of a built site: meta, incident files (by doc number), all terms."""
     folder = site / "search-index"
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    docs = [
-        json.loads((folder / "d" / f"{n}.json").read_text(encoding="utf-8"))
-        for n in range(meta["count"])
-    ]
+    docs = search_index_docs(site)
     terms: dict[str, list[int]] = {}
     for number in meta["shards"].values():
         shard = json.loads((folder / "t" / f"{number}.json").read_text(encoding="utf-8"))
