@@ -310,6 +310,58 @@ def index_build(count: int, out: Path) -> dict[str, Any]:
     return figures
 
 
+def new_side_on_index(count: int, out: Path, pages_of: int = 1000) -> dict[str, Any]:
+    """The new search at `count` without building that site (its MkDocs build is the slow
+    part, measured by bench/run.py): the built new site of `pages_of` incidents with its
+    search index replaced by the index-only build of `count` (run `--index-only` first).
+    Results link to pages that site lacks; the search itself is the one of `count`."""
+    from postmortem_kb.core.corpus import load_corpus
+
+    site = out / "reader" / f"{count}-on-{pages_of}"
+    shutil.rmtree(site, ignore_errors=True)
+    shutil.copytree(out / "reader" / str(pages_of) / "new" / "site", site)
+    shutil.rmtree(site / "search-index")
+    shutil.copytree(
+        out / "reader" / str(count) / "index-only" / "search-index", site / "search-index"
+    )
+    incidents = load_corpus(out / "reader" / str(count) / "postmortems").incidents
+    target = incidents[len(incidents) // 2]
+    lesson = next(i for i in incidents[len(incidents) // 3 :] if i.model.lessons_learned)
+    queries = {
+        "id": target.id,
+        "service": target.model.services[0],
+        "title": target.model.title,
+        "lesson": lesson.model.lessons_learned[0],
+    }
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    from playwright.sync_api import sync_playwright
+
+    figures: dict[str, Any] = {"count": count, "queries": queries}
+    with sync_playwright() as playwright:
+        figures["view"] = measure(playwright, url, False, None)
+        for kind, query in queries.items():
+            figures[kind] = measure(playwright, url, False, query)
+    server.shutdown()
+    figures["right"] = {
+        "id": f"/incidents/{target.key}/" in figures["id"]["first"],
+        "title": any(
+            f"/incidents/{i.key}/" in figures["title"]["first"]
+            for i in incidents
+            if i.model.title == target.model.title
+        ),
+        "lesson": any(
+            f"/incidents/{i.key}/" in figures["lesson"]["first"]
+            for i in incidents
+            if queries["lesson"] in i.model.lessons_learned
+        ),
+    }
+    print(json.dumps(figures, indent=2))
+    (out / f"reader-{count}-new-only.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000")
@@ -318,11 +370,19 @@ def main() -> None:
     parser.add_argument(
         "--index-only", action="store_true", help="time the search index alone (no site)"
     )
+    parser.add_argument(
+        "--new-on-index",
+        action="store_true",
+        help="measure the new search of the --index-only index inside the 1,000 site",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for size in args.sizes.split(","):
         if args.index_only:
             index_build(int(size), args.out)
+            continue
+        if args.new_on_index:
+            new_side_on_index(int(size), args.out)
             continue
         if args.table_only:
             figures = json.loads((args.out / f"reader-{size}.json").read_text())
