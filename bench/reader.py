@@ -158,6 +158,7 @@ def measure(playwright: Any, url: str, old: bool, query: str | None) -> dict[str
             timeout=300_000,
         )
         result["first"] = page.get_attribute(".pmkb-search__result a", "href")
+        result["query_ms"] = float(page.get_attribute(".pmkb-search", "data-ms") or "nan")
     elapsed = time.perf_counter() - started
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     page.wait_for_timeout(300)  # let the response counters settle

@@ -77,6 +77,8 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self._serving = False
         self.options = Options()
         self._paths: SitePaths | None = None
+        self._theme_search = False
+        """Whether the theme's search plugin runs too (only then are blocks hidden from it)."""
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -115,7 +117,8 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self.overrides = Path(custom_dir) if custom_dir else None
         if CSS not in config.extra_css:
             config.extra_css.append(CSS)
-        if "search" in config.plugins or "material/search" in config.plugins:
+        self._theme_search = "search" in config.plugins or "material/search" in config.plugins
+        if self._theme_search:
             log.info(
                 "postmortem-kb: the theme's search plugin is enabled besides the plugin's own"
                 " search; it downloads its whole index on every page view (remove `- search`"
@@ -236,14 +239,14 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
                 page.present_anchor_ids |= anchor_ids(blocks)
         return sanitize_body_regions(html)
 
-    # Material's search plugin parses each page's whole HTML with a pure-Python parser; on
-    # incident pages the generated tables cost more to parse than the author's text. So while
-    # it indexes a page (event priority 0), the generated blocks are swapped for stand-ins with
-    # the same words (search_view.py), and put back right after.
+    # Material's search plugin (when a site keeps it) parses each page's whole HTML with a
+    # pure-Python parser; on incident pages the generated tables cost more to parse than the
+    # author's text. So while it indexes a page (event priority 0), the generated blocks are
+    # swapped for stand-ins with the same words (search_view.py), and put back right after.
     @event_priority(100)
     def _hide_from_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
         blocks = self._html_blocks.pop(page.file.src_uri, None)
-        if blocks:
+        if blocks and self._theme_search:
             page.content, held = self._search_view.hide(page.content, blocks)
             self._held[page.file.src_uri] = held
         return context
