@@ -419,6 +419,7 @@ def _status(label: str, page: str | None, rows: Sequence[ActionRow]) -> ActionSt
 
 OWNER_PAGE_STATES = (
     ActionState.OVERDUE,
+    ActionState.AT_RISK,
     ActionState.OPEN,
     ActionState.DONE_ON_TIME,
     ActionState.DONE_LATE,
@@ -445,6 +446,7 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
         analytics=analytics,
         overall=overall,
         overdue=[r for r in rows if r.state is ActionState.OVERDUE][:OVERDUE_LISTED],
+        at_risk=[r for r in rows if r.state is ActionState.AT_RISK],
         by_owner=owner_status,
         by_priority=[
             _status(p.value, None, with_priority[p]) for p in Priority if p in with_priority

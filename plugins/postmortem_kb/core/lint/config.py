@@ -31,6 +31,9 @@ class LintLevel(StrEnum):
 
 DEFAULT_LEVELS: dict[str, LintLevel] = {rule: LintLevel.WARNING for rule in RULES}
 DEFAULT_LEVELS["placeholder"] = LintLevel.ERROR
+MAX_FINDINGS_PER_RULE = 50
+"""Findings of one rule reported per file; past it, one line says more are not shown (a
+bounded log)."""
 
 
 @dataclass(frozen=True)
