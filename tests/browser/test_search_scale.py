@@ -128,3 +128,18 @@ def test_a_facet_combination_lists_exactly_its_incidents(
     with_word = [i for i in expected if word in i.model.title.lower()]
     assert found.paths and found.paths[0] in {path_of(i) for i in with_word}, (word, found)
     assert set(found.paths) <= {path_of(i) for i in expected}
+
+
+def test_the_word_being_typed_matches_longer_words(
+    page: Any, corpus_site: tuple[Site, list[Incident]]
+) -> None:
+    site, incidents = corpus_site
+    open_search(page, site.page_url(""))
+    for prefix in ("sta", "stam", "conn", "rebal"):  # stampede, connection, rebalance
+        found = search_results(page, prefix)
+        assert found.count > 0, prefix
+        first = next(i for i in incidents if path_of(i) in found.paths[:1])
+        pm = first.model
+        cause = pm.root_cause.summary if pm.root_cause else ""
+        text = " ".join([pm.title, pm.summary, *pm.lessons_learned, cause])
+        assert any(w.startswith(prefix) for w in text.lower().split()), (prefix, first.id)

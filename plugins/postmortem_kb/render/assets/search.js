@@ -151,6 +151,16 @@
     var number = shardOf(term);
     return number === null ? Promise.resolve({}) : fetchJSON("t/" + number + ".json");
   }
+  /* The shards that may hold words starting with `prefix`: the one its longest key names,
+     and (at most 8) shards of longer keys that start with it. */
+  function prefixShards(prefix) {
+    var numbers = [], own = shardOf(prefix), longer = [];
+    if (own !== null) numbers.push(own);
+    for (var key in meta.shards) {
+      if (key.length > prefix.length && key.indexOf(prefix) === 0) longer.push(meta.shards[key]);
+    }
+    return longer.length <= 8 ? numbers.concat(longer) : numbers;
+  }
   function decode(deltas) {
     var out = [], doc = 0;
     for (var i = 0; i < deltas.length; i++) { doc += deltas[i]; out.push(doc); }
@@ -191,9 +201,11 @@
       var q = parse(text);
       var names = Object.keys(filters).filter(function (n) { return filters[n]; });
       var terms = q.wanted.map(function (w) { return w[0]; });
-      if (q.prefix) terms.push(q.prefix);
+      var around = q.prefix ? prefixShards(q.prefix) : [];
       return Promise.all([
-        Promise.all(terms.map(shard)),
+        Promise.all(terms.map(shard).concat(around.map(function (n) {
+          return fetchJSON("t/" + n + ".json");
+        }))),
         Promise.all(names.map(function (n) { return facetDocs(n, filters[n]); }))
       ]).then(function (loaded) {
         var shards = loaded[0], sets = loaded[1];
@@ -223,13 +235,14 @@
         if (q.prefix) {
           /* The word being typed: terms that start with it count half (at most 30 of them). */
           var own = stem(q.prefix), slot = q.stems.indexOf(own), found = 0;
-          var table = shards[shards.length - 1];
-          for (var term in table) {
-            if (found >= 30) break;
-            if (term !== own && term.indexOf(q.prefix) === 0 && term.indexOf(" ") < 0) {
-              add(table[term], 0.5, slot); found++;
+          shards.slice(terms.length).forEach(function (table) {
+            for (var term in table) {
+              if (found >= 30) break;
+              if (term !== own && term.indexOf(q.prefix) === 0 && term.indexOf(" ") < 0) {
+                add(table[term], 0.5, slot); found++;
+              }
             }
-          }
+          });
         }
         if (q.idOnly && exact.size) {
           /* Only ids typed, and they name incidents: those incidents are the answer. */
