@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from .pages import SCROLL_OPEN
+
 WIDTH = 640
 HEIGHT = 280
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 36, 40
@@ -75,7 +77,8 @@ class Chart:
     def __html__(self) -> str:
         return str(
             Markup('<div class="pmkb-chart-block">{}{}</div>').format(
-                Markup('<figure class="pmkb-chart">{}</figure>').format(self.svg), self.table
+                Markup('<figure class="pmkb-chart" tabindex="0">{}</figure>').format(self.svg),
+                self.table,
             )
         )
 
@@ -156,13 +159,28 @@ def _legend(series: Sequence[Series], line: bool) -> list[str]:
     return parts
 
 
+CHAR_WIDTH = 6.8
+"""Estimated width of one character at the charts' 12-unit font: labels wider than their band are
+shortened with an ellipsis (the full label is the text's tooltip and in the data table)."""
+
+
+def fit_label(label: str, width: float) -> str:
+    """`label`, shortened with "…" to fit `width` chart units."""
+    room = max(int(width // CHAR_WIDTH), 2)
+    return label if len(label) <= room else label[: room - 1].rstrip("-_ ") + "…"
+
+
 def _x_labels(categories: Sequence[str], band: float) -> list[str]:
     y = HEIGHT - BOTTOM + 18
-    return [
-        f'<text class="pmkb-chart__label" x="{_n(LEFT + band * (i + 0.5))}" y="{y}"'
-        f' text-anchor="middle">{escape(label)}</text>'
-        for i, label in enumerate(categories)
-    ]
+    parts = []
+    for i, label in enumerate(categories):
+        shown = fit_label(label, band * 0.95)
+        tip = f"<title>{escape(label)}</title>" if shown != label else ""
+        parts.append(
+            f'<text class="pmkb-chart__label" x="{_n(LEFT + band * (i + 0.5))}" y="{y}"'
+            f' text-anchor="middle">{tip}{escape(shown)}</text>'
+        )
+    return parts
 
 
 def _target(target: float | None, label: str, scale: _Scale) -> list[str]:
@@ -190,9 +208,9 @@ def _table(
         rows.append(f'<tr><th scope="row">{escape(category)}</th>{"".join(cells)}</tr>')
     return Markup(
         f'<details class="pmkb-chart-data"><summary>Data table: {escape(title)}</summary>'
-        f'<table class="pmkb-chart-table"><caption>{escape(title)}: data</caption>'
+        f'{SCROLL_OPEN}<table class="pmkb-chart-table"><caption>{escape(title)}: data</caption>'
         f'<thead><tr><th scope="col">{escape(header)}</th>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></details>"
+        f"<tbody>{''.join(rows)}</tbody></table></div></details>"
     )
 
 
@@ -240,7 +258,7 @@ def bar_chart(
                 width = inner / len(series)
                 parts.append(
                     f'<text class="pmkb-chart__missing" x="{_n(x0 + width * (k + 0.5))}"'
-                    f' y="{_n(TOP + plot_h - 4)}" text-anchor="middle" font-size="9"'
+                    f' y="{_n(TOP + plot_h - 4)}" text-anchor="middle" font-size="10"'
                     f' fill-opacity="0.7"><title>{escape(category)}, {escape(s.name)}:'
                     f" {escape(missing)}</title>n/a</text>"
                 )

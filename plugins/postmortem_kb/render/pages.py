@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.ext
 import yaml
 from markupsafe import Markup, escape
 
@@ -73,6 +74,26 @@ def aggregate_meta() -> dict[str, Any]:
     """Page meta for an aggregate page (index, list, chart, explorer): kept out of the search
     index, so a search lists each incident once, by its own page (see docs/guide/finding.md)."""
     return {"search": {"exclude": True}}
+
+
+SCROLL_OPEN = '<div class="pmkb-scroll" tabindex="0">'
+"""Every generated table sits in its own horizontally scrolling box (focusable, so a keyboard can
+scroll it): on a phone the table scrolls, not the page."""
+_TABLE_OPEN = re.compile(r'<table class="pmkb-')
+
+
+def scroll_tables(source: str) -> str:
+    """Wrap each `<table class="pmkb-...">...</table>` of a template's source in SCROLL_OPEN."""
+    source = _TABLE_OPEN.sub(lambda m: SCROLL_OPEN + m.group(0), source)
+    return source.replace("</table>", "</table></div>")
+
+
+class _ScrollTables(jinja2.ext.Extension):
+    """Applies `scroll_tables` to every page template's source (the package's and overrides'),
+    never to the data rendered into it."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return scroll_tables(source)
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
@@ -201,6 +222,7 @@ class PageBuilder:
             keep_trailing_newline=True,
             bytecode_cache=_BYTECODE_CACHE,
             auto_reload=False,  # one builder per build: no need to stat templates per render
+            extensions=[_ScrollTables],
         )
         self.env.filters.update(
             md_text=md_text,
