@@ -19,6 +19,10 @@ from conftest import (
 
 
 def test_example_site_builds_strict_with_one_page_per_file(project: Path) -> None:
+    config = project / "mkdocs.yml"
+    assert "\nrepo_url:" not in config.read_text(encoding="utf-8")  # edit links are optional
+    edit = "repo_url: https://git.example.org/kb\nedit_uri: edit/main/docs/\n"
+    config.write_text(edit + config.read_text(encoding="utf-8"), encoding="utf-8")
     copies = copy_examples(project)
     build = build_in_process(project)
     assert build.returncode == 0, build.log
@@ -38,7 +42,9 @@ def test_example_site_builds_strict_with_one_page_per_file(project: Path) -> Non
         assert f">{heading}<" in html or f">{heading}<a" in html, heading
     assert 'class="pmkb-card' in html
     # The edit link points at the source file, not at a generated docs file.
-    assert re.search(r'href="[^"]*/edit/main/postmortems/INC-2025-007[^"]*\.md"', html)
+    assert re.search(
+        r'href="https://git.example.org/kb/edit/main/postmortems/INC-2025-007[^"]*\.md"', html
+    )
 
 
 def outside_article(html: str) -> str:
