@@ -480,6 +480,12 @@ class ActionRow:
         """The quarter of the due date; None without one."""
         return Quarter.of(self.item.due) if self.item.due else None
 
+    def days_overdue(self, reference_date: dt.date) -> int | None:
+        """Whole days past the due date on `reference_date` when overdue; None otherwise."""
+        if self.state is not ActionState.OVERDUE or self.item.due is None:
+            return None
+        return (reference_date - self.item.due).days
+
     @property
     def judged(self) -> bool:
         """Counted in completion rates: done, or overdue (cancelled and not-yet-due are not)."""
