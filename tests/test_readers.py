@@ -98,3 +98,31 @@ def test_owners_are_listed_most_overdue_first(site: Build) -> None:
     ]
     assert len(counts) > 3 and counts[0] > 0
     assert counts == sorted(counts, reverse=True)
+
+
+def test_a_recurrence_says_so_and_links_what_it_repeats(site: Build) -> None:
+    html = site.page("incidents/inc-2025-044/")  # recurrence_of: INC-2024-033
+    card = html[html.index('class="pmkb-card ') : html.index("</dl>")]
+    link = '<a href="../inc-2024-033/">INC-2024-033</a>'
+    assert 'data-recurrence-of="INC-2024-033"' in card and f"A repeat of {link}" in card
+    # "completes INC-2024-033 AI-3" in an action item links to that action item.
+    assert '(completes <a href="../inc-2024-033/#action-ai-3">INC-2024-033 AI-3</a>)' in html
+    assert 'id="action-ai-3"' in site.page("incidents/inc-2024-033/")
+    assert "data-recurrence-of" not in site.page("incidents/inc-2024-033/")
+    # The "Repeat of" cell of the incident tables is a link.
+    quarter = site.page("trends/2025-q4/")
+    row = re.search(r'<tr data-incident="INC-2025-044">.*?</tr>', quarter, re.DOTALL)
+    assert row is not None
+    assert row.group(0).endswith(
+        '<a href="../../incidents/inc-2024-033/">INC-2024-033</a></td></tr>'
+    )
+
+
+def test_the_onboarding_path_lists_the_incident_a_recurrence_repeats_first(site: Build) -> None:
+    html = site.page("lessons/")
+    start = html.index("Begin with")
+    path = html[start : html.index("</ol>", start)]
+    items = re.findall(r'<li>\s*<p><a href="\.\./incidents/([^/]+)/"', path)
+    assert "inc-2024-033" in items  # not marked onboarding itself
+    assert items.index("inc-2024-033") + 1 == items.index("inc-2025-044")
+    assert items.count("inc-2024-033") == 1

@@ -96,6 +96,11 @@ class _ScrollTables(jinja2.ext.Extension):
         return scroll_tables(source)
 
 
+_INCIDENT_REF = re.compile(r"(?<![\w-])([A-Za-z][\w-]*)(?: (AI-\d+))?")
+"""A word that may be an incident id (`INC-2024-033`), optionally with an action item (`... AI-3`);
+one greedy class, so scanning stays linear. Only ids of the build's incidents become links."""
+
+
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
     """Compiled templates kept in memory by name and source checksum, so every PageBuilder (one
     per build, and per `mkdocs serve` rebuild) reuses them instead of compiling them again."""
@@ -231,6 +236,7 @@ class PageBuilder:
             minutes=format_minutes,
             number=_number,
             money=_money,
+            link_incidents=self._link_incidents,
         )
         self.env.globals.update(
             factor_labels=CONTRIBUTING_FACTORS,
@@ -253,6 +259,28 @@ class PageBuilder:
         )
 
     # --- rendering --------------------------------------------------------------------------
+
+    @jinja2.pass_context
+    def _link_incidents(self, context: jinja2.runtime.Context, text: object) -> Markup:
+        """`text`, escaped, with each id of an incident of this build (and an action item of
+        it, "INC-2024-033 AI-3") linked to its page; unknown ids stay text."""
+        text = str(text)
+        parts: list[str] = []
+        last = 0
+        for match in _INCIDENT_REF.finditer(text):
+            page = self.paths.incident_by_id(match.group(1))
+            if page is None:
+                continue
+            href = context["url"](page)
+            if match.group(2):
+                href += "#" + self.paths.action_anchor(match.group(2))
+            parts += [
+                escape(text[last : match.start()]),
+                Markup('<a href="{}">{}</a>').format(href, match.group(0)),
+            ]
+            last = match.end()
+        parts.append(escape(text[last:]))
+        return Markup("").join(parts)
 
     def render(self, template: str, page_path: str, **context: Any) -> str:
         """Render a template for the page at `page_path`.
