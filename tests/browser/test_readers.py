@@ -4,12 +4,16 @@ this project's templates and CSS)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from postmortem_kb.core.corpus import load_corpus
+from postmortem_kb.core.schema import CONTRIBUTING_FACTORS
 
 from browser.conftest import ARTIFACTS, Site, screenshot
 
@@ -163,3 +167,54 @@ def test_axe_finds_no_violation_of_ours_on_any_page_type(
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / f"axe-{scheme}.json").write_text(json.dumps(report, indent=2) + "\n")
     assert not problems, "\n".join(problems[:20]) + f"\n({len(problems)} in all)"
+
+
+def explorer_ids(page: Any, site: Site, fragment: str) -> list[str]:
+    """The incident ids the explorer shows, in order, for the filters in `fragment`."""
+    page.goto(site.page_url("explorer/") + "#" + fragment)
+    page.reload()  # a new hash alone does not reload the page
+    page.wait_for_selector("#pmkb-explorer[data-state=ready]")
+    return page.eval_on_selector_all(
+        "#pmkb-explorer tbody tr td:first-child a", "links => links.map(a => a.textContent)"
+    )
+
+
+def test_explorer_filters_by_owner_factor_and_dates_sorts_and_says_when_empty(
+    page: Any, site: Site
+) -> None:
+    corpus = load_corpus(site.root.parent / "postmortems")
+    incidents = {i.id: i.model for i in corpus.incidents}
+    owned = {
+        i for i, pm in incidents.items() if any(a.owner == "team-zebra" for a in pm.action_items)
+    }
+    assert set(explorer_ids(page, site, "owner=team-zebra")) == owned == {"BRW-2025-902"}
+    label = CONTRIBUTING_FACTORS["testing"]
+    scored = {i for i, pm in incidents.items() if pm.contributing_factors.testing.score > 0}
+    assert scored and set(explorer_ids(page, site, urlencode({"factor": label}))) == scored
+    lo, hi = dt.date(2025, 1, 1), dt.date(2025, 6, 30)
+    in_range = {i for i, pm in incidents.items() if lo <= pm.started.date() <= hi}
+    shown = explorer_ids(page, site, f"from={lo}&to={hi}")
+    assert in_range and set(shown) == in_range
+    # Sorting: the Incident heading sorts by id, a second click reverses; aria-sort follows.
+    heading = page.locator("th[data-sort=incident] button")
+    heading.click()
+    ascending = explorer_rows(page)
+    assert ascending == sorted(in_range)
+    assert page.get_attribute("th[data-sort=incident]", "aria-sort") == "ascending"
+    assert page.get_attribute("th[data-sort=started]", "aria-sort") is None
+    heading.click()
+    assert explorer_rows(page) == sorted(in_range, reverse=True)
+    assert "sort=incident-descending" in page.url
+    # Nothing matches: a message says so, instead of an empty table.
+    assert page.locator(".pmkb-explorer__empty").is_hidden()
+    assert explorer_ids(page, site, "q=no-such-incident-anywhere") == []
+    assert page.locator(".pmkb-explorer__empty").is_visible()
+    assert (
+        page.locator(".pmkb-explorer__count").text_content() == f"0 of {len(incidents)} incidents"
+    )
+
+
+def explorer_rows(page: Any) -> list[str]:
+    return page.eval_on_selector_all(
+        "#pmkb-explorer tbody tr td:first-child a", "links => links.map(a => a.textContent)"
+    )
