@@ -143,7 +143,7 @@ class CorpusLoader:
         try:
             document = read_document(path, display)
         except LoadError as exc:
-            result = _FileResult(stamp, None, None, exc.problems)
+            result = _FileResult(stamp, None, None, exc.problems, exc.declared_id)
         else:
             model, problems = validate_document(document, self.registry)
             problems = with_lint(document, model, problems, self.lint)
@@ -170,11 +170,12 @@ def _kept(document: Document) -> Document:
     return dataclasses.replace(document, lines=lines, data={})
 
 
-def discover(directory: Path) -> list[Path]:
-    """Every Markdown file below `directory`, skipping hidden folders and files like README.md."""
+def discover(directory: Path, recursive: bool = True) -> list[Path]:
+    """Every Markdown file below `directory` (or only in it), skipping hidden folders and files
+    like README.md."""
     found: list[Path] = []
     for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_"))) if recursive else []
         for name in files:
             if name.endswith(".md") and not name.startswith((".", "_")) and name != "README.md":
                 found.append(Path(root) / name)

@@ -17,7 +17,7 @@ import jinja2.ext
 import yaml
 from markupsafe import Markup, escape
 
-from ..core.corpus import Corpus, Incident
+from ..core.corpus import Corpus, Incident, Unbuilt
 from ..core.lint import notices_for
 from ..core.metrics import (
     BOOLEAN_CHECKS,
@@ -204,6 +204,16 @@ def render_text(name: str, overrides: Path | None, context: dict[str, Any]) -> s
         raise TemplateTextError(f"{name}: {exc.message}") from None
 
 
+@dataclass(frozen=True)
+class UnbuiltTarget:
+    """A file that gives no incident, and where its preview "not built" page goes."""
+
+    unbuilt: Unbuilt
+    path: str
+    errors: int
+    warnings: int
+
+
 class TemplateTextError(ValueError):
     """A plain-text template that cannot be rendered (e.g. a broken override)."""
 
@@ -216,7 +226,9 @@ class PageBuilder:
     ) -> None:
         """`corpus`: the corpus the pages are for, which `paths` assigns slugs from."""
         self.settings = settings
+        self.corpus = corpus
         self.paths = SitePaths(settings, corpus)
+        self._unbuilt: tuple[Corpus, list[UnbuiltTarget]] | None = None
         self._related: tuple[Corpus, dict[str, Related]] | None = None
         self._problems: tuple[Corpus, dict[str, list[Problem]]] | None = None
         self._urls: dict[str, dict[str, str]] = {}  # base directory -> target -> URL
@@ -256,6 +268,7 @@ class PageBuilder:
             action_anchor=self.paths.action_anchor,
             incidents_index=self.paths.incidents_index,
             has_page=lambda path: path in settings.docs_pages,
+            unbuilt_files=lambda: self.unbuilt_targets(corpus) if corpus is not None else [],
         )
 
     # --- rendering --------------------------------------------------------------------------
@@ -361,6 +374,7 @@ class PageBuilder:
                 self.problems_of(corpus, incident.document.display_path),
                 incident.document.display_path,
             ),
+            preview=self.settings.preview,
         )
         meta = {
             # MkDocs themes print page.title and description unescaped (Jinja autoescape is off),
@@ -374,18 +388,36 @@ class PageBuilder:
 
         return GeneratedPage(path, self.with_meta(meta, markdown), incident.document.display_path)
 
-    def unbuilt_pages(self, corpus: Corpus, taken: set[str]) -> list[GeneratedPage]:
-        """For a preview: a page per file that gives no incident, listing its problems.
-
-        It sits where the file's incident page would be (by its `id`, else its file name), so a
-        browser left on that page shows why it is gone. Paths in `taken` are not used.
-        """
-        pages = []
+    def unbuilt_targets(self, corpus: Corpus) -> list[UnbuiltTarget]:
+        """In a preview, each file that gives no incident and where its "not built" page goes:
+        where its incident page would be (by its `id`, else its file name), so a browser left
+        on that page shows why it is gone. Empty outside a preview."""
+        if not self.settings.preview:
+            return []
+        if self._unbuilt is not None and self._unbuilt[0] is corpus:
+            return self._unbuilt[1]
+        taken = {self.paths.incident(i) for i in corpus.incidents} | {self.paths.incidents_index}
+        targets = []
         for unbuilt in corpus.unbuilt:
             file_name = slugify(Path(unbuilt.path).stem)
             candidates = (self.paths.unbuilt(unbuilt.id or ""), self.paths.unbuilt(file_name))
             path = next((c for c in candidates if c is not None and c not in taken), None)
             if path is None:
+                continue
+            taken.add(path)
+            problems = self.problems_of(corpus, unbuilt.path)
+            errors = sum(p.level.value == "error" for p in problems)
+            targets.append(UnbuiltTarget(unbuilt, path, errors, len(problems) - errors))
+        self._unbuilt = (corpus, targets)
+        return targets
+
+    def unbuilt_pages(self, corpus: Corpus, taken: set[str]) -> list[GeneratedPage]:
+        """For a preview: a page per file that gives no incident, listing its problems (at its
+        `unbuilt_targets` path, unless a page in `taken` has it)."""
+        pages = []
+        for target in self.unbuilt_targets(corpus):
+            unbuilt, path = target.unbuilt, target.path
+            if path in taken:
                 continue
             taken.add(path)
             name = unbuilt.id or Path(unbuilt.path).name
