@@ -105,7 +105,7 @@ def test_broken_files_fail_strict_build_and_valid_ones_still_render(project: Pat
     assert re.search(
         r"postmortems/typo\.md:\d+: severty: unknown field; did you mean 'severity'", build.log
     )
-    assert re.search(r"postmortems/typo\.md:1: severity: required field is missing", build.log)
+    assert "required field is missing" not in build.log  # the misspelt key is one error
     assert re.search(r"postmortems/yaml\.md:\d+: front matter: YAML error", build.log)
     assert re.search(
         r"postmortems/later-dup\.md:2: id: duplicate id 'INC-2025-007':"
