@@ -104,7 +104,7 @@ def ensure_axe() -> None:
         return
     npm = shutil.which("npm")
     if npm is None:
-        print("npm not found: the accessibility (axe) browser tests will be skipped")
+        print("npm not found: the accessibility (axe) browser tests will be skipped (fail in CI)")
         return
     run(npm, "ci", "--no-audit", "--no-fund", "--prefix", BROWSER_TESTS)
     stamp.write_text(digest)
