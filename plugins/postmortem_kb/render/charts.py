@@ -8,6 +8,7 @@ neutral presentation attributes as a fallback; text uses `currentColor`. Every l
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -160,25 +161,47 @@ def _legend(series: Sequence[Series], line: bool) -> list[str]:
 
 
 CHAR_WIDTH = 6.8
-"""Estimated width of one character at the charts' 12-unit font: labels wider than their band are
-shortened with an ellipsis (the full label is the text's tooltip and in the data table)."""
+"""Estimated width of one character at the charts' 12-unit font: an x label wider than its band
+goes on two lines, shortened with an ellipsis if it still does not fit (the full label is the
+text's tooltip and is in the data table)."""
+LABEL_LINE = 13
+"""Chart units between the two lines of an x label."""
 
 
-def fit_label(label: str, width: float) -> str:
-    """`label`, shortened with "…" to fit `width` chart units."""
+def fit_label(label: str, width: float, lines: int = 2) -> list[str]:
+    """`label` on at most `lines` lines of `width` chart units: broken between words (and after
+    '/' or '-'), the last line shortened with "…" when the rest does not fit."""
     room = max(int(width // CHAR_WIDTH), 2)
-    return label if len(label) <= room else label[: room - 1].rstrip("-_ ") + "…"
+    words = re.findall(r"[^\s/-]+[/-]?", label)
+    out: list[str] = []
+    current = ""
+    for word in words:
+        joined = current + ("" if not current or current.endswith(("/", "-")) else " ") + word
+        if current and len(joined) > room:
+            out.append(current)
+            current = word
+        else:
+            current = joined
+    out.append(current)
+    if len(out) > lines:
+        out = [*out[: lines - 1], " ".join(out[lines - 1 :])]
+    return [line if len(line) <= room else line[: room - 1].rstrip("-_/ ") + "…" for line in out]
 
 
 def _x_labels(categories: Sequence[str], band: float) -> list[str]:
-    y = HEIGHT - BOTTOM + 18
+    y = HEIGHT - BOTTOM + 16
     parts = []
     for i, label in enumerate(categories):
         shown = fit_label(label, band * 0.95)
-        tip = f"<title>{escape(label)}</title>" if shown != label else ""
+        x = _n(LEFT + band * (i + 0.5))
+        tip = f"<title>{escape(label)}</title>" if any(s.endswith("…") for s in shown) else ""
+        spans = "".join(
+            f'<tspan x="{x}" dy="{0 if n == 0 else LABEL_LINE}">{escape(line)}</tspan>'
+            for n, line in enumerate(shown)
+        )
         parts.append(
-            f'<text class="pmkb-chart__label" x="{_n(LEFT + band * (i + 0.5))}" y="{y}"'
-            f' text-anchor="middle">{tip}{escape(shown)}</text>'
+            f'<text class="pmkb-chart__label" x="{x}" y="{y}" text-anchor="middle">'
+            f"{tip}{spans}</text>"
         )
     return parts
 
