@@ -222,3 +222,23 @@ def explorer_rows(page: Any) -> list[str]:
     return page.eval_on_selector_all(
         "#pmkb-explorer tbody tr td:first-child a", "links => links.map(a => a.textContent)"
     )
+
+
+WRAPPED = """() => [...document.querySelectorAll(
+  '.md-typeset table[class^="pmkb-"] tbody > tr > :first-child, .md-typeset .pmkb-nowrap')]
+  .filter(cell => {
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    // Two lines are at least twice the font size tall; one line (with a badge) is not.
+    return range.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(cell).fontSize);
+  }).map(cell => cell.textContent.trim()).slice(0, 5)"""
+
+
+def test_ids_dates_and_quarters_never_wrap_on_a_desktop(page: Any, site: Site) -> None:
+    kinds = page_types(site)
+    for kind in ("incident", "trends", "quarter", "action items", "owner", "regulation"):
+        page.goto(site.page_url(kinds[kind]))
+        assert page.evaluate(WRAPPED) == [], kind
+        # The empty navigation sidebar is hidden on pages outside the nav, not on the others.
+        sidebar = page.locator(".md-sidebar--primary")
+        assert sidebar.is_visible() == (kind in ("trends", "quarter", "action items")), kind
