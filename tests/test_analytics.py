@@ -13,12 +13,12 @@ from postmortem_kb.core.analytics import (
     Quarter,
     Stats,
     Verdict,
-    add_business_days,
     analyse,
     business_days_between,
     months_before,
 )
 from postmortem_kb.core.corpus import load_corpus
+from postmortem_kb.core.followup import add_business_days
 from postmortem_kb.core.metrics import ActionState
 from postmortem_kb.core.settings import Settings
 

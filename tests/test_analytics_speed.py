@@ -17,10 +17,10 @@ from postmortem_kb.core.analytics import (
     business_days_between,
     figures,
     grouped,
-    is_business_day,
 )
 from postmortem_kb.core.collector import collector_paused
 from postmortem_kb.core.corpus import load_corpus
+from postmortem_kb.core.followup import is_business_day
 from postmortem_kb.core.settings import Settings
 from postmortem_kb.render.export import flatten
 

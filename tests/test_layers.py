@@ -14,7 +14,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "plugins" / "postmortem_kb"
 
 # Each layer and what it must never import (third-party roots or layers of this package).
 FORBIDDEN = {
-    "core": {"mkdocs", "material", "jinja2", "markupsafe", "render", "engines", "cli"},
+    "core": {"mkdocs", "material", "jinja2", "markupsafe", "render", "engines", "cli", "trackers"},
+    "trackers": {"mkdocs", "material", "jinja2", "markupsafe", "render", "engines", "cli"},
     "render": {"mkdocs", "material", "engines", "cli"},
     "cli": {"mkdocs", "material", "engines"},
     "engines": {"cli"},

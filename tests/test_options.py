@@ -15,17 +15,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mkdocs.config import load_config
 from postmortem_kb.core.lint import LintLevel
-from postmortem_kb.core.options import Options, OptionsError, read_options, validate_options
+from postmortem_kb.core.options import (
+    Options,
+    OptionsError,
+    read_options,
+    read_site_config,
+    validate_options,
+)
 from test_cli import run
 
 PLUGIN = "      postmortems_dir: postmortems\n"
 
 
 def configure(project: Path, options: str) -> None:
-    """Add `options` (YAML, written at the plugin's level) under the plugin in mkdocs.yml."""
+    """Add `options` (YAML, written at the plugin's level) under the plugin in mkdocs.yml, in
+    place of what mkdocs.yml sets for the same options."""
     config = project / "mkdocs.yml"
     text = config.read_text(encoding="utf-8")
     assert PLUGIN in text
+    for key in re.findall(r"^(\w+):", options, re.MULTILINE):  # one option: its line and block
+        text = re.sub(rf"^      {key}:.*\n(?:        .*\n|\s*\n)*", "", text, flags=re.MULTILINE)
     indented = "".join(f"      {line}\n" for line in options.splitlines())
     config.write_text(text.replace(PLUGIN, PLUGIN + indented), encoding="utf-8")
 
@@ -61,6 +70,33 @@ BAD = {
     "lint-level": (
         "lint:\n  rules:\n    few-whys: errror",
         "lint.rules.few-whys: must be off, warning or error (got 'errror')",
+    ),
+    "follow-up-horizon": (
+        "follow_up:\n  due: {P0: 1 business day, P1: soonish}",
+        "follow_up.due.P1: must be a horizon such as 1 business day, 7 days, 2 weeks or 1 month"
+        " (got 'soonish')",
+    ),
+    "follow-up-priority": (
+        "follow_up:\n  due: {P3: 2 weeks}",
+        "follow_up.due.P3: unknown priority; priorities: P0, P1, P2",
+    ),
+    "follow-up-approval": (
+        "follow_up:\n  approval: [SEV-1, SEV2]",
+        "follow_up.approval[1]: unknown severity (did you mean SEV-2?); severities: SEV-1,"
+        " SEV-2, SEV-3, near-miss (got 'SEV2')",
+    ),
+    "follow-up-days": (
+        "follow_up:\n  at_risk_days: soon",
+        "follow_up.at_risk_days: must be a whole number of days (got 'soon')",
+    ),
+    "follow-up-teams": (
+        "follow_up:\n  teams: {team-payments: {priya: lead}}",
+        "follow_up.teams.team-payments: must be a list of members (got a mapping)",
+    ),
+    "follow-up-unknown": (
+        "follow_up:\n  escalate_after: 7",
+        "follow_up.escalate_after: unknown option (did you mean escalate_after_days?); options:"
+        " due, at_risk_days, escalate_after_days, teams, approval",
     ),
     "lint-rule": (
         "lint:\n  rules:\n    few-why: error",
@@ -162,11 +198,17 @@ scalars = st.one_of(
     st.integers(-3, 10**12),
     st.floats(allow_nan=True),
     st.text(max_size=12),
-    st.sampled_from(["2026-01-01", "2026-13-45", "off", "error", "few-whys", "GDPR", "/x/"]),
+    st.sampled_from(
+        ["2026-01-01", "2026-13-45", "off", "error", "few-whys", "GDPR", "/x/", "2 weeks", "SEV-1"]
+    ),
     st.dates(),
     st.datetimes(),
 )
-KEYS = [*Options.model_fields, "rules", "allow", "name", "notification_days", "industries"]
+KEYS = [
+    *Options.model_fields,
+    *("rules", "allow", "name", "notification_days", "industries"),
+    *("due", "P0", "P2", "at_risk_days", "escalate_after_days", "teams", "approval"),
+]
 values = st.recursive(
     scalars,
     lambda inner: (
@@ -309,6 +351,8 @@ def test_the_cli_and_the_plugin_read_the_same_options(
         ("plugins: postmortem-kb\n", "mkdocs.yml: plugins: must be a list or a mapping of plugins"),
         ("INHERIT: mkdocs.yml\n", "mkdocs.yml: INHERIT: mkdocs.yml inherits from itself"),
         ("INHERIT: base.yml\n", "mkdocs.yml: cannot read base.yml: "),
+        ("use_directory_urls: maybe\n", "mkdocs.yml: use_directory_urls: must be true or false"),
+        ("site_url: [a, b]\n", "mkdocs.yml: site_url: must be a URL (got a list of 2)"),
         (
             "plugins:\n  - postmortem-kb:\n      postmortems_dir: !relative ../pm\n",
             "mkdocs.yml: plugins.postmortem-kb.postmortems_dir: must be a folder path"
@@ -325,6 +369,32 @@ def test_a_mkdocs_yml_the_reader_cannot_use_is_one_line(
         read_options(Path("mkdocs.yml"))
     [only] = caught.value.lines
     assert only.startswith(line)
+
+
+def test_the_cli_reads_the_sites_urls_as_mkdocs_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PMKB_TEST_URL", "https://kb.acme.example/pm/")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "base.yml").write_text(
+        "site_name: Base\nsite_url: !ENV PMKB_TEST_URL\nuse_directory_urls: false\n",
+        encoding="utf-8",
+    )
+    config_file = tmp_path / "mkdocs.yml"
+    config_file.write_text("INHERIT: base.yml\nplugins: [postmortem-kb]\n", encoding="utf-8")
+    mkdocs = load_config(str(config_file))
+    site = read_site_config(config_file)
+    assert site.site_url == mkdocs.site_url == "https://kb.acme.example/pm/"
+    assert site.use_directory_urls is mkdocs.use_directory_urls is False
+    assert site.settings().use_directory_urls is False
+    (tmp_path / "base.yml").write_text("site_name: Base\n", encoding="utf-8")
+    assert (
+        read_site_config(config_file).site_url,
+        read_site_config(config_file).use_directory_urls,
+    ) == (
+        "",
+        True,
+    )
 
 
 # --- the README's plugin example --------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_serving_shows_why_a_broken_file_has_no_page(
     text = EXAMPLE.read_text(encoding="utf-8")
     broken = text.replace("severity:", "'<b>severty</b>':", 1)
     (folder / "checkout.md").write_text(broken, encoding="utf-8")
-    (folder / "INC-2025-009 notes.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    (folder / "INC-2025-009-notes.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
     long_name = "INC-2025-010-" + "very-long-file-name-" * 4 + "end.md"
     (folder / long_name).write_text("---\nid: [x]\n---\n", encoding="utf-8")
     config, _ = _serve_builds(project, dirty=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -12,15 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ..core.corpus import CorpusLoader, discover
+from ..core.corpus import Corpus, CorpusLoader, discover
 from ..core.loader import display_path
-from ..core.options import (
-    Options,
-    OptionsError,
-    SiteConfig,
-    read_site_config,
-    resolve_reference_date,
-)
+from ..core.options import OptionsError, SiteConfig, read_site_config, resolve_reference_date
 from ..core.problems import Level, Problem
 from ..core.schema import DetectionMethod, Severity
 
@@ -37,13 +32,26 @@ class Project:
     def __init__(self, config_file: Path | None) -> None:
         self.config_file = config_file
         self.root = config_file.parent if config_file else Path.cwd()
-        site = read_site_config(config_file) if config_file else SiteConfig(Options(), None)
-        self.options = site.options
-        self.overrides = site.overrides
+        self.site = read_site_config(config_file) if config_file else SiteConfig()
+        self.options = self.site.options
+        self.overrides = self.site.overrides
         """The theme's `custom_dir`, where `postmortem_kb/` templates override the package's."""
-        self.registry = self.options.registry()
+        self.settings = self.site.settings()
+        self.registry = self.settings.regulations
         self.lint = self.options.lint.config()
         self.postmortems_dir = self.root / self.options.postmortems_dir
+
+    def loader(self) -> CorpusLoader:
+        """A loader that validates as a build with these options does."""
+        return CorpusLoader(self.registry, self.lint, self.settings.follow_up)
+
+    def corpus(self) -> Corpus:
+        """Every post-mortem of `postmortems_dir`, validated, paths shown from the cwd."""
+        if not self.postmortems_dir.is_dir():
+            raise UsageError(f"{self.postmortems_dir}: no such folder")
+        return self.loader().load_files(
+            discover(self.postmortems_dir.resolve()), Path.cwd().resolve()
+        )
 
 
 # --- validate ---------------------------------------------------------------------------------
@@ -59,9 +67,9 @@ def validate(project: Project, targets: list[Path]) -> tuple[list[Problem], int]
     requested: list[Path] = []
     for target in targets or [project.postmortems_dir]:
         if target.is_dir():
-            requested.extend(p.resolve() for p in discover(target))
+            requested.extend(_absolute(p) for p in discover(target))
         elif target.is_file():
-            requested.append(target.resolve())
+            requested.append(_absolute(target))
         else:
             raise UsageError(f"{target}: no such file or folder")
     context = set(requested)
@@ -70,11 +78,16 @@ def validate(project: Project, targets: list[Path]) -> tuple[list[Problem], int]
         # build will, even when that folder is not the configured postmortems_dir.
         context.update(p.resolve() for p in discover(folder, recursive=False))
     if project.postmortems_dir.is_dir():
-        context.update(p.resolve() for p in discover(project.postmortems_dir))
+        context.update(_absolute(p) for p in discover(project.postmortems_dir))
     root = Path.cwd().resolve()
-    corpus = CorpusLoader(project.registry, project.lint).load_files(sorted(context), root)
+    corpus = project.loader().load_files(sorted(context), root, project.postmortems_dir)
     shown = {display_path(path, root) for path in requested}
     return [p for p in corpus.problems if p.path in shown], len(shown)
+
+
+def _absolute(path: Path) -> Path:
+    """`path` made absolute without resolving links: a linked file stays a link, and is refused."""
+    return Path(os.path.abspath(path))
 
 
 def _use_colour(choice: str, stream: TextIO) -> bool:
@@ -90,7 +103,7 @@ def format_text(problems: list[Problem], colour: bool) -> list[str]:
         return f"\033[{code}m{text}\033[0m" if colour else text
 
     lines = []
-    for p in problems:
+    for p in (problem.printable() for problem in problems):
         level = paint("1;31" if p.level is Level.ERROR else "1;33", p.level.value)
         lines.append(f"{paint('1', f'{p.path}:{p.line}:')} {level}: {p.field}: {p.message}")
     return lines
@@ -105,12 +118,15 @@ def _escape_property(text: str) -> str:
 
 
 def format_github(problems: list[Problem]) -> list[str]:
-    """GitHub Actions workflow commands: one `::error` / `::warning` annotation per problem."""
+    """GitHub Actions workflow commands: one `::error` / `::warning` annotation per problem.
+
+    Control characters are escaped first (`Problem.printable`), then GitHub's own encoding.
+    """
     return [
         f"::{p.level.value} file={_escape_property(p.path)},line={p.line},"
         f"title={_escape_property(f'postmortem-kb ({p.rule})')}::"
         f"{_escape_data(f'{p.field}: {p.message}')}"
-        for p in problems
+        for p in (problem.printable() for problem in problems)
     ]
 
 
@@ -278,6 +294,71 @@ def _cmd_schema(args: argparse.Namespace, project: Project) -> int:
     return EXIT_OK
 
 
+# --- sync -------------------------------------------------------------------------------------
+
+
+def _cmd_sync(args: argparse.Namespace, project: Project) -> int:
+    from . import sync
+
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be more than 0 seconds")
+    corpus = project.corpus()
+    reports, client = sync.sync(
+        corpus, project.settings.follow_up, timeout=args.timeout, write=args.write
+    )
+    if args.format == "json":
+        print(sync.json_document(reports, client.requests))
+    else:
+        for line in sync.text_lines(reports):
+            print(line)
+    counts = sync.summary(reports, client.requests)
+    skipped = (
+        f"; {_count(len(corpus.unbuilt), 'file')} with errors skipped" if corpus.unbuilt else ""
+    )
+    print(
+        f"{_count(counts['items'], 'action item')} with a tracker link: {counts['in_sync']} in"
+        f" sync, {counts['drift']} drifted, {counts['written']} written,"
+        f" {_count(counts['errors'], 'error')} ({_count(counts['requests'], 'request')}){skipped}",
+        file=sys.stderr,
+    )
+    return EXIT_PROBLEMS if sync.left_to_report(reports) else EXIT_OK
+
+
+# --- remind -----------------------------------------------------------------------------------
+
+
+def _cmd_remind(args: argparse.Namespace, project: Project) -> int:
+    from ..core.reminders import digest
+    from ..render.paths import SitePaths
+    from ..render.site import site_corpus
+    from .remind import FORMATS, page_link
+
+    settings = project.settings
+    if args.reference_date is not None:
+        try:
+            today = dt.date.fromisoformat(args.reference_date.strip())
+        except ValueError:
+            raise UsageError("reference date: expected YYYY-MM-DD") from None
+        settings = dataclasses.replace(settings, reference_date=today)
+    corpus = project.corpus()
+    result = digest(corpus, settings)
+    if args.owner:
+        wanted = {owner.casefold() for owner in args.owner}
+        owners = {o: r for o, r in result.by_owner.items() if o.casefold() in wanted}
+        result = dataclasses.replace(result, by_owner=owners)
+    site_url = project.site.site_url if args.site_url is None else args.site_url
+    link = page_link(site_url, SitePaths(settings, site_corpus(corpus, settings)))
+    sys.stdout.write(FORMATS[args.format](result, link))
+    if args.format != "markdown":
+        sys.stdout.write("\n")
+    if corpus.unbuilt:
+        print(
+            f"{_count(len(corpus.unbuilt), 'file')} with errors left out: run postmortem validate",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
 # --- entry point ------------------------------------------------------------------------------
 
 
@@ -313,6 +394,37 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
 
+    sync = commands.add_parser(
+        "sync",
+        help="report drift between action items and their GitHub, GitLab or Jira items",
+        description="Trackers and tokens come from the environment (GITHUB_TOKEN, GITLAB_TOKEN,"
+        " JIRA_URL, JIRA_TOKEN, ...; see docs/guide/workflow.md). Exit status: 0 nothing left to"
+        " report, 1 drift or unreadable items, 2 usage.",
+    )
+    sync.add_argument(
+        "--write", action="store_true", help="settle status drift: edit status/completed lines"
+    )
+    sync.add_argument("--format", choices=["text", "json"], default="text")
+    sync.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for each answer (default 10)"
+    )
+
+    remind = commands.add_parser(
+        "remind",
+        help="overdue and at-risk action items per owner, and the escalation list",
+        description="Prints the reminder digest for a scheduled job to post.",
+    )
+    remind.add_argument("--format", choices=["markdown", "slack", "json"], default="markdown")
+    remind.add_argument(
+        "--reference-date", help="'today' (YYYY-MM-DD; default: the site's, else today)"
+    )
+    remind.add_argument(
+        "--owner", action="append", default=[], help="only this owner (repeat for several)"
+    )
+    remind.add_argument(
+        "--site-url", help="link items to the site (default: site_url of mkdocs.yml; '' for none)"
+    )
+
     schema = commands.add_parser("schema", help="print the JSON Schema of the front matter")
     schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     return parser
@@ -324,7 +436,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     config_file: Path | None = args.config_file
     if config_file is None and Path("mkdocs.yml").is_file():
         config_file = Path("mkdocs.yml")
-    commands = {"new": _cmd_new, "validate": _cmd_validate, "schema": _cmd_schema}
+    commands = {
+        "new": _cmd_new,
+        "validate": _cmd_validate,
+        "schema": _cmd_schema,
+        "sync": _cmd_sync,
+        "remind": _cmd_remind,
+    }
     try:
         if config_file is not None and not config_file.is_file():
             raise UsageError(f"{config_file}: no such file")

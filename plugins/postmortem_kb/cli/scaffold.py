@@ -42,6 +42,8 @@ def existing_ids(directory: Path) -> list[str]:
     """The ids of the post-mortems in `directory`, read cheaply from each file's `id:` line."""
     ids = []
     for path in discover(directory) if directory.is_dir() else []:
+        if path.is_symlink():
+            continue  # never read through a link (validate refuses it)
         try:
             head = path.read_text(encoding="utf-8", errors="replace")[:4000]
         except OSError:

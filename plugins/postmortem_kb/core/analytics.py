@@ -11,8 +11,9 @@ The meaning of every figure is documented in docs/guide/data.md; in short:
 - A quarter-over-quarter change is judged only when both quarters count MIN_SAMPLE values; the
   quarter holding the reference date is partial ("to date") and no target of it is judged missed.
 - p90 is the nearest-rank percentile: the smallest value with at least 90% of values <= it.
-- An action item counts in the quarter of its due date; cancelled items and items without a due
-  date are not counted; items not done and not yet due are not judged.
+- An action item counts in the quarter of its due date (its priority's policy date when it gives
+  none: followup.py); cancelled items are not counted; items not done and not yet due are not
+  judged.
 - Business days are Monday to Friday minus the configured holidays.
 """
 
@@ -31,6 +32,7 @@ from functools import cached_property
 from typing import TypeVar
 
 from .corpus import Corpus, Incident
+from .followup import DEFAULT_FOLLOW_UP, FollowUp, add_business_days, due_of
 from .metrics import ActionState, action_state
 from .regulations import Regulation
 from .schema import (
@@ -154,11 +156,6 @@ def utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
-def is_business_day(day: dt.date, holidays: frozenset[dt.date]) -> bool:
-    """Monday to Friday and not a configured holiday."""
-    return day.weekday() < 5 and day not in holidays
-
-
 def business_days_between(start: dt.date, end: dt.date, holidays: frozenset[dt.date]) -> int:
     """Business days after `start` up to and including `end` (0 when end <= start)."""
     days = (end - start).days
@@ -170,16 +167,6 @@ def business_days_between(start: dt.date, end: dt.date, holidays: frozenset[dt.d
     first = start.weekday()
     count = 5 * weeks + sum((first + offset) % 7 < 5 for offset in range(1, rest + 1))
     return count - sum(start < day <= end and day.weekday() < 5 for day in holidays)
-
-
-def add_business_days(start: dt.date, days: int, holidays: frozenset[dt.date]) -> dt.date:
-    """The date `days` business days after `start`."""
-    day = start
-    remaining = days
-    while remaining > 0:
-        day += dt.timedelta(days=1)
-        remaining -= is_business_day(day, holidays)
-    return day
 
 
 def months_before(moment: dt.datetime, months: int) -> dt.datetime:
@@ -474,17 +461,22 @@ class ActionRow:
     incident: Incident = field(repr=False, compare=False)
     item: ActionItem
     state: ActionState
+    due: dt.date | None = None
+    """The item's due date, or its priority's policy date when it gives none."""
+    due_by_policy: bool = False
+    """True when `due` is the policy date (the item gives no due date)."""
 
     @cached_property
     def due_quarter(self) -> Quarter | None:
         """The quarter of the due date; None without one."""
-        return Quarter.of(self.item.due) if self.item.due else None
+        return Quarter.of(self.due) if self.due else None
 
     def days_overdue(self, reference_date: dt.date) -> int | None:
-        """Whole days past the due date on `reference_date` when overdue; None otherwise."""
-        if self.state is not ActionState.OVERDUE or self.item.due is None:
+        """Whole days past the (effective) due date on `reference_date` when overdue; None
+        otherwise."""
+        if self.state is not ActionState.OVERDUE or self.due is None:
             return None
-        return (reference_date - self.item.due).days
+        return (reference_date - self.due).days
 
     @property
     def judged(self) -> bool:
@@ -492,19 +484,25 @@ class ActionRow:
         return self.state in (ActionState.DONE_ON_TIME, ActionState.DONE_LATE, ActionState.OVERDUE)
 
 
-def action_rows(incidents: Iterable[Incident], reference_date: dt.date) -> list[ActionRow]:
-    """Every action item, ordered by due date (undated last), then incident and item id."""
-    rows = [
-        ActionRow(incident, item, action_state(item, reference_date))
-        for incident in incidents
-        for item in incident.model.action_items
-    ]
+def action_rows(
+    incidents: Iterable[Incident],
+    reference_date: dt.date,
+    follow_up: FollowUp = DEFAULT_FOLLOW_UP,
+    holidays: frozenset[dt.date] = frozenset(),
+) -> list[ActionRow]:
+    """Every action item, ordered by (effective) due date, then incident and item id."""
+    rows = []
+    for incident in incidents:
+        for item in incident.model.action_items:
+            due = due_of(item, incident.model, follow_up, holidays)
+            state = action_state(item, reference_date, due.date, follow_up.at_risk_days)
+            rows.append(ActionRow(incident, item, state, due.date, due.by_policy))
     return sorted(rows, key=action_sort_key)
 
 
 def action_sort_key(row: ActionRow) -> tuple[bool, dt.date, str, str]:
     """Due date first (undated last), then incident id and item id."""
-    return (row.item.due is None, row.item.due or dt.date.max, row.incident.id, row.item.id)
+    return (row.due is None, row.due or dt.date.max, row.incident.id, row.item.id)
 
 
 @dataclass(frozen=True)
@@ -543,14 +541,14 @@ class ActionCompletion:
     def of(cls, rows: Iterable[ActionRow]) -> ActionCompletion:
         """Count the rows (only those with a due date and not cancelled)."""
         states = Counter(
-            r.state for r in rows if r.item.due is not None and r.state is not ActionState.CANCELLED
+            r.state for r in rows if r.due is not None and r.state is not ActionState.CANCELLED
         )
         return cls(
             due=sum(states.values()),
             done_on_time=states[ActionState.DONE_ON_TIME],
             done_late=states[ActionState.DONE_LATE],
             overdue=states[ActionState.OVERDUE],
-            not_yet_due=states[ActionState.OPEN],
+            not_yet_due=states[ActionState.OPEN] + states[ActionState.AT_RISK],
         )
 
 
@@ -699,7 +697,7 @@ class Figures:
     not_analysed: int
     actions: ActionCompletion
     open_actions: int
-    """Action items neither done nor cancelled (overdue ones included)."""
+    """Action items neither done nor cancelled (at-risk and overdue ones included)."""
     postmortem_slo: SloSummary
     repeat_ids: tuple[str, ...]
     """Declared repeats (`recurrence_of`)."""
@@ -791,7 +789,9 @@ def figures(facts: Sequence[IncidentFacts], actions: Iterable[ActionRow]) -> Fig
         root_causes={c.value: causes[c.value] for c in RootCauseCategory},
         not_analysed=sum(i.model.root_cause is None for i in incidents),
         actions=ActionCompletion.of(actions),
-        open_actions=sum(r.state in (ActionState.OPEN, ActionState.OVERDUE) for r in actions),
+        open_actions=sum(
+            r.state in (ActionState.OPEN, ActionState.AT_RISK, ActionState.OVERDUE) for r in actions
+        ),
         postmortem_slo=SloSummary(
             applicable=sum(f.postmortem_slo.state is not CheckState.NOT_APPLICABLE for f in facts),
             met=slo[CheckState.MET],
@@ -1153,7 +1153,7 @@ def analyse(corpus: Corpus, settings: Settings) -> Analytics:
         )
         for incident, matches in zip(incidents, repeats, strict=True)
     )
-    actions = action_rows(incidents, settings.reference_date)
+    actions = action_rows(incidents, settings.reference_date, settings.follow_up, holidays)
     # One pass each, not a scan of every incident and action item per quarter.
     facts_by_quarter = grouped(facts, lambda fact: fact.quarter)
     actions_by_quarter = grouped(actions, lambda row: row.due_quarter)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .collector import collector_paused
+from .followup import FollowUp
 from .lint import LintConfig, with_lint
 from .loader import Document, LoadError, display_path, read_document
 from .metrics import IncidentMetrics, incident_metrics
@@ -81,26 +82,35 @@ class CorpusLoader:
     """Loads a folder of post-mortems, re-reading only files whose mtime or size changed."""
 
     def __init__(
-        self, registry: RegulationRegistry | None = None, lint: LintConfig | None = None
+        self,
+        registry: RegulationRegistry | None = None,
+        lint: LintConfig | None = None,
+        follow_up: FollowUp | None = None,
     ) -> None:
         self.registry = registry or RegulationRegistry()
         self.lint = lint or LintConfig()
+        self.follow_up = follow_up or FollowUp()
         self._cache: dict[Path, _FileResult] = {}
         self.files_parsed = 0
         """How many files the last `load` actually parsed (the rest came from the cache)."""
 
     def load(self, directory: Path, display_root: Path | None = None) -> Corpus:
         """Load every `*.md` file under `directory` (recursively, in path order)."""
-        return self.load_files(discover(directory), display_root or directory)
+        return self.load_files(discover(directory), display_root or directory, directory)
 
-    def load_files(self, paths: list[Path], display_root: Path) -> Corpus:
-        """Load the given files as one corpus (cross-file rules run across exactly these)."""
+    def load_files(
+        self, paths: list[Path], display_root: Path, within: Path | None = None
+    ) -> Corpus:
+        """Load the given files as one corpus (cross-file rules run across exactly these).
+
+        Files below `within` (the post-mortems folder) must stay inside it (loader.refusal).
+        """
         paths = sorted(paths)
         self.files_parsed = 0
         results: list[_FileResult] = []
         with collector_paused(age_survivors=True):
             for path in paths:
-                results.append(self._load_file(path, display_root))
+                results.append(self._load_file(path, display_root, within))
         wanted = set(paths)  # one set: pruning the cache stays linear
         self._cache = {p: r for p, r in self._cache.items() if p in wanted}
 
@@ -129,9 +139,9 @@ class CorpusLoader:
         ]
         return Corpus(incidents, problems, displays, unbuilt)
 
-    def _load_file(self, path: Path, display_root: Path) -> _FileResult:
+    def _load_file(self, path: Path, display_root: Path, within: Path | None) -> _FileResult:
         try:
-            stat = path.stat()
+            stat = path.lstat()
             stamp = (stat.st_mtime_ns, stat.st_size)
         except OSError:
             stamp = (0, 0)
@@ -141,11 +151,11 @@ class CorpusLoader:
         self.files_parsed += 1
         display = display_path(path, display_root)
         try:
-            document = read_document(path, display)
+            document = read_document(path, display, within)
         except LoadError as exc:
             result = _FileResult(stamp, None, None, exc.problems, exc.declared_id)
         else:
-            model, problems = validate_document(document, self.registry)
+            model, problems = validate_document(document, self.registry, self.follow_up)
             problems = with_lint(document, model, problems, self.lint)
             raw_id = document.data.get("id") if model is None else None
             result = _FileResult(
@@ -171,11 +181,15 @@ def _kept(document: Document) -> Document:
 
 
 def discover(directory: Path, recursive: bool = True) -> list[Path]:
-    """Every Markdown file below `directory` (or only in it), skipping hidden folders and files
-    like README.md."""
+    """Every Markdown file below `directory` (or, not `recursive`, only in it), skipping hidden
+    folders and files like README.md.
+
+    Linked folders are not entered; linked files are listed, and refused when loaded.
+    """
     found: list[Path] = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_"))) if recursive else []
+        found.extend(Path(root) / d for d in dirs if os.path.islink(os.path.join(root, d)))
         for name in files:
             if name.endswith(".md") and not name.startswith((".", "_")) and name != "README.md":
                 found.append(Path(root) / name)

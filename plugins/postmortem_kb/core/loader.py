@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .problems import Problem
+from .problems import MAX_REPORTED, Problem
 
 try:  # LibYAML's parser is faster; the pure-Python one gives the same results.
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -117,30 +120,90 @@ def display_path(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def read_document(path: Path, display_path: str) -> Document:
-    """Read and split one file; raise LoadError naming file, line and cause when it cannot be."""
+SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*\.md")
+"""What a post-mortem's file name may be: ASCII letters, digits, '.', '_' and '-', ending in
+`.md` (and folders below the post-mortems folder the same, without `.md`). Such a name is the
+same in a URL, a shell, a log line and an HTML attribute."""
+_SAFE_FOLDER_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
+FILE_FIELD = "file"
+
+
+def refusal(path: Path, within: Path | None = None) -> str | None:
+    """Why `path` is not read as a post-mortem, or None: checked before a byte of it is read.
+
+    Refused: a name outside `SAFE_FILE_NAME`; a symbolic link (its target is neither followed
+    nor named); anything but a regular file; and a path below `within` (the post-mortems
+    folder) that resolves outside it, through a linked folder.
+    """
+    folders: list[str] = []
+    inside = None
+    if within is not None:
+        base = os.path.abspath(within)
+        absolute = os.path.abspath(path)
+        if absolute.startswith(base + os.sep):
+            inside = base
+            folders = absolute[len(base) + 1 :].split(os.sep)[:-1]
+    try:
+        status = os.lstat(path)
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror or 'not found'}"
+    if stat.S_ISLNK(status.st_mode):
+        return "is a symbolic link; a post-mortem must be a regular file (links are not followed)"
+    if not stat.S_ISREG(status.st_mode):
+        return "is not a regular file"
+    if not SAFE_FILE_NAME.fullmatch(path.name) or not all(
+        _SAFE_FOLDER_NAME.fullmatch(folder) for folder in folders
+    ):
+        return (
+            "file name not allowed: use only ASCII letters, digits, '.', '_' and '-', ending in"
+            " '.md' (rename the file)"
+        )
+    if inside is not None:
+        real_base = os.path.realpath(inside)
+        if not os.path.realpath(path).startswith(real_base + os.sep):
+            return "resolves outside the post-mortems folder (a linked folder); it is not read"
+    return None
+
+
+def read_document(path: Path, display_path: str, within: Path | None = None) -> Document:
+    """Read and split one file; raise LoadError naming file, line and cause when it cannot be.
+
+    The file is first checked (`refusal`), then opened without following a link and read up to
+    MAX_FILE_BYTES.
+    """
 
     def fail(line: int, message: str, field_: str = FRONT_MATTER_FIELD) -> LoadError:
         return LoadError([Problem(display_path, line, field_, message)])
 
+    refused = refusal(path, within)
+    if refused is not None:
+        raise fail(1, refused, FILE_FIELD)
     try:
-        raw = path.read_bytes()
+        raw = _read_bounded(path, MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise fail(1, f"cannot read file: {exc.strerror or exc}", "file") from None
+        raise fail(1, f"cannot read file: {exc.strerror or exc}", FILE_FIELD) from None
     if len(raw) > MAX_FILE_BYTES:
+        size = max(len(raw), os.lstat(path).st_size)
         message = (
-            f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}"
+            f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
             " (link to logs and dumps instead of pasting them)"
         )
-        raise fail(1, message, "file")
+        raise fail(1, message, FILE_FIELD)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save as UTF-8"
-        raise fail(line, message, "file") from None
+        raise fail(line, message, FILE_FIELD) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return parse_document(text, path, display_path)
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of `path`, opened without following a symbolic link."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        return handle.read(limit)
 
 
 def parse_document(text: str, path: Path, display_path: str) -> Document:
@@ -291,23 +354,65 @@ def depth_bound(text: str) -> int | None:
     return flow + 2 * column + 2
 
 
+FALLBACK_LIMIT = 64 * 1024
+"""Front matter up to this size is parsed again by PyYAML's pure-Python parser when LibYAML
+refuses it (about 0.35 s of CPU at most); beyond, only the part LibYAML had not yet reported."""
+_FLOW_BRACKET = re.compile(r"[\[\]{}]")
+
+
+@dataclass
+class _Depth:
+    """How deep the events counted so far nest, and where the last one ended."""
+
+    depth: int = 0
+    end: int = 0
+
+
 def _check_depth(text: str, display_path: str, first_line: int) -> None:
     """Refuse front matter nested deeper than MAX_DEPTH before LibYAML composes (and recurses).
 
     LibYAML scans ahead and may refuse the text with its own error before the events of 33
-    levels come out (it has a nesting limit of its own); the pure-Python parser yields events
-    as it goes, so it is asked again then: the author gets this limit, not the library's.
+    levels come out (it has a nesting limit of its own). Up to FALLBACK_LIMIT, the pure-Python
+    parser, which yields events as it goes, is asked again then: the author gets this limit,
+    not the library's. Beyond it (that parser takes seconds over a megabyte), only the text
+    LibYAML read ahead is looked at: its flow brackets, on top of the depth already counted.
     """
+    counted = _Depth()
     try:
-        _count_depth(yaml.parse(text, Loader=FrontMatterLoader), display_path, first_line)
-    except yaml.YAMLError:
+        _count_depth(yaml.parse(text, Loader=FrontMatterLoader), display_path, first_line, counted)
+    except yaml.YAMLError as exc:
         if _BaseLoader is yaml.SafeLoader:
             raise
-        _count_depth(yaml.parse(text, Loader=yaml.SafeLoader), display_path, first_line)
+        mark = getattr(exc, "problem_mark", None)
+        end = len(text) if mark is None else min(len(text), mark.index + 1)
+        if len(text) <= FALLBACK_LIMIT:
+            _count_depth(yaml.parse(text, Loader=yaml.SafeLoader), display_path, first_line)
+        elif end <= FALLBACK_LIMIT:
+            # The prefix ends early, with an error of its own: LibYAML's is the one to report.
+            with contextlib.suppress(yaml.YAMLError):
+                prefix = yaml.parse(text[:end], Loader=yaml.SafeLoader)
+                _count_depth(prefix, display_path, first_line)
+        else:
+            _check_read_ahead(text, counted, end, display_path, first_line)
         raise
 
 
-def _count_depth(events: Iterator[yaml.Event], display_path: str, first_line: int) -> None:
+def _check_read_ahead(
+    text: str, counted: _Depth, end: int, display_path: str, first_line: int
+) -> None:
+    """Refuse flow brackets nesting past MAX_DEPTH between the last event and `end`."""
+    depth = counted.depth
+    for match in _FLOW_BRACKET.finditer(text, counted.end, end):
+        depth += 1 if match.group(0) in "[{" else -1
+        if depth > MAX_DEPTH:
+            line = first_line + text.count("\n", 0, match.start())
+            message = f"front matter is nested more than {MAX_DEPTH} levels deep"
+            raise LoadError([Problem(display_path, line, FRONT_MATTER_FIELD, message)])
+
+
+def _count_depth(
+    events: Iterator[yaml.Event], display_path: str, first_line: int, counted: _Depth | None = None
+) -> None:
     depth = 0
     for event in events:
         if isinstance(event, yaml.CollectionStartEvent):
@@ -318,6 +423,9 @@ def _count_depth(events: Iterator[yaml.Event], display_path: str, first_line: in
                 raise LoadError([Problem(display_path, line, FRONT_MATTER_FIELD, message)])
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+        if counted is not None:
+            counted.depth = depth
+            counted.end = event.end_mark.index if event.end_mark is not None else counted.end
 
 
 class _TreeBuilder:
@@ -409,7 +517,12 @@ class _TreeBuilder:
             return None
 
     def problem(self, line: int, path: Path_, message: str) -> None:
-        """Report `message` about the field at `path`."""
+        """Report `message` about the field at `path` (the first MAX_REPORTED, then a count)."""
+        if len(self.problems) >= MAX_REPORTED:
+            if len(self.problems) == MAX_REPORTED:
+                more = "more problems with keys are not shown: fix these first"
+                self.problems.append(Problem(self.display_path, line, FRONT_MATTER_FIELD, more))
+            return
         self.problems.append(
             Problem(self.display_path, line, format_loc(path) or FRONT_MATTER_FIELD, message)
         )

@@ -71,21 +71,36 @@ class ActionState(StrEnum):
     """Where an action item stands on the reference date (derived, never written)."""
 
     OPEN = "open"
+    AT_RISK = "at-risk"
     OVERDUE = "overdue"
     DONE_ON_TIME = "done"
     DONE_LATE = "done-late"
     CANCELLED = "cancelled"
 
 
-def action_state(item: ActionItem, reference_date: dt.date) -> ActionState:
-    """Open, overdue (due before the reference date), done on time, done late, or cancelled."""
+def action_state(
+    item: ActionItem,
+    reference_date: dt.date,
+    due: dt.date | None = None,
+    at_risk_days: int | None = None,
+) -> ActionState:
+    """Open, at risk, overdue (due before the reference date), done on time, done late, or
+    cancelled.
+
+    `due` is the item's effective due date (its own, or its priority's policy date:
+    followup.due_of); without it the item's own `due` is used. An item not done is at risk when
+    that date is the reference date or at most `at_risk_days` days after it.
+    """
+    due = due or item.due
     if item.status is ActionStatus.CANCELLED:
         return ActionState.CANCELLED
     if item.status is ActionStatus.DONE:
-        late = item.due is not None and item.completed is not None and item.completed > item.due
+        late = due is not None and item.completed is not None and item.completed > due
         return ActionState.DONE_LATE if late else ActionState.DONE_ON_TIME
-    if item.due is not None and item.due < reference_date:
+    if due is not None and due < reference_date:
         return ActionState.OVERDUE
+    if due is not None and at_risk_days is not None and (due - reference_date).days <= at_risk_days:
+        return ActionState.AT_RISK
     return ActionState.OPEN
 
 

@@ -25,6 +25,16 @@ VOID_TAGS = frozenset(
 """Elements without a closing tag (HTML's void elements)."""
 
 _TAG_AT_LINE_START = re.compile(r"^[ \t]{0,3}<[a-zA-Z]", re.MULTILINE)
+_OPENER = re.compile(r"<[a-zA-Z/!?]")
+MAX_OPENERS = 8
+MAX_TAG_LENGTH = 1024
+"""The longest start tag (with its attributes) this module finds."""
+MAX_FAILED_SCANS = 1000
+"""Start tags that turn out not to end, after which every `<` of the text is text."""
+_CLOSERS = (("<?", re.compile(r"\?>")), ("<![", re.compile(r"\]\s*\]\s*>")))
+"""Openers that need their own closer (processing instructions, CDATA): one after the last
+closer of its kind cannot end."""
+"""Tag openers (`<a`, `</`, `<!`, `<?`) allowed between two `>` before they count as text."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class _Extractor(HTMLExtractor):
 
     def __init__(self, md: markdown.Markdown) -> None:
         self.lines: list[int] = []
+        self.failed_scans = 0
         super().__init__(md)
 
     # Typed as in Markdown's stubs, which narrow HTMLParser's `attrs` (and ignore it there too).
@@ -56,6 +67,29 @@ class _Extractor(HTMLExtractor):
         super().handle_endtag(tag)
         del self.lines[len(self.stack) :]
 
+    def check_for_whole_start_tag(self, i: int) -> int:
+        """Where the start tag at `i` ends (-1: it does not), in bounded time.
+
+        The parser scans from a `<` to where its tag could end (past `>` in quoted values) and,
+        when that fails, moves on by one character and scans again: thousands of `<a x='>' `
+        took minutes. So a scan looks at most MAX_TAG_LENGTH characters ahead, and after
+        MAX_FAILED_SCANS failures every further `<` is text.
+        """
+        if self.failed_scans >= MAX_FAILED_SCANS:
+            return -1
+        rawdata = self.rawdata
+        if len(rawdata) - i <= MAX_TAG_LENGTH:
+            end = int(super().check_for_whole_start_tag(i))
+        else:
+            self.rawdata = rawdata[i : i + MAX_TAG_LENGTH]
+            try:
+                end = int(super().check_for_whole_start_tag(0))
+            finally:
+                self.rawdata = rawdata
+            end = end + i if end >= 0 else end
+        self.failed_scans += end < 0
+        return end
+
 
 def open_blocks(text: str) -> list[OpenBlock]:
     """The non-void tags of raw-HTML blocks `text` leaves open, outermost first.
@@ -65,13 +99,51 @@ def open_blocks(text: str) -> list[OpenBlock]:
     if "<" not in text or not _TAG_AT_LINE_START.search(text):
         return []  # most bodies: no line starts with a tag, so no raw block can start
     parser = _Extractor(markdown.Markdown())
-    parser.feed(without_fenced_code(text.expandtabs(4)))  # tabs expanded first, as Markdown does
+    # Tabs are expanded first and fenced code is set aside, as Markdown does.
+    parser.feed(_without_runaway_tags(without_fenced_code(text.expandtabs(4))))
     parser.close()
     return [
         OpenBlock(tag, line)
         for tag, line in zip(parser.stack, parser.lines, strict=True)
         if tag not in VOID_TAGS
     ]
+
+
+def _without_runaway_tags(text: str) -> str:
+    """`text` with the `<` of tags that cannot end blanked, so the parser sees the same tags in
+    linear time.
+
+    Python's HTML parser scans from each `<` to where its tag could end, and when that scan
+    fails it moves on by one character: thousands of `<a ` (or `<a b`) took minutes. A `<` after
+    the last `>` can never end a tag, comment or declaration (all need a `>`); more than
+    MAX_OPENERS openers with no `>` between them are broken markup, not HTML Markdown keeps.
+    """
+    blank: list[int] = []
+    segment: list[int] = []
+    segment_end = -2  # the `>` that ends the current segment (-1: none left)
+    for match in _OPENER.finditer(text):
+        start = match.start()
+        if start > segment_end and segment_end != -1:
+            if len(segment) > MAX_OPENERS:
+                blank += segment
+            segment = []
+            segment_end = text.find(">", start)
+        segment.append(start)
+    if segment and (segment_end == -1 or len(segment) > MAX_OPENERS):
+        blank += segment
+    for opener, closer in _CLOSERS:
+        if opener in text:
+            last = max((match.end() for match in closer.finditer(text)), default=0)
+            position = text.find(opener, last)
+            while position != -1:
+                blank.append(position)
+                position = text.find(opener, position + 1)
+    if not blank:
+        return text
+    characters = list(text)
+    for position in blank:
+        characters[position] = " "
+    return "".join(characters)
 
 
 def closing_tags(blocks: list[OpenBlock]) -> str:

@@ -6,16 +6,26 @@ import datetime as dt
 import difflib
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from .followup import DEFAULT_HORIZONS, FollowUp, Horizon
 from .lint import DEFAULT_LEVELS, PUBLISHED_LEVELS, RULES, LintConfig, LintLevel
 from .regulations import Regulation, RegulationRegistry
+from .schema import Priority, Severity
 from .settings import Settings
 
 PLUGIN_NAME = "postmortem-kb"
@@ -150,6 +160,42 @@ def _level(value: object) -> LintLevel:
     raise _fail("must be off, warning or error")
 
 
+def _whole_days(value: object) -> int:
+    days = _days(value)
+    if days is None:
+        raise _fail("must be a whole number of days")
+    return days
+
+
+def _priority(value: object) -> Priority:
+    choices = [p.value for p in Priority]
+    if isinstance(value, str) and value.strip().upper() in choices:
+        return Priority(value.strip().upper())
+    raise _fail(
+        f"unknown priority{_did_you_mean(value, choices)}; priorities: {', '.join(choices)}"
+    )
+
+
+def _horizon(value: object) -> Horizon:
+    if isinstance(value, Horizon):
+        return value
+    try:
+        return Horizon.parse(value)
+    except ValueError:
+        raise _fail(
+            "must be a horizon such as 1 business day, 7 days, 2 weeks or 1 month"
+        ) from None
+
+
+def _severity(value: object) -> Severity:
+    choices = [s.value for s in Severity]
+    if isinstance(value, str) and value.strip() in choices:
+        return Severity(value.strip())
+    raise _fail(
+        f"unknown severity{_did_you_mean(value, choices)}; severities: {', '.join(choices)}"
+    )
+
+
 def _phrase(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _fail("must be a phrase (non-empty text)")
@@ -161,6 +207,7 @@ Folder = Annotated[str, BeforeValidator(_folder)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Date = Annotated[dt.date, BeforeValidator(_date)]
 Days = Annotated[int | None, BeforeValidator(_days)]
+WholeDays = Annotated[int, BeforeValidator(_whole_days)]
 RuleId = Annotated[str, BeforeValidator(_rule_id)]
 Level = Annotated[LintLevel, BeforeValidator(_level)]
 Phrase = Annotated[str, BeforeValidator(_phrase)]
@@ -225,6 +272,48 @@ class LintOptions(_Section):
         )
 
 
+class FollowUpOptions(_Section):
+    """Follow-up of action items: due-date policy per priority, at-risk window, escalation,
+    teams and the approval rule (core/followup.py)."""
+
+    due: Annotated[
+        dict[
+            Annotated[Priority, BeforeValidator(_priority)],
+            Annotated[Horizon, PlainValidator(_horizon)],
+        ],
+        BeforeValidator(_mapping_of("priorities (P0, P1, P2) to horizons")),
+    ] = Field(default_factory=dict)
+    """The policy date of an item without `due`, counted from `written`, per priority (the
+    ones not given keep their default: P0 1 business day, P1 1 week, P2 1 month)."""
+    at_risk_days: WholeDays = FollowUp.at_risk_days
+    """An item not done is at risk when due within so many days."""
+    escalate_after_days: WholeDays = FollowUp.escalate_after_days
+    """`postmortem remind` escalates items overdue by more than so many days, by team."""
+    teams: Annotated[
+        dict[
+            Text,
+            Annotated[tuple[Text, ...], BeforeValidator(_list_of("members", single=True))],
+        ],
+        BeforeValidator(_mapping_of("teams to lists of members")),
+    ] = Field(default_factory=dict)
+    """Team name -> its members (owners or tracker assignees)."""
+    approval: Annotated[
+        tuple[Annotated[Severity, BeforeValidator(_severity)], ...],
+        BeforeValidator(_list_of("severities", single=True)),
+    ] = ()
+    """Severities whose post-mortems need an `approved_by` entry before `published`."""
+
+    def config(self) -> FollowUp:
+        """The follow-up settings: the default policies with these ones applied."""
+        return FollowUp(
+            horizons=tuple({**DEFAULT_HORIZONS, **self.due}.items()),
+            at_risk_days=self.at_risk_days,
+            escalate_after_days=self.escalate_after_days,
+            teams=tuple(self.teams.items()),
+            approval=frozenset(self.approval),
+        )
+
+
 class Options(_Section):
     """Every option of the `postmortem-kb` plugin, as written under it in mkdocs.yml."""
 
@@ -244,6 +333,7 @@ class Options(_Section):
     lint: LintOptions = Field(default_factory=LintOptions)
     holidays: Annotated[tuple[Date, ...], BeforeValidator(_list_of("dates (YYYY-MM-DD)"))] = ()
     """Dates that are not business days (besides weekends), for SLOs and deadlines."""
+    follow_up: FollowUpOptions = Field(default_factory=FollowUpOptions)
 
     def registry(self) -> RegulationRegistry:
         """The built-in regulations extended by the configured ones."""
@@ -260,6 +350,7 @@ class Options(_Section):
             use_directory_urls=use_directory_urls,
             include_drafts=self.include_drafts,
             holidays=frozenset(self.holidays),
+            follow_up=self.follow_up.config(),
             preview=preview,
         )
 
@@ -328,6 +419,8 @@ def _known_keys(loc: list[str]) -> list[str]:
         return list(Options.model_fields)
     if loc[0] == "lint" and len(loc) == 2:
         return list(LintOptions.model_fields)
+    if loc[0] == "follow_up" and len(loc) == 2:
+        return list(FollowUpOptions.model_fields)
     if loc[0] == "regulations" and len(loc) == 3:
         return list(RegulationOptions.model_fields)
     return []
@@ -373,9 +466,17 @@ def _shown(config_file: str | os.PathLike[str]) -> str:
 class SiteConfig:
     """What an engine-less tool (the CLI) needs of a mkdocs.yml besides the plugin's options."""
 
-    options: Options
-    overrides: Path | None
+    options: Options = field(default_factory=Options)
+    overrides: Path | None = None
     """The theme's `custom_dir`, whose `postmortem_kb/` folder overrides the package templates."""
+    site_url: str = ""
+    """The site's address (MkDocs' `site_url`); empty when not given."""
+    use_directory_urls: bool = True
+    """MkDocs' `use_directory_urls`: pages at `x/` (true) or `x.html` (false)."""
+
+    def settings(self) -> Settings:
+        """The runtime settings of a validation or a report with these options."""
+        return self.options.settings(use_directory_urls=self.use_directory_urls)
 
 
 def read_options(config_file: Path) -> Options:
@@ -389,13 +490,29 @@ def read_options(config_file: Path) -> Options:
 
 
 def read_site_config(config_file: Path) -> SiteConfig:
-    """The plugin's options (see `read_options`) and the site settings the CLI uses."""
+    """The plugin's options (see `read_options`) and the site settings the CLI uses: the theme's
+    `custom_dir`, `site_url` and `use_directory_urls`, each as MkDocs reads it."""
     source = _shown(config_file)
     data = _load(config_file, source, seen=())
     theme = data.get("theme")
     custom_dir = theme.get("custom_dir") if isinstance(theme, Mapping) else None
     overrides = config_file.parent / custom_dir if isinstance(custom_dir, str) else None
-    return SiteConfig(_plugin_options(data, config_file, source), overrides)
+    site_url = data.get("site_url")
+    directory_urls = data.get("use_directory_urls", True)
+    lines = []
+    if site_url is not None and not isinstance(site_url, str):
+        lines.append(f"{source}: site_url: must be a URL (got {_got(site_url)})")
+    if not isinstance(directory_urls, bool):
+        lines.append(
+            f"{source}: use_directory_urls: must be true or false (got {_got(directory_urls)})"
+        )
+    try:
+        options = _plugin_options(data, config_file, source)
+    except OptionsError as exc:
+        lines += exc.lines
+    if lines:
+        raise OptionsError(lines)
+    return SiteConfig(options, overrides, (site_url or "").strip(), directory_urls)
 
 
 def _plugin_options(data: Mapping[str, Any], config_file: Path, source: str) -> Options:

@@ -308,6 +308,13 @@ class Notification(_Model):
     note: Text | None = None
 
 
+class Approval(_Model):
+    """Who approved the post-mortem as final, and on which day."""
+
+    by: ShortText
+    date: dt.date
+
+
 class Cost(_Model):
     """Inputs of the template's incident cost calculator; totals are derived."""
 
@@ -439,6 +446,12 @@ class PostMortem(_Model):
     written: dt.date
     published: dt.date | None = None
     onboarding: bool = False
+
+    # review and approval
+    reviewers: Annotated[list[ShortText], AfterValidator(_unique)] = []
+    """Who reviewed the post-mortem (people or teams)."""
+    approved_by: list[Approval] = []
+    """Who approved it as final, each with the date (see the `follow_up.approval` rule)."""
 
     # classification
     severity: Severity

@@ -44,7 +44,7 @@ _ALIASES: dict[str, str] = {
 
 # Both are matched in "\n" + body: a pattern starting with a literal is searched fast, and a
 # match's start is then the offset in the body of the line it is on.
-_HEADING = re.compile(r"\n##[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+_HEADING = re.compile(r"\n##[ \t]+([^\n]+)")
 _FENCE = re.compile(r"\n(`{3,}|~{3,})([^\n]*)")
 
 
@@ -91,8 +91,16 @@ def body_chunks(body: str) -> Iterator[Chunk]:
             continue  # inside fenced code
         yield Chunk(heading, line, body[position : max(position, start - 1)])
         line += body.count("\n", position, end) + 1
-        heading, position = match.group(1), end + 1
+        heading, position = _heading_text(match.group(1)), end + 1
     yield Chunk(heading, line, body[position:])
+
+
+def _heading_text(rest: str) -> str:
+    """A `##` heading's text: the rest of its line without closing `#`s and trailing blanks.
+
+    (A regex ending in `(.+?)[ \t#]*$` took time quadratic in a line of ` # # #...`.)
+    """
+    return rest.rstrip(" \t#") or rest[:1]
 
 
 def open_fence_line(body: str) -> int | None:
@@ -151,3 +159,35 @@ def split_body(body: str) -> BodySections:
             previous = result.narrative.get(key)
             result.narrative[key] = f"{previous}\n\n{text}" if previous else text
     return result
+
+
+def code_spans(line: str) -> list[tuple[int, int]]:
+    """The inline code spans of one line, as (start, end) offsets, backticks included.
+
+    A run of n backticks opens a span that the next run of exactly n backticks closes; a run
+    with no such partner is text. One pass over the runs (linear time, whatever the line).
+    """
+    runs: list[tuple[int, int]] = []
+    position = line.find("`")
+    while position != -1:
+        end = position + 1
+        while end < len(line) and line[end] == "`":
+            end += 1
+        runs.append((position, end))
+        position = line.find("`", end)
+    partner: list[int | None] = [None] * len(runs)
+    later: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        length = runs[index][1] - runs[index][0]
+        partner[index] = later.get(length)
+        later[length] = index
+    spans: list[tuple[int, int]] = []
+    index = 0
+    while index < len(runs):
+        closing = partner[index]
+        if closing is None:
+            index += 1
+            continue
+        spans.append((runs[index][0], runs[closing][1]))
+        index = closing + 1
+    return spans

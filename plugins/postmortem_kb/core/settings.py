@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from .followup import FollowUp
 from .regulations import RegulationRegistry
 
 
@@ -24,6 +25,8 @@ class Settings:
     docs_pages: frozenset[str] = frozenset()
     """Hand-written pages the site has (e.g. `guide/data.md`); generated pages link to them
     only when they exist, so the plugin works in a site without this repository's guide."""
+    follow_up: FollowUp = field(default_factory=FollowUp)
+    """Due-date policies, at-risk window, escalation and the approval rule (followup.py)."""
     preview: bool = False
     """A local preview for authors (`mkdocs serve`): each file that gives no incident gets a
     page listing its problems, where its incident page would be."""

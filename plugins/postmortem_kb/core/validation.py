@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .followup import FollowUp, approval_problem
 from .loader import Document, Path_, format_loc
-from .problems import Problem
+from .problems import MAX_REPORTED, Problem
 from .regulations import RegulationRegistry
 from .schema import ActionStatus, PostMortem, Status, id_key
 
@@ -33,9 +34,14 @@ _PATTERN_HINTS: dict[str, str] = {
 
 
 def validate_document(
-    doc: Document, registry: RegulationRegistry | None = None
+    doc: Document, registry: RegulationRegistry | None = None, follow_up: FollowUp | None = None
 ) -> tuple[PostMortem | None, list[Problem]]:
-    """Validate one loaded document; return the model (None if invalid) and every problem."""
+    """Validate one loaded document; return the model (None if invalid) and every problem.
+
+    A post-mortem that breaks only the approval rule (`follow_up.approval`) keeps its model: it
+    is an error that fails validation and a strict build, yet its page is built (and shows that
+    it is not approved).
+    """
     context = {"regulations": registry or RegulationRegistry()}
     # Rules that need only the raw front matter run whatever else fails: one pass reports all.
     raw = [
@@ -45,12 +51,24 @@ def validate_document(
     try:
         model = PostMortem.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        return None, sorted(_schema_problems(doc, exc.errors()) + raw)
+        errors = exc.errors(include_url=False)
+        problems = sorted(_schema_problems(doc, errors[:MAX_REPORTED]) + raw)
+        if len(errors) > MAX_REPORTED:
+            more = f"{len(errors) - MAX_REPORTED} more problems not shown: fix these first"
+            problems.append(Problem(doc.display_path, problems[-1].line, "front matter", more))
+        return None, problems
     problems = raw + [
         Problem(doc.display_path, doc.line_of(loc), format_loc(loc), message)
         for loc, message in consistency_problems(model)
     ]
-    return (None if problems else model), sorted(problems)
+    if problems:
+        return None, sorted(problems)
+    broken = approval_problem(model, follow_up) if follow_up is not None else None
+    if broken is not None:
+        name, message = broken
+        line = doc.line_of((name,)) if model.approved_by else doc.line_of(("status",))
+        problems.append(Problem(doc.display_path, line, name, message, rule="approval"))
+    return model, problems
 
 
 def duplicate_action_ids(items: object) -> list[tuple[Path_, str]]:
@@ -113,6 +131,9 @@ def consistency_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
     if pm.recurrence_of == pm.id:
         found.append((("recurrence_of",), "an incident cannot be a recurrence of itself"))
     found.extend(_notification_problems(pm))
+    for index, approval in enumerate(pm.approved_by):
+        if approval.date < pm.written:
+            found.append((("approved_by", index, "date"), "approved before it was written"))
     for index, item in enumerate(pm.action_items):
         if item.status is ActionStatus.DONE and item.completed is None:
             found.append(

@@ -420,6 +420,7 @@ def _status(label: str, page: str | None, rows: Sequence[ActionRow]) -> ActionSt
 
 OWNER_PAGE_STATES = (
     ActionState.OVERDUE,
+    ActionState.AT_RISK,
     ActionState.OPEN,
     ActionState.DONE_ON_TIME,
     ActionState.DONE_LATE,
@@ -443,7 +444,7 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
 
     def most_overdue(owner: str) -> tuple[int, dt.date, bool, str]:
         late = overdue_rows.get(owner, [])
-        oldest = min((r.item.due for r in late if r.item.due), default=dt.date.max)
+        oldest = min((r.due for r in late if r.due), default=dt.date.max)
         return (-len(late), oldest, owner == NO_OWNER, owner.lower())
 
     owners = sorted(by_owner, key=most_overdue)
@@ -456,6 +457,7 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
         analytics=analytics,
         overall=overall,
         overdue=[r for r in rows if r.state is ActionState.OVERDUE][:OVERDUE_LISTED],
+        at_risk=[r for r in rows if r.state is ActionState.AT_RISK],
         by_owner=owner_status,
         by_priority=[
             _status(p.value, None, with_priority[p]) for p in Priority if p in with_priority

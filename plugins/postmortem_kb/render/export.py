@@ -177,8 +177,8 @@ def action_record(
 ) -> Record:
     """One action item with its incident and derived state; `anchor` names its row's anchor."""
     item = row.item
-    overdue = row.state is ActionState.OVERDUE and item.due is not None
-    overdue_days = (reference_date - item.due).days if overdue and item.due else None
+    overdue = row.state is ActionState.OVERDUE and row.due is not None
+    overdue_days = (reference_date - row.due).days if overdue and row.due else None
     return {
         "incident_id": row.incident.id,
         "incident_title": row.incident.model.title,
@@ -189,7 +189,8 @@ def action_record(
         "priority": item.priority.value,
         "status": item.status.value,
         "state": row.state.value,
-        "due": _date(item.due),
+        "due": _date(row.due),
+        "due_by_policy": row.due_by_policy,
         "due_quarter": row.due_quarter.label if row.due_quarter else None,
         "completed": _date(item.completed),
         "days_overdue": overdue_days,

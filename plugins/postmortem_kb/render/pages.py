@@ -18,6 +18,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from ..core.corpus import Corpus, Incident, Unbuilt
+from ..core.followup import Due, due_of
 from ..core.lint import notices_for
 from ..core.metrics import (
     BOOLEAN_CHECKS,
@@ -34,6 +35,8 @@ from ..core.schema import (
     ASSESSORS,
     CONTRIBUTING_FACTORS,
     RECURRENCE_CHECKS,
+    ActionItem,
+    PostMortem,
     RootCauseCategory,
     Severity,
 )
@@ -48,6 +51,7 @@ TEMPLATE_FOLDER = "postmortem_kb"
 
 STATE_LABELS = {
     ActionState.OPEN: "open",
+    ActionState.AT_RISK: "at risk",
     ActionState.OVERDUE: "overdue",
     ActionState.DONE_ON_TIME: "done",
     ActionState.DONE_LATE: "done late",
@@ -258,7 +262,7 @@ class PageBuilder:
             check_outcomes=CHECK_OUTCOME_LABELS,
             assessment_labels=ASSESSMENTS,
             assessors=ASSESSORS,
-            action_state=lambda item: action_state(item, settings.reference_date),
+            action_follow=self.action_follow,
             paths=self.paths,
             incident_page=self.paths.incident,
             category_page=lambda c: self.paths.group("categories", c.value),
@@ -269,7 +273,15 @@ class PageBuilder:
             incidents_index=self.paths.incidents_index,
             has_page=lambda path: path in settings.docs_pages,
             unbuilt_files=lambda: self.unbuilt_targets(corpus) if corpus is not None else [],
+            follow_up=settings.follow_up,
         )
+
+    def action_follow(self, pm: PostMortem, item: ActionItem) -> tuple[ActionState, Due]:
+        """An item's state on the reference date and its (written or policy) due date."""
+        follow_up = self.settings.follow_up
+        due = due_of(item, pm, follow_up, self.settings.holidays)
+        state = action_state(item, self.settings.reference_date, due.date, follow_up.at_risk_days)
+        return state, due
 
     # --- rendering --------------------------------------------------------------------------
 

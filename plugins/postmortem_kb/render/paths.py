@@ -326,6 +326,11 @@ class SitePaths:
             return stem.removesuffix("index")
         return stem + "/"
 
+    def absolute_url(self, site_url: str, path: str, anchor: str = "") -> str:
+        """The full URL of a page or file on the site at `site_url`, for links sent elsewhere
+        (`https://kb.example/incidents/inc-2025-007/#action-ai-1`)."""
+        return f"{site_url.rstrip('/')}/{self.dest(path)}" + (f"#{anchor}" if anchor else "")
+
     def url_from(self, source: str) -> Callable[[str], str]:
         """A function giving the relative URL from page `source` to any page or file path."""
         base = self.dest(source)

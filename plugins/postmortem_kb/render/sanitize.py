@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import nh3
 
+from ..core.anchors import without_heading_attributes
 from ..core.open_html import close_open_blocks
 from ..core.sections import BodySections
 
@@ -65,11 +66,13 @@ def fence_body(markdown: str) -> str:
     """Mark a piece of author Markdown so its rendered HTML is cleaned (empty stays empty).
 
     A raw-HTML block it leaves open is closed at its end (open_html.py), so the page's own
-    sections after it still render as Markdown.
+    sections after it still render as Markdown; attribute lists on its headings are text
+    (anchors.py), so no author-chosen id or label reaches the table of contents.
     """
     if not markdown.strip():
         return markdown
-    return f"{BODY_START}\n\n{close_open_blocks(markdown)}\n\n{BODY_END}"
+    text = close_open_blocks(without_heading_attributes(markdown))
+    return f"{BODY_START}\n\n{text}\n\n{BODY_END}"
 
 
 def fence_sections(body: BodySections, escape_heading: Callable[[str], object]) -> BodySections:

@@ -40,6 +40,11 @@ class Site:
     """Every path two sources claimed (errors: a strict build fails on them)."""
 
 
+def site_corpus(corpus: Corpus, settings: Settings) -> Corpus:
+    """The incidents the site has pages for: drafts only when `include_drafts` is on."""
+    return corpus if settings.include_drafts else without_drafts(corpus)
+
+
 def generate_site(
     corpus: Corpus,
     settings: Settings,
@@ -47,8 +52,7 @@ def generate_site(
     site_title: str = "Post-mortems",
 ) -> Site:
     """Every generated file of the site, from every provider, and the collisions between them."""
-    if not settings.include_drafts:
-        corpus = without_drafts(corpus)
+    corpus = site_corpus(corpus, settings)
     builder = PageBuilder(settings, overrides, corpus)
     with collector_paused():
         generated = [page for p in PROVIDERS for page in p(builder, corpus, site_title)]

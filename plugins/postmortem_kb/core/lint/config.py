@@ -34,6 +34,9 @@ DEFAULT_LEVELS["placeholder"] = LintLevel.ERROR
 PUBLISHED_LEVELS: dict[str, LintLevel] = {"blame-language": LintLevel.ERROR}
 """Levels that replace DEFAULT_LEVELS for `status: published` post-mortems: a reviewed
 post-mortem does not blame (drafts and in-review ones get the plain level, a warning)."""
+MAX_FINDINGS_PER_RULE = 50
+"""Findings of one rule reported per file; past it, one line says more are not shown (a
+bounded log)."""
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,9 @@ _AMBIGUOUS = r"failed\s+to|broke|missed|ignored"
 MISTAKE = re.compile(rf"\b(?:(?P<human>{_HUMAN_ONLY})|(?P<other>{_AMBIGUOUS}))\b", re.IGNORECASE)
 """A mistake verb: `human` ones only people do, `other` ones systems do too."""
 _MISTAKE_NOUN = r"(?:mistake|error|fault|blunder|oversight|slip)s?"
-POSSESSIVE = re.compile(
-    rf"(?P<who>@?\b[\w.-]+)(?:[{QUOTES}]s|s[{QUOTES}])\s+(?:\w+\s+)?(?:mistake|fault|blunder)s?\b"
+POSSESSIVE = re.compile(  # a name starts only where a run of [\w.-] does: linear time
+    rf"(?P<who>(?<![\w.-])@?[\w.-]+)(?:[{QUOTES}]s|s[{QUOTES}])\s+"
+    r"(?:\w+\s+)?(?:mistake|fault|blunder)s?\b"
 )
 """'Priya's mistake'."""
 NOUN_BY = re.compile(

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from mkdocs.config import base
 from mkdocs.config.defaults import MkDocsConfig
@@ -19,10 +20,11 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
+from ...core.anchors import safe_anchor
 from ...core.corpus import Corpus, CorpusLoader
 from ...core.loader import display_path
 from ...core.options import Options, OptionsError, validate_options
-from ...core.problems import Level
+from ...core.problems import Level, printable
 from ...render.paths import CSS, OVERRIDABLE, folder_index
 from ...render.sanitize import sanitize_body_regions
 from ...render.site import generate_site
@@ -32,6 +34,18 @@ from .search_view import SearchView
 log = logging.getLogger("mkdocs.plugins.postmortem_kb")
 
 
+def _safe_toc(items: Any) -> None:
+    """Give every table-of-contents entry a safe anchor (anchors.py), in place.
+
+    Themes print `page.toc` outside the sanitised body, unescaped. Author bodies cannot set ids
+    any more (their attribute lists are text before Markdown runs); this holds the same rule for
+    any id another extension or a hand-written page might set.
+    """
+    for item in items:
+        item.id = safe_anchor(item.id)
+        _safe_toc(item.children)
+
+
 def _pages_of(items: list[Any]) -> Iterator[Page]:
     """Every page of a nav tree in reading order (what MkDocs uses for previous/next links)."""
     for item in items:
@@ -39,6 +53,29 @@ def _pages_of(items: list[Any]) -> Iterator[Page]:
             yield item
         elif isinstance(item, Section):
             yield from _pages_of(item.children)
+
+
+class _PrintableRecords(logging.Filter):
+    """Shows control characters in a log line as escapes (problems.printable).
+
+    Author text reaches MkDocs' own messages too: a body's link `[x](a%0A::error::b.md)` is
+    reported with its target unquoted, a line break and all, which GitHub Actions would run
+    as a workflow command.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        shown = printable(message)
+        if shown != message:
+            record.msg, record.args = shown, None
+        return True
+
+
+def _escape_mkdocs_logs() -> None:
+    """Put `_PrintableRecords` on every handler of MkDocs' logger (once)."""
+    for handler in logging.getLogger("mkdocs").handlers:
+        if not any(isinstance(f, _PrintableRecords) for f in handler.filters):
+            handler.addFilter(_PrintableRecords())
 
 
 class _GeneratedFile(File):
@@ -104,17 +141,20 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         Serving is a preview: files with errors get a page that lists them (Settings.preview).
         """
         self._serving = command == "serve"
+        _escape_mkdocs_logs()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        _escape_mkdocs_logs()  # also when a build is started without on_startup
         root = Path(config.config_file_path).parent
         self.source_dir = (root / self.options.postmortems_dir).resolve()
         self.root = root
         self.settings = self.options.settings(
             use_directory_urls=config.use_directory_urls, preview=self._serving
         )
-        registry, lint = self.settings.regulations, self.options.lint.config()
-        if self.loader is None or (self.loader.registry, self.loader.lint) != (registry, lint):
-            self.loader = CorpusLoader(registry, lint)
+        wanted = (self.settings.regulations, self.options.lint.config(), self.settings.follow_up)
+        loader = self.loader
+        if loader is None or (loader.registry, loader.lint, loader.follow_up) != wanted:
+            self.loader = CorpusLoader(*wanted)
         custom_dir = config.theme.custom_dir
         self.overrides = Path(custom_dir) if custom_dir else None
         if CSS not in config.extra_css:
@@ -167,7 +207,9 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             file.unchanged = previous.get(file.src_uri) == digest
             self._previous[file.src_uri] = digest
             if page.source is not None:
-                file.edit_uri = Path(os.path.relpath(self.root / page.source, docs_dir)).as_posix()
+                # Percent-encoded: the theme prints the edit URL into an attribute unescaped.
+                source = Path(os.path.relpath(self.root / page.source, docs_dir)).as_posix()
+                file.edit_uri = quote(source, safe="/")
             files.append(file)
             self._generated.add(file.src_uri)
             if page.source is not None:
@@ -241,7 +283,9 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         return markdown
 
     def on_page_content(self, html: str, *, page: Any, config: MkDocsConfig, files: Files) -> str:
-        """Put the raw HTML back, then apply the body rule (sanitize.py) to author-written parts."""
+        """Put the raw HTML back, then apply the body rule (sanitize.py) to author-written parts;
+        table-of-contents anchors get the anchor rule (anchors.py)."""
+        _safe_toc(page.toc)
         blocks = self._html_blocks.get(page.file.src_uri)
         if blocks:
             html = restore_html_blocks(html, blocks, self._html_token)
