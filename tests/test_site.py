@@ -15,14 +15,13 @@ from conftest import (
     build_site,
     copy_examples,
     make_project,
+    with_edit_links,
 )
 
 
 def test_example_site_builds_strict_with_one_page_per_file(project: Path) -> None:
-    config = project / "mkdocs.yml"
-    assert "\nrepo_url:" not in config.read_text(encoding="utf-8")  # edit links are optional
-    edit = "repo_url: https://git.example.org/kb\nedit_uri: edit/main/docs/\n"
-    config.write_text(edit + config.read_text(encoding="utf-8"), encoding="utf-8")
+    assert "\nrepo_url:" not in (project / "mkdocs.yml").read_text()  # edit links are optional
+    with_edit_links(project)
     copies = copy_examples(project)
     build = build_in_process(project)
     assert build.returncode == 0, build.log
