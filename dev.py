@@ -91,6 +91,25 @@ def ensure_chromium() -> None:
         print("chromium not found and cannot be installed here: browser tests will be skipped")
 
 
+BROWSER_TESTS = ROOT / "tests" / "browser"
+"""Holds package.json + package-lock.json: axe-core for the accessibility tests."""
+
+
+def ensure_axe() -> None:
+    """Install the locked npm packages of the browser tests (`npm ci`) unless up to date."""
+    lock = BROWSER_TESTS / "package-lock.json"
+    stamp = BROWSER_TESTS / "node_modules" / ".installed"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm not found: the accessibility (axe) browser tests will be skipped (fail in CI)")
+        return
+    run(npm, "ci", "--no-audit", "--no-fund", "--prefix", BROWSER_TESTS)
+    stamp.write_text(digest)
+
+
 def unlocked_env(resolution: str) -> Env:
     """A fresh venv with the newest (`highest`) or lowest (`lowest-direct`) allowed versions."""
     uv = ensure_venv(DEV_LOCK).bin / "uv"
@@ -124,6 +143,7 @@ def test(args: list[str]) -> None:
     else:
         env = ensure_venv(DEV_LOCK)
     ensure_chromium()
+    ensure_axe()
     if not unlocked:  # the linters' versions are the lock's; other ones format differently
         run(env.bin / "ruff", "check", ".")
         run(env.bin / "ruff", "format", "--check", ".")
