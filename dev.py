@@ -79,16 +79,19 @@ def ensure_venv(lock: Path = SITE_LOCK) -> Env:
 
 
 def ensure_chromium() -> None:
-    """Install Debian's chromium for the browser tests when missing and we are allowed to."""
-    if Path(CHROMIUM).exists():
+    """Install Debian's chromium (and npm, for axe-core) for the browser tests when missing and
+    we are allowed to."""
+    missing = [] if Path(CHROMIUM).exists() else ["chromium", "fonts-liberation"]
+    missing += [] if shutil.which("npm") else ["npm"]
+    if not missing:
         return
     apt = shutil.which("apt-get")
     if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run(apt, "update", "-qq", env=env)
-        run(apt, "install", "-y", "-qq", "chromium", "fonts-liberation", env=env)
+        run(apt, "install", "-y", "-qq", *missing, env=env)
     else:
-        print("chromium not found and cannot be installed here: browser tests will be skipped")
+        print(f"{', '.join(missing)} not found and cannot be installed here: browser tests skip")
 
 
 BROWSER_TESTS = ROOT / "tests" / "browser"
