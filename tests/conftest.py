@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -11,6 +12,7 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -60,6 +62,14 @@ def make_project(folder: Path) -> Path:
     shutil.copy(ROOT / "mkdocs.yml", folder / "mkdocs.yml")
     (folder / "postmortems").mkdir()
     return folder
+
+
+def with_edit_links(project: Path) -> None:
+    """Give the project's mkdocs.yml a repository (the example has none), so pages have edit
+    links to check."""
+    config = project / "mkdocs.yml"
+    edit = "repo_url: https://git.example.org/kb\nedit_uri: edit/main/docs/\n"
+    config.write_text(edit + config.read_text(encoding="utf-8"), encoding="utf-8")
 
 
 @pytest.fixture
@@ -144,3 +154,12 @@ def build_in_process(project: Path, *, strict: bool = True) -> Build:
         logger.setLevel(level)
         logger.propagate = propagate
     return Build(returncode, "\n".join(handler.lines) + "\n", project / "site")
+
+
+def search_index_docs(site: Path) -> list[dict[str, Any]]:
+    """The incidents in a built site's search index (render/search_index.py), newest first."""
+    folder = site / "search-index"
+    count = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["count"]
+    return [
+        json.loads((folder / "d" / f"{n}.json").read_text(encoding="utf-8")) for n in range(count)
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import EXAMPLE, build_in_process, build_site
@@ -36,7 +37,7 @@ SCRIPT_TODO = (
 
 def test_draft_and_in_review_banners_with_escaped_lint_notices(project: Path) -> None:
     configure(project, "      lint:\n        rules:\n          placeholder: warning\n")
-    add(project, "INC-2025-007", "published", BLAME)
+    add(project, "INC-2025-007", "published")
     add(project, "INC-2025-008", "draft", BLAME, SCRIPT_TODO)
     add(project, "INC-2025-009", "in-review", BLAME)
     build = build_in_process(project)  # lint warnings do not fail --strict
@@ -56,7 +57,8 @@ def test_draft_and_in_review_banners_with_escaped_lint_notices(project: Path) ->
 
     review = build.page("incidents/inc-2025-009/")
     assert "<strong>In review</strong>" in review
-    assert "pmkb-lifecycle__notices" not in review  # notices are for drafts
+    notices = review[review.index("pmkb-lifecycle--in-review") : review.index("pmkb-card")]
+    assert "blaming language &#39;human error&#39;" in notices  # every status shows findings
 
     published = build.page("incidents/inc-2025-007/")
     assert "pmkb-lifecycle" not in published
@@ -74,7 +76,9 @@ def test_include_drafts_false_leaves_drafts_out(project: Path) -> None:
     listing = build.page("incidents/")
     assert "INC-2025-007" in listing and "INC-2025-009" in listing
     assert "INC-2025-008" not in listing
-    assert "Draft-only checkout" not in (build.site / "search" / "search_index.json").read_text()
+    index = build.site / "search-index"
+    assert json.loads((index / "meta.json").read_text())["count"] == 2
+    assert not any("Draft-only" in f.read_text() for f in index.rglob("*.json"))
 
 
 def test_a_lint_rule_set_to_error_fails_a_strict_build(project: Path) -> None:

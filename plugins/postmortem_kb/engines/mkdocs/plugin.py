@@ -25,8 +25,9 @@ from ...core.corpus import Corpus, CorpusLoader
 from ...core.loader import display_path
 from ...core.options import Options, OptionsError, validate_options
 from ...core.problems import Level, printable
-from ...render.paths import CSS, OVERRIDABLE, folder_index
+from ...render.paths import CSS, OVERRIDABLE, SEARCH_SCRIPT, SitePaths, folder_index
 from ...render.sanitize import sanitize_body_regions
+from ...render.search_index import search_index_files, search_loader
 from ...render.site import generate_site
 from .passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
 from .search_view import SearchView
@@ -112,6 +113,15 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self._held: dict[str, list[str]] = {}
         self._serving = False
         self.options = Options()
+        self._paths: SitePaths | None = None
+        self._theme_search = False
+        """Whether the theme's search plugin runs too (only then are blocks hidden from it)."""
+        self._incident_pages: set[str] = set()
+        """Source URIs of the incident pages (they light up the Incidents tab)."""
+        self._incidents_index = ""
+        self._nav_uris: set[str] = set()
+        self._incidents_item: Page | None = None
+        self._active_section: Page | None = None
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -153,6 +163,13 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self.overrides = Path(custom_dir) if custom_dir else None
         if CSS not in config.extra_css:
             config.extra_css.append(CSS)
+        self._theme_search = "search" in config.plugins or "material/search" in config.plugins
+        if self._theme_search:
+            log.info(
+                "postmortem-kb: the theme's search plugin is enabled besides the plugin's own"
+                " search; it downloads its whole index on every page view (remove `- search`"
+                " from plugins, see docs/guide/finding.md)"
+            )
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -179,8 +196,11 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         previous, self._previous = self._previous, {}
         settings = dataclasses.replace(self.settings, docs_pages=docs_pages)
         site = generate_site(corpus, settings, self.overrides, config.site_name)
+        self._incidents_index = site.paths.incidents_index
+        self._incident_pages = set()
         for collision in site.collisions:
             log.warning(f"postmortem-kb: {collision.message()}")
+        self._paths = site.paths
         by_dest = {file.dest_uri: file for file in files}
         for page in site.pages:
             # With an explicit nav, on_nav places the in_nav pages itself; without one, MkDocs
@@ -204,6 +224,8 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
                 file.edit_uri = quote(source, safe="/")
             files.append(file)
             self._generated.add(file.src_uri)
+            if page.source is not None:
+                self._incident_pages.add(file.src_uri)
             if page.in_nav:
                 self._nav_pages.append(file)
         css = (
@@ -247,14 +269,26 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             added = True
         if added:
             nav.pages = list(_pages_of(nav.items))
+        self._nav_uris = {page.file.src_uri for page in nav.pages}
+        self._incidents_item = next(
+            (page for page in nav.pages if page.file.src_uri == self._incidents_index), None
+        )
         return nav
 
     def on_page_markdown(
         self, markdown: str, *, page: Any, config: MkDocsConfig, files: Files
     ) -> str:
-        """Carry the raw-HTML blocks of generated pages past Markdown (html_passthrough.py)."""
+        """Carry the raw-HTML blocks of generated pages past Markdown (html_passthrough.py).
+
+        A generated page outside the nav (an incident, a regulation, an owner...) would show an
+        empty navigation sidebar on a desktop: it is hidden there (the phone drawer keeps it).
+        """
         if page.file.src_uri not in self._generated:
             return markdown
+        if page.file.src_uri not in self._nav_uris:
+            hide = page.meta.get("hide") or []
+            if isinstance(hide, list) and "navigation" not in hide:
+                page.meta["hide"] = [*hide, "navigation"]
         markdown, blocks = stash_html_blocks(markdown, self._html_token)
         if blocks:
             self._html_blocks[page.file.src_uri] = blocks
@@ -271,14 +305,14 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
                 page.present_anchor_ids |= anchor_ids(blocks)
         return sanitize_body_regions(html)
 
-    # Material's search plugin parses each page's whole HTML with a pure-Python parser; on
-    # incident pages the generated tables cost more to parse than the author's text. So while
-    # it indexes a page (event priority 0), the generated blocks are swapped for stand-ins with
-    # the same words (search_view.py), and put back right after.
+    # Material's search plugin (when a site keeps it) parses each page's whole HTML with a
+    # pure-Python parser; on incident pages the generated tables cost more to parse than the
+    # author's text. So while it indexes a page (event priority 0), the generated blocks are
+    # swapped for stand-ins with the same words (search_view.py), and put back right after.
     @event_priority(100)
     def _hide_from_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
         blocks = self._html_blocks.pop(page.file.src_uri, None)
-        if blocks:
+        if blocks and self._theme_search:
             page.content, held = self._search_view.hide(page.content, blocks)
             self._held[page.file.src_uri] = held
         return context
@@ -290,7 +324,38 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             page.content = self._search_view.show(page.content, held)
         return context
 
-    on_page_context = CombinedEvent(_hide_from_search, _show_after_search)
+    def _light_up_tab(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
+        """An incident page (outside the nav) marks the Incidents page active for this render,
+        so the theme highlights its tab; `on_post_page` clears it again."""
+        if page.file.src_uri in self._incident_pages and self._incidents_item is not None:
+            self._incidents_item.active = True  # also marks its sections active
+            self._active_section = self._incidents_item
+        return context
+
+    on_page_context = CombinedEvent(_hide_from_search, _light_up_tab, _show_after_search)
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        """Clear the Incidents tab lit for an incident page; give every page the search box and
+        its loader (nothing else of search is loaded until someone searches)."""
+        if self._active_section is not None:
+            self._active_section.active = False
+            self._active_section = None
+        if self._paths is None or "</body>" not in output:
+            return output
+        url = self._paths.url_from(page.file.src_uri)
+        loader = search_loader(url(""), url(SEARCH_SCRIPT))
+        head, tail = output.rsplit("</body>", 1)
+        return f"{head}{loader}\n</body>{tail}"
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Write the search index (render/search_index.py) into the built site."""
+        if self.corpus is None:
+            return
+        site_dir = Path(config.site_dir)
+        for path, text in search_index_files(self.corpus, self.settings):
+            target = site_dir / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         server.watch(str(self.source_dir))
