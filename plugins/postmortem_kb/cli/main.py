@@ -289,6 +289,36 @@ def _cmd_schema(args: argparse.Namespace, project: Project) -> int:
     return EXIT_OK
 
 
+# --- render -----------------------------------------------------------------------------------
+
+
+def _cmd_render(args: argparse.Namespace, project: Project) -> int:
+    from ..render.tree import engine_config, render_tree
+
+    corpus = project.corpus()
+    for problem in corpus.problems:
+        print(problem.format(), file=sys.stderr)
+    out: Path = args.out
+    try:
+        tree = render_tree(corpus, project.site, out)
+        if args.engine_config is not None:
+            engine_config(
+                project.site, project.config_file or Path("mkdocs.yml"), out, args.engine_config
+            )
+    except OSError as exc:
+        raise UsageError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
+    for line in tree.kept:
+        print(f"postmortem: {line}", file=sys.stderr)
+    for line in tree.collisions:
+        print(f"postmortem: error: {line}", file=sys.stderr)
+    print(
+        f"wrote {out}: {tree.written} generated files, {len(corpus.incidents)} incidents",
+        file=sys.stderr,
+    )
+    failed = bool(tree.collisions) or any(p.level is Level.ERROR for p in corpus.problems)
+    return EXIT_PROBLEMS if args.strict and failed else EXIT_OK
+
+
 # --- sync -------------------------------------------------------------------------------------
 
 
@@ -420,6 +450,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--site-url", help="link items to the site (default: site_url of mkdocs.yml; '' for none)"
     )
 
+    render = commands.add_parser(
+        "render",
+        help="write the finished docs tree (pages, data, assets) for any Material engine",
+        description="Post-mortem bodies are converted with the site's markdown_extensions and"
+        " sanitised, so an engine that runs no plugin (Zensical) publishes them safely. Exit"
+        " status: 0 written, 1 errors with --strict, 2 usage.",
+    )
+    render.add_argument("--out", type=Path, required=True, help="the folder to write (emptied)")
+    render.add_argument(
+        "--engine-config",
+        type=Path,
+        help="also write a mkdocs.yml there that builds the tree (docs_dir: the --out folder)",
+    )
+    render.add_argument("--strict", action="store_true", help="fail on errors in post-mortems")
+
     schema = commands.add_parser("schema", help="print the JSON Schema of the front matter")
     schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     return parser
@@ -437,6 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "schema": _cmd_schema,
         "sync": _cmd_sync,
         "remind": _cmd_remind,
+        "render": _cmd_render,
     }
     try:
         if config_file is not None and not config_file.is_file():

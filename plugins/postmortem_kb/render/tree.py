@@ -1,0 +1,100 @@
+"""The finished docs tree (`postmortem render`): hand-written pages, every generated page with
+its bodies pre-rendered and sanitised (bodies.py), data files and assets, for any engine that
+builds a Material docs folder as is; and that engine's config, written from mkdocs.yml."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..core.corpus import Corpus
+from ..core.options import PLUGIN_NAME, SiteConfig
+from .bodies import BodyRenderer
+from .paths import CSS, OVERRIDABLE
+from .site import generate_site
+
+
+@dataclass
+class RenderedTree:
+    """What `render_tree` wrote and what it had to report."""
+
+    written: int = 0
+    """Generated files written."""
+    kept: list[str] = dataclasses.field(default_factory=list)
+    """Messages: a hand-written page kept on a generated page's path."""
+    collisions: list[str] = dataclasses.field(default_factory=list)
+    """Messages: two sources claimed one path (errors, as in a build)."""
+
+
+def render_tree(corpus: Corpus, site: SiteConfig, out: Path) -> RenderedTree:
+    """Write the whole docs tree of the site into `out` (emptied first)."""
+    docs = site.docs_dir
+    if out.exists():
+        shutil.rmtree(out)
+    if docs.is_dir():
+        shutil.copytree(docs, out)
+    else:
+        out.mkdir(parents=True)
+    hand_written = frozenset(
+        path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file()
+    )
+    pages = frozenset(uri for uri in hand_written if uri.endswith(".md"))
+    settings = dataclasses.replace(site.settings(), docs_pages=pages)
+    generated = generate_site(corpus, settings, site.overrides, site.site_name)
+    result = RenderedTree(collisions=[c.message() for c in generated.collisions])
+    bodies = BodyRenderer(site.markdown_extensions, site.markdown_configs)
+    for page in generated.pages:
+        if page.path in hand_written:
+            claimant = generated.paths.claimant(page.path)
+            verb = "replaces" if page.path in OVERRIDABLE else "is kept over"
+            result.kept.append(f"{(docs / page.path).as_posix()} (hand-written) {verb} {claimant}")
+            continue
+        target = out / page.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(page.content, bytes):
+            target.write_bytes(page.content)
+        elif page.path.endswith(".md"):
+            target.write_text(bodies.page(page.content), encoding="utf-8")
+        else:
+            target.write_text(page.content, encoding="utf-8")
+        result.written += 1
+    css = resources.files("postmortem_kb.render").joinpath("assets/postmortem-kb.css")
+    (out / CSS).parent.mkdir(parents=True, exist_ok=True)
+    (out / CSS).write_text(css.read_text(encoding="utf-8"), encoding="utf-8")
+    return result
+
+
+def engine_config(site: SiteConfig, config_file: Path, docs: Path, target: Path) -> None:
+    """Write `target`: the site's mkdocs.yml for an engine that builds the rendered tree `docs`
+    as is: `docs_dir` pointing at it, without this plugin, with its stylesheet, other folders
+    relative to `target`'s folder."""
+    data: dict[str, Any] = dict(site.data)
+    here = target.parent.resolve()
+
+    def relative(path: Path) -> str:
+        return Path(os.path.relpath(path.resolve(), here)).as_posix()
+
+    data["docs_dir"] = relative(docs)
+    data["site_dir"] = "site"
+    theme = data.get("theme")
+    if isinstance(theme, dict) and isinstance(theme.get("custom_dir"), str):
+        data["theme"] = {**theme, "custom_dir": relative(config_file.parent / theme["custom_dir"])}
+    plugins = data.get("plugins") or []
+    if isinstance(plugins, dict):
+        plugins = [{name: value} for name, value in plugins.items()]
+    data["plugins"] = [
+        entry
+        for entry in plugins
+        if entry != PLUGIN_NAME and not (isinstance(entry, dict) and PLUGIN_NAME in entry)
+    ]
+    extra_css = data.get("extra_css") or []
+    data["extra_css"] = [*extra_css, CSS] if CSS not in extra_css else extra_css
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
