@@ -4,17 +4,21 @@ and publish hostile bodies sanitised."""
 
 from __future__ import annotations
 
+import contextlib
 import html
+import io
 import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import REFERENCE_EPOCH, build_in_process, copy_examples, make_project
 from payloads import html_payloads
+from postmortem_kb.cli.main import main
 from postmortem_kb.render.bodies import BodyRenderer
 from postmortem_kb.render.sanitize import fence_body
 from security_corpus import SCRIPT_BODY, TOC_BODY, post_mortem
@@ -138,3 +142,49 @@ def test_body_renderer_uses_the_site_extensions_and_safe_ids() -> None:
     assert "<script" not in out and html_payloads(out, MARKS) == []
     ids = re.findall(r'<h3 id="([^"]*)"', out)
     assert len(ids) == 1 and re.fullmatch(r"[A-Za-z0-9_.:/-]+", ids[0])
+
+
+def _render(project: Path, out: Path, *options: str) -> tuple[int, str]:
+    stderr = io.StringIO()
+    with contextlib.chdir(project), contextlib.redirect_stderr(stderr):
+        status = main(["-f", "mkdocs.yml", "render", "--out", str(out), *options])
+    return status, stderr.getvalue()
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    files = (path for path in folder.rglob("*") if path.is_file())
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in files}
+
+
+def test_pages_rendered_in_workers_are_byte_identical_to_serial(project: Path) -> None:
+    copy_examples(project)
+    serial, parallel = project / "serial", project / "parallel"
+    assert _render(project, serial, "--jobs", "1")[0] == 0
+    assert _render(project, parallel, "--jobs", "3")[0] == 0
+    assert _tree(serial) == _tree(parallel)
+    assert len([p for p in _tree(serial) if p.startswith("incidents/inc-")]) == 18
+
+
+@pytest.mark.parametrize(
+    ("jobs", "body"),
+    [("1", "[" * 6000), ("2", "[" * 6000), ("2", "- " * 2000 + "x")],
+    ids=["slow-serial", "slow-workers", "too-deep-workers"],
+)
+def test_a_pathological_body_is_an_error_naming_its_file(
+    project: Path, jobs: str, body: str
+) -> None:
+    """Python-Markdown takes ~9 s on 6,000 `[` and recurses too deep on 2,000 list markers."""
+    copy_examples(project)
+    slow = project / "postmortems" / "SEC-2025-050.md"
+    slow.write_text(post_mortem("SEC-2025-050", f"Before.\n\n{body}\n"))
+    started = time.monotonic()
+    options = ("--jobs", jobs, "--page-budget", "1", "--strict")
+    status, log = _render(project, project / "out", *options)
+    assert time.monotonic() - started < 30
+    assert status == 1
+    errors = [line for line in log.splitlines() if "SEC-2025-050.md" in line]
+    assert len(errors) == 1 and "postmortem: error:" in errors[0], log
+    page = (project / "out" / "incidents" / "sec-2025-050.md").read_text()
+    assert body[:8] not in page and "Not shown:" in page
+    example = (project / "out" / "incidents" / "inc-2025-007.md").read_text()
+    assert '<div class="pmkb-body">' in example and "Not shown:" not in example

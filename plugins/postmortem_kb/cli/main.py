@@ -18,6 +18,7 @@ from ..core.loader import display_path
 from ..core.options import OptionsError, SiteConfig, read_site_config, resolve_reference_date
 from ..core.problems import Level, Problem
 from ..core.schema import DetectionMethod, Severity
+from ..render.workers import DEFAULT_BUDGET
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -295,12 +296,16 @@ def _cmd_schema(args: argparse.Namespace, project: Project) -> int:
 def _cmd_render(args: argparse.Namespace, project: Project) -> int:
     from ..render.tree import engine_config, render_tree
 
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
+    if args.page_budget <= 0:
+        raise UsageError("--page-budget must be more than 0 seconds")
     corpus = project.corpus()
     for problem in corpus.problems:
         print(problem.format(), file=sys.stderr)
     out: Path = args.out
     try:
-        tree = render_tree(corpus, project.site, out)
+        tree = render_tree(corpus, project.site, out, workers=args.jobs, budget=args.page_budget)
         if args.engine_config is not None:
             engine_config(
                 project.site, project.config_file or Path("mkdocs.yml"), out, args.engine_config
@@ -309,13 +314,14 @@ def _cmd_render(args: argparse.Namespace, project: Project) -> int:
         raise UsageError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
     for line in tree.kept:
         print(f"postmortem: {line}", file=sys.stderr)
-    for line in tree.collisions:
+    for line in tree.collisions + tree.failures:
         print(f"postmortem: error: {line}", file=sys.stderr)
     print(
         f"wrote {out}: {tree.written} generated files, {len(corpus.incidents)} incidents",
         file=sys.stderr,
     )
-    failed = bool(tree.collisions) or any(p.level is Level.ERROR for p in corpus.problems)
+    errors = [p for p in corpus.problems if p.level is Level.ERROR]
+    failed = bool(tree.collisions or tree.failures or errors)
     return EXIT_PROBLEMS if args.strict and failed else EXIT_OK
 
 
@@ -464,6 +470,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write a mkdocs.yml there that builds the tree (docs_dir: the --out folder)",
     )
     render.add_argument("--strict", action="store_true", help="fail on errors in post-mortems")
+    render.add_argument(
+        "--jobs", type=int, help="worker processes rendering pages (default: every core)"
+    )
+    render.add_argument(
+        "--page-budget",
+        type=float,
+        default=DEFAULT_BUDGET,
+        help=f"seconds one page may take to render (default {DEFAULT_BUDGET:g})",
+    )
 
     schema = commands.add_parser("schema", help="print the JSON Schema of the front matter")
     schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")

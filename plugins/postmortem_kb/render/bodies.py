@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import markdown
@@ -43,20 +43,30 @@ class BodyRenderer:
 
     def page(self, page_markdown: str) -> str:
         """A generated page with each body region replaced by a raw-HTML block of its HTML."""
-        if BODY_START not in page_markdown:
-            return page_markdown
-        out: list[str] = []
-        position = 0
-        while (start := page_markdown.find(BODY_START, position)) != -1:
-            out.append(page_markdown[position:start])
-            end = page_markdown.find(BODY_END, start)
-            stop = len(page_markdown) if end == -1 else end
-            rendered = self.body(page_markdown[start + len(BODY_START) : stop])
-            if rendered.strip():
-                out.append(f'<div class="{BODY_CLASS}">\n{rendered}\n</div>')
-            position = stop if end == -1 else end + len(BODY_END)
-        out.append(page_markdown[position:])
-        return "".join(out)
+        return _replace_regions(page_markdown, self.body)
+
+
+def without_bodies(page_markdown: str, reason: str) -> str:
+    """A generated page with each body region replaced by a notice saying why it is missing."""
+    notice = f'<p class="pmkb-muted">Not shown: {html.escape(reason)}.</p>'
+    return _replace_regions(page_markdown, lambda _: notice)
+
+
+def _replace_regions(page_markdown: str, render: Callable[[str], str]) -> str:
+    if BODY_START not in page_markdown:
+        return page_markdown
+    out: list[str] = []
+    position = 0
+    while (start := page_markdown.find(BODY_START, position)) != -1:
+        out.append(page_markdown[position:start])
+        end = page_markdown.find(BODY_END, start)
+        stop = len(page_markdown) if end == -1 else end
+        rendered = render(page_markdown[start + len(BODY_START) : stop])
+        if rendered.strip():
+            out.append(f'<div class="{BODY_CLASS}">\n{rendered}\n</div>')
+        position = stop if end == -1 else end + len(BODY_END)
+    out.append(page_markdown[position:])
+    return "".join(out)
 
 
 def _safe_ids(fragment: str) -> str:

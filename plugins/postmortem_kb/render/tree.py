@@ -16,9 +16,10 @@ import yaml
 
 from ..core.corpus import Corpus
 from ..core.options import PLUGIN_NAME, SiteConfig
-from .bodies import BodyRenderer
 from .paths import CSS, OVERRIDABLE
+from .sanitize import BODY_START
 from .site import generate_site
+from .workers import DEFAULT_BUDGET, Job, render_pages
 
 
 @dataclass
@@ -31,10 +32,20 @@ class RenderedTree:
     """Messages: a hand-written page kept on a generated page's path."""
     collisions: list[str] = dataclasses.field(default_factory=list)
     """Messages: two sources claimed one path (errors, as in a build)."""
+    failures: list[str] = dataclasses.field(default_factory=list)
+    """Messages: a page whose body could not be rendered (errors; the page is written)."""
 
 
-def render_tree(corpus: Corpus, site: SiteConfig, out: Path) -> RenderedTree:
-    """Write the whole docs tree of the site into `out` (emptied first)."""
+def render_tree(
+    corpus: Corpus,
+    site: SiteConfig,
+    out: Path,
+    *,
+    workers: int | None = None,
+    budget: float = DEFAULT_BUDGET,
+) -> RenderedTree:
+    """Write the whole docs tree of the site into `out` (emptied first); Markdown pages are
+    rendered by `workers` processes (default: every core), each page within `budget` seconds."""
     docs = site.docs_dir
     if out.exists():
         shutil.rmtree(out)
@@ -49,21 +60,35 @@ def render_tree(corpus: Corpus, site: SiteConfig, out: Path) -> RenderedTree:
     settings = dataclasses.replace(site.settings(), docs_pages=pages)
     generated = generate_site(corpus, settings, site.overrides, site.site_name)
     result = RenderedTree(collisions=[c.message() for c in generated.collisions])
-    bodies = BodyRenderer(site.markdown_extensions, site.markdown_configs)
+    files: dict[str, str | bytes] = {}
     for page in generated.pages:
         if page.path in hand_written:
             claimant = generated.paths.claimant(page.path)
             verb = "replaces" if page.path in OVERRIDABLE else "is kept over"
             result.kept.append(f"{(docs / page.path).as_posix()} (hand-written) {verb} {claimant}")
-            continue
-        target = out / page.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(page.content, bytes):
-            target.write_bytes(page.content)
-        elif page.path.endswith(".md"):
-            target.write_text(bodies.page(page.content), encoding="utf-8")
         else:
-            target.write_text(page.content, encoding="utf-8")
+            files[page.path] = page.content
+    # Only pages with author bodies need Markdown here; the rest are written as generated.
+    jobs = {
+        page.path: Job(page.content, page.source or page.path)
+        for page in generated.pages
+        if page.path in files and isinstance(page.content, str) and BODY_START in page.content
+    }
+    rendered, result.failures = render_pages(
+        list(jobs.values()),
+        site.markdown_extensions,
+        site.markdown_configs,
+        workers=workers,
+        budget=budget,
+    )
+    files.update(zip(jobs, rendered, strict=True))
+    for path, content in files.items():
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
         result.written += 1
     css = resources.files("postmortem_kb.render").joinpath("assets/postmortem-kb.css")
     (out / CSS).parent.mkdir(parents=True, exist_ok=True)
