@@ -16,7 +16,7 @@ import yaml
 
 from ..core.corpus import Corpus
 from ..core.options import PLUGIN_NAME, SiteConfig
-from .paths import CSS, OVERRIDABLE
+from .paths import CSS, OVERRIDABLE, is_page
 from .sanitize import BODY_START
 from .site import generate_site
 from .workers import DEFAULT_BUDGET, Job, render_pages
@@ -29,9 +29,9 @@ class RenderedTree:
     written: int = 0
     """Generated files written."""
     kept: list[str] = dataclasses.field(default_factory=list)
-    """Messages: a hand-written page kept on a generated page's path."""
+    """Messages: a hand-written page replaces a generated one on purpose (OVERRIDABLE)."""
     collisions: list[str] = dataclasses.field(default_factory=list)
-    """Messages: two sources claimed one path (errors, as in a build)."""
+    """Messages: two sources claimed one path (errors, as in a build; the first is kept)."""
     failures: list[str] = dataclasses.field(default_factory=list)
     """Messages: a page whose body could not be rendered (errors; the page is written)."""
 
@@ -56,16 +56,20 @@ def render_tree(
     hand_written = frozenset(
         path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file()
     )
-    pages = frozenset(uri for uri in hand_written if uri.endswith(".md"))
+    pages = frozenset(uri for uri in hand_written if is_page(uri))
     settings = dataclasses.replace(site.settings(), docs_pages=pages)
     generated = generate_site(corpus, settings, site.overrides, site.site_name)
     result = RenderedTree(collisions=[c.message() for c in generated.collisions])
     files: dict[str, str | bytes] = {}
+    taken = {generated.paths.dest(uri) for uri in hand_written}
     for page in generated.pages:
-        if page.path in hand_written:
+        if generated.paths.dest(page.path) in taken:
             claimant = generated.paths.claimant(page.path)
-            verb = "replaces" if page.path in OVERRIDABLE else "is kept over"
-            result.kept.append(f"{(docs / page.path).as_posix()} (hand-written) {verb} {claimant}")
+            name = (docs / page.path).as_posix()
+            if page.path in OVERRIDABLE:
+                result.kept.append(f"{name} (hand-written) replaces {claimant}")
+            else:  # as in a build: an error, the hand-written page is kept
+                result.collisions.append(f"{name} (hand-written) and {claimant} claim one page")
         else:
             files[page.path] = page.content
     # Only pages with author bodies need Markdown here; the rest are written as generated.
