@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import REFERENCE_EPOCH, build_in_process, copy_examples, make_project
 from payloads import html_payloads
 from postmortem_kb.cli.main import main
@@ -188,3 +189,19 @@ def test_a_pathological_body_is_an_error_naming_its_file(
     assert body[:8] not in page and "Not shown:" in page
     example = (project / "out" / "incidents" / "inc-2025-007.md").read_text()
     assert '<div class="pmkb-body">' in example and "Not shown:" not in example
+
+
+def test_the_engine_config_builds_the_tree_without_the_plugin(project: Path) -> None:
+    config = project / "mkdocs.yml"
+    snippets = "  - pymdownx.snippets:\n      base_path: !relative $config_dir/snippets\n"
+    text = config.read_text().replace("markdown_extensions:\n", f"markdown_extensions:\n{snippets}")
+    config.write_text(text)
+    assert _render(project, project / "build" / "docs", "--engine-config", "build/x.yml")[0] == 0
+    written = yaml.safe_load((project / "build" / "x.yml").read_text())
+    assert written["docs_dir"] == "docs" and written["site_dir"] == "site"
+    assert "postmortem-kb" not in str(written["plugins"])
+    assert written["extra_css"][-1].endswith(".css")
+    assert (project / "build" / "docs" / written["extra_css"][-1]).is_file()
+    assert (project / "build" / written["theme"]["custom_dir"]).resolve() == project / "overrides"
+    [settings] = [e for e in written["markdown_extensions"] if "pymdownx.snippets" in e]
+    assert settings["pymdownx.snippets"]["base_path"] == str(project / "snippets")

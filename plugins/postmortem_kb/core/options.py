@@ -479,7 +479,8 @@ class SiteConfig:
     markdown_configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Each extension's settings from `markdown_extensions` (absent: its defaults)."""
     data: Mapping[str, Any] = field(default_factory=dict)
-    """The whole mkdocs.yml as read (INHERIT merged), for writing an engine's config from it."""
+    """The whole mkdocs.yml as read (INHERIT merged, `!relative` resolved), for writing an
+    engine's config from it."""
 
     def settings(self) -> Settings:
         """The runtime settings of a validation or a report with these options."""
@@ -535,8 +536,15 @@ def read_site_config(config_file: Path) -> SiteConfig:
         docs_dir=config_file.parent / str(docs_dir),
         markdown_extensions=extensions,
         markdown_configs=configs,
-        data=data,
+        data=_resolved_mapping(data, config_file),
     )
+
+
+def _resolved_mapping(data: dict[str, Any], config_file: Path) -> dict[str, Any]:
+    """The whole config with every `!relative` given its base folder (`_resolve`)."""
+    resolved = _resolve(data, config_file, data)
+    assert isinstance(resolved, dict)
+    return resolved
 
 
 def _markdown_extensions(

@@ -126,4 +126,20 @@ def engine_config(site: SiteConfig, config_file: Path, docs: Path, target: Path)
     extra_css = data.get("extra_css") or []
     data["extra_css"] = [*extra_css, CSS] if CSS not in extra_css else extra_css
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    text = yaml.safe_dump(_plain(data), sort_keys=False, allow_unicode=True)
+    target.write_text(text, encoding="utf-8")
+
+
+def _plain(value: object) -> object:
+    """`value` with MkDocs' `!relative` paths as the absolute paths they stand for (one relative
+    to each page, which no config file can say, as nothing)."""
+    if isinstance(value, os.PathLike):
+        try:
+            return os.path.abspath(os.fspath(value))
+        except ValueError:
+            return None
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
