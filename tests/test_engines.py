@@ -99,7 +99,9 @@ def _facts(page: str) -> dict[str, object]:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_every_incident_has_its_page_with_the_same_facts(sites: Sites, engine: str) -> None:
     for incident_id in sites.ids:
-        facts = _facts(_incident(sites, engine, incident_id))
+        page = _incident(sites, engine, incident_id)
+        assert 'postmortem-kb/postmortem-kb.css"' in page  # styled as in the MkDocs build
+        facts = _facts(page)
         assert facts["card"] and facts["summary"] and facts["title"], (engine, incident_id)
         assert facts == _facts(_incident(sites, "mkdocs", incident_id)), (engine, incident_id)
 
