@@ -207,3 +207,12 @@ def test_the_engine_config_builds_the_tree_without_the_plugin(project: Path) -> 
     assert (project / "build" / written["theme"]["custom_dir"]).resolve() == project / "overrides"
     [settings] = [e for e in written["markdown_extensions"] if "pymdownx.snippets" in e]
     assert settings["pymdownx.snippets"]["base_path"] == str(project / "snippets")
+
+
+@pytest.mark.parametrize("out", [".", "docs", "postmortems", "docs/build", ".."])
+def test_render_never_empties_a_source_folder(project: Path, out: str) -> None:
+    copy_examples(project)
+    before = _tree(project / "docs"), _tree(project / "postmortems")
+    status, log = _render(project, project / out)
+    assert status == 2 and "--out" in log
+    assert (_tree(project / "docs"), _tree(project / "postmortems")) == before

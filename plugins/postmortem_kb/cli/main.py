@@ -293,6 +293,16 @@ def _cmd_schema(args: argparse.Namespace, project: Project) -> int:
 # --- render -----------------------------------------------------------------------------------
 
 
+def _check_render_target(out: Path, project: Project) -> None:
+    """`--out` is emptied first: it must hold none of the project's sources, nor lie in docs/."""
+    docs = project.site.docs_dir.resolve()
+    for source in (project.root.resolve(), docs, project.postmortems_dir.resolve()):
+        if out == source or out in source.parents:
+            raise UsageError(f"--out {out}: would delete {source}; choose a folder of its own")
+    if docs in out.parents:
+        raise UsageError(f"--out {out}: inside docs_dir {docs}; choose a folder outside it")
+
+
 def _cmd_render(args: argparse.Namespace, project: Project) -> int:
     from ..render.tree import engine_config, render_tree
 
@@ -300,10 +310,11 @@ def _cmd_render(args: argparse.Namespace, project: Project) -> int:
         raise UsageError("--jobs must be 1 or more")
     if args.page_budget <= 0:
         raise UsageError("--page-budget must be more than 0 seconds")
+    out: Path = args.out
+    _check_render_target(out.resolve(), project)
     corpus = project.corpus()
     for problem in corpus.problems:
         print(problem.format(), file=sys.stderr)
-    out: Path = args.out
     try:
         tree = render_tree(corpus, project.site, out, workers=args.jobs, budget=args.page_budget)
         if args.engine_config is not None:
