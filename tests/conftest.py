@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -11,6 +12,7 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -144,3 +146,12 @@ def build_in_process(project: Path, *, strict: bool = True) -> Build:
         logger.setLevel(level)
         logger.propagate = propagate
     return Build(returncode, "\n".join(handler.lines) + "\n", project / "site")
+
+
+def search_index_docs(site: Path) -> list[dict[str, Any]]:
+    """The incidents in a built site's search index (render/search_index.py), newest first."""
+    folder = site / "search-index"
+    count = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["count"]
+    return [
+        json.loads((folder / "d" / f"{n}.json").read_text(encoding="utf-8")) for n in range(count)
+    ]

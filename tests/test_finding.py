@@ -1,20 +1,26 @@
-"""Finding and learning, checked in real builds: search index content, related incidents,
+"""Finding and learning, checked in real builds: the search index and its loader, related incidents,
 explorer data, lessons reading path and the Atom feed."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from browser.synthetic_corpus import synthetic_incidents
-from conftest import EXAMPLE, Build, build_in_process, make_project
+from conftest import EXAMPLE, Build, build_in_process, make_project, search_index_docs
+from hypothesis import given
+from hypothesis import strategies as st
 from postmortem_kb.core.related import Relation, explicit_links, related_incidents
+from postmortem_kb.render import search_index
+from postmortem_kb.render.search_index import normal_id, stem
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -50,24 +56,86 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Build]:
     yield build_in_process(project)
 
 
-def test_search_index_holds_incident_pages_only_with_their_findable_text(build: Build) -> None:
+def read_index(site: Path) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[int]]]:
+    """The search index of a built site: meta, incident files (by doc number), all terms."""
+    folder = site / "search-index"
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    docs = search_index_docs(site)
+    terms: dict[str, list[int]] = {}
+    for number in meta["shards"].values():
+        shard = json.loads((folder / "t" / f"{number}.json").read_text(encoding="utf-8"))
+        assert not terms.keys() & shard.keys()  # each term in one shard
+        terms.update(shard)
+    return meta, docs, terms
+
+
+def docs_of(postings: list[int]) -> list[int]:
+    """The doc numbers of a term's postings ([doc delta, weight, ...])."""
+    return list(itertools.accumulate(postings[0::2]))
+
+
+def test_search_index_holds_each_incident_with_its_findable_text(build: Build) -> None:
     assert build.returncode == 0, build.log
-    docs = json.loads((build.site / "search" / "search_index.json").read_text())["docs"]
-    pages = {doc["location"].split("#")[0] for doc in docs}
-    aggregates = {"", "incidents/", "explorer/", "lessons/"}
-    assert not pages & aggregates, pages & aggregates
-    assert not any(p.startswith(("services/", "categories/", "severities/")) for p in pages)
-    own = [doc for doc in docs if doc["location"].startswith("incidents/tst-002/")]
-    assert own[0]["title"].startswith("TST-002: ") and own[0]["boost"] == 2
-    text = " ".join(doc["text"] for doc in own)
-    assert "checkout-api payments-db" in text  # services are separate words
-    assert "AI-2 Alert on connection-pool saturation" in text  # action items, cells apart
-    assert "Review the effective configuration" in text  # lessons
-    titles = {doc["title"] for doc in own}
-    assert "Related incidents" not in titles  # other incidents' titles stay on their pages
-    assert "Contributing factors" in titles
-    factors = next(doc for doc in own if doc["title"] == "Contributing factors")
-    assert "Missing/inadequate monitoring" not in factors["text"]  # boilerplate table excluded
+    assert not (build.site / "search").exists()  # the theme's search is off in mkdocs.yml
+    meta, docs, terms = read_index(build.site)
+    assert meta["count"] == 4
+    assert [d["id"] for d in docs] == ["TST-004", "TST-003", "TST-002", "TST-001"]  # newest first
+    two = docs.index(next(d for d in docs if d["id"] == "TST-002"))
+    assert docs[two]["url"] == "incidents/tst-002/"
+    assert docs[two]["summary"].startswith("A configuration change")  # the summary, no card
+    assert docs_of(terms["#tst-2"]) == [two]  # the id, without leading zeros
+    for word in ("checkout", "pool", "saturation", "review"):  # services, actions, lessons
+        assert two in docs_of(terms[stem(word)]), word
+    assert two in docs_of(terms[stem("connection") + " " + stem("pool")])  # a pair of words
+    headings = {heading for heading, _ in docs[two]["sections"]}
+    assert {"Lessons learned", "Action items", "Executive summary"} <= headings
+    assert "Incident timeline" not in headings  # the timeline is not indexed
+    for label in ("severity", "status", "started"):  # the card's labels are no terms
+        assert stem(label) not in terms or len(docs_of(terms[stem(label)])) < 4, label
+    assert "the" not in terms and "a" not in terms  # stop words
+    facets = dict(meta["facets"])
+    assert ["in-review", 1] in facets["status"] and ["published", 3] in facets["status"]
+    hostile = json.loads((build.site / "search-index" / "d" / "0.json").read_text())
+    assert hostile["title"].startswith("Hostile </script>")
+    assert "<" not in (build.site / "search-index" / "d" / "0.json").read_text()
+
+
+def test_every_page_carries_the_search_box_loader_and_no_index(build: Build) -> None:
+    for path in ("", "incidents/tst-002/", "explorer/", "guide/writing/"):
+        html = build.page(path)
+        assert html.count('id="pmkb-search-loader"') == 1, path
+        assert "search-index/" not in html and "search_index" not in html, path
+    deep = build.page("incidents/tst-002/")
+    assert 'data-root="../../"' in deep
+    assert 'data-src="../../assets/postmortem-kb/search.js"' in deep
+    assert (build.site / "assets" / "postmortem-kb" / "search.js").is_file()
+
+
+def test_ids_match_in_any_case_and_without_leading_zeros() -> None:
+    assert normal_id("INC-2025-007") == normal_id("inc-2025-7") == "inc-2025-7"
+    assert normal_id("SYN-00500") == "syn-500" and normal_id("A-0") == "a-0"
+    assert normal_id("v100-0010") == "v100-10"
+
+
+@given(
+    st.dictionaries(
+        st.text("ab #1", min_size=1, max_size=6),
+        st.lists(st.integers(0, 9), min_size=2, max_size=400).map(lambda x: x[: len(x) // 2 * 2]),
+        max_size=60,
+    )
+)
+def test_shards_hold_every_term_once_under_its_longest_prefix(index: dict[str, list[int]]) -> None:
+    shards = search_index._shards(index)
+    keys = [prefix for prefix, _ in shards]
+    assert len(keys) == len(set(keys))
+    seen: dict[str, str] = {}
+    for prefix, shard in shards:
+        for term in shard:
+            assert term.startswith(prefix) and term not in seen
+            seen[term] = prefix
+            longest = max(k for k in keys if term.startswith(k))  # what search.js looks up
+            assert longest == prefix, (term, prefix, longest)
+    assert seen.keys() == index.keys()
 
 
 def test_blocks_held_out_of_search_are_back_on_the_page(build: Build) -> None:

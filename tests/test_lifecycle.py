@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import EXAMPLE, build_in_process, build_site
@@ -74,7 +75,9 @@ def test_include_drafts_false_leaves_drafts_out(project: Path) -> None:
     listing = build.page("incidents/")
     assert "INC-2025-007" in listing and "INC-2025-009" in listing
     assert "INC-2025-008" not in listing
-    assert "Draft-only checkout" not in (build.site / "search" / "search_index.json").read_text()
+    index = build.site / "search-index"
+    assert json.loads((index / "meta.json").read_text())["count"] == 2
+    assert not any("Draft-only" in f.read_text() for f in index.rglob("*.json"))
 
 
 def test_a_lint_rule_set_to_error_fails_a_strict_build(project: Path) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -175,3 +176,63 @@ def screenshot(page: Any, name: str, **options: Any) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), **options)
     return path
+
+
+@dataclass
+class Results:
+    """What the site's search showed for one query."""
+
+    paths: list[str]
+    """Result pages, best first, as URL paths without the trailing slash and the `?h=`."""
+    hrefs: list[str]
+    count: int
+    """Incidents found (more than the results listed, at most SEARCH_SHOWN)."""
+    ms: float
+    """Milliseconds from the query's input to its results shown (measured by the page)."""
+
+
+def open_search(page: Any, url: str) -> Any:
+    """Load `url`, focus the search box (which loads the script); return the box."""
+    page.goto(url)
+    box = page.locator("input.pmkb-search__input")
+    box.click()
+    page.wait_for_selector(".pmkb-search[data-state=ready]", timeout=20000)
+    return box
+
+
+def search_results(page: Any, query: str, filters: dict[str, str] | None = None) -> Results:
+    """Set the filters and type `query` into the open search box; wait for its results."""
+    before = int(page.get_attribute(".pmkb-search", "data-run") or 0)
+    for name, value in (filters or {}).items():
+        page.select_option(f".pmkb-search select[name={name}]", value)
+    page.locator("input.pmkb-search__input").fill(query)
+    page.wait_for_function(
+        """([before, query]) => {
+            const box = document.querySelector('.pmkb-search');
+            const run = Number(box.getAttribute('data-run') || 0);
+            return run > before && box.getAttribute('data-query') === query
+                && box.getAttribute('data-done') === String(run);
+        }""",
+        arg=[before, query],
+        timeout=20000,
+    )
+    hrefs = page.eval_on_selector_all(
+        ".pmkb-search__result a.pmkb-search__link", "links => links.map(a => a.href)"
+    )
+    return Results(
+        [urlsplit(href).path.rstrip("/") for href in hrefs],
+        hrefs,
+        int(page.get_attribute(".pmkb-search", "data-results") or 0),
+        float(page.get_attribute(".pmkb-search", "data-ms") or "nan"),
+    )
+
+
+def search_bytes(page: Any) -> int:
+    """Bytes the page fetched for search so far (script and index files, as transferred)."""
+    return int(
+        page.evaluate(
+            """() => performance.getEntriesByType('resource')
+                .filter(e => /search-index\\/|search\\.js/.test(e.name))
+                .reduce((sum, e) => sum + e.transferSize, 0)"""
+        )
+    )

@@ -6,6 +6,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
+import yaml
 from postmortem_kb.core.corpus import Corpus, Incident
 from postmortem_kb.core.loader import Document
 from postmortem_kb.core.metrics import incident_metrics
@@ -108,3 +109,18 @@ def synthetic_incidents(count: int, seed: int = 7) -> list[Incident]:
 def synthetic_corpus(count: int, seed: int = 7) -> Corpus:
     """A Corpus of `count` synthetic incidents, sorted by start like a loaded one."""
     return Corpus(synthetic_incidents(count, seed), [])
+
+
+def write_synthetic(folder: Path, count: int, seed: int = 7) -> list[Incident]:
+    """Write `count` synthetic incidents as post-mortem files (front matter, and the summary as
+    the body) into `folder`; return them."""
+    incidents = synthetic_incidents(count, seed)
+    for incident in incidents:
+        data = dict(incident.document.data)
+        if data["status"] == "published":
+            # The corpus checks want it (the model does not); a copy, or YAML writes an alias.
+            data["published"] = dt.date.fromordinal(data["written"].toordinal())
+        front = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        body = f"## Executive summary\n\n{data['summary']}\n"
+        (folder / f"{incident.id}.md").write_text(f"---\n{front}---\n{body}", encoding="utf-8")
+    return incidents

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, build_site  # tests/conftest.py
 from security_corpus import write_hostile_corpus
 
-from browser.conftest import Site, serve
+from browser.conftest import Site, open_search, search_results, serve
 
 pytestmark = pytest.mark.browser
 
@@ -105,17 +105,21 @@ def test_no_script_runs_on_any_page_of_a_hostile_site(browser: Any, hostile_site
         if found:
             ran[path] = found
     assert ran == {}
-    # Material's search: type a word of the hostile pages and show the results.
-    page.goto(hostile_site.page_url("incidents/sec-2025-001/"))
-    box = page.locator("input.md-search__input")
-    box.click()
-    box.fill("Hostile")
-    box.press("End")
-    page.wait_for_selector(".md-search-result__item", timeout=20000)
-    page.wait_for_timeout(200)
+    # The site's search: type words of the hostile pages, show the results (titles, summaries
+    # and snippets of hostile text), then open one with its words marked.
+    open_search(page, hostile_site.page_url("incidents/sec-2025-001/"))
+    for query in ("Hostile", "script alert pwned", "onerror img"):
+        found_results = search_results(page, query)
+        page.wait_for_timeout(100)
+        found = page.evaluate("window.__pmkbRan") + page.evaluate(LIVE_HANDLERS)
+        if found:
+            ran[f"search results of {query!r}"] = found
+    assert found_results.count > 0, found_results
+    page.goto(found_results.hrefs[0])
+    page.wait_for_selector("html[data-pmkb-highlighted]")
     found = page.evaluate("window.__pmkbRan") + page.evaluate(LIVE_HANDLERS)
     if found:
-        ran["search results"] = found
+        ran["highlighted result page"] = found
     context.close()
     assert ran == {}
     assert dialogs == []

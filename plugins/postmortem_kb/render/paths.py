@@ -39,6 +39,9 @@ EXPORTS = ("incidents", "action-items", "quarters")
 ASSETS = "assets/postmortem-kb"
 CSS = f"{ASSETS}/postmortem-kb.css"
 EXPLORER_SCRIPT = f"{ASSETS}/explorer.js"
+SEARCH_SCRIPT = f"{ASSETS}/search.js"
+SEARCH_DIR = "search-index"
+"""The search index's folder (render/search_index.py); not `search/`, Material's."""
 GROUPS = ("categories", "severities", "regulations", "services")
 """The index-page families: `<group>/index.md` and a page per value."""
 NO_OWNER = "(no owner)"
@@ -195,6 +198,7 @@ class SitePaths:
             (EXPLORER, "the explorer"),
             (EXPLORER_DATA, "the explorer's data"),
             (EXPLORER_SCRIPT, "the explorer's script"),
+            (SEARCH_SCRIPT, "the search script"),
             (LESSONS, "the lessons-learned page"),
             (FEED, "the feed"),
             (TRENDS_INDEX, "the trends overview"),
@@ -220,6 +224,24 @@ class SitePaths:
     def export(name: str, extension: str) -> str:
         """A file of the data export, e.g. `data/incidents.json`."""
         return f"{DATA}/{name}.{extension}"
+
+    # The search index's files (render/search_index.py); assets/search.js fetches the same names.
+    SEARCH_META = f"{SEARCH_DIR}/meta.json"
+
+    @staticmethod
+    def search_shard(number: int) -> str:
+        """A shard of the search index's terms."""
+        return f"{SEARCH_DIR}/t/{number}.json"
+
+    @staticmethod
+    def search_facet(name: str) -> str:
+        """The incidents of each value of one facet."""
+        return f"{SEARCH_DIR}/f/{name}.json"
+
+    @staticmethod
+    def search_doc(number: int) -> str:
+        """One incident's entry in the search index (for the result list)."""
+        return f"{SEARCH_DIR}/d/{number}.json"
 
     # --- pages named after values ---------------------------------------------------------------
 

@@ -25,8 +25,9 @@ from ...core.corpus import Corpus, CorpusLoader
 from ...core.loader import display_path
 from ...core.options import Options, OptionsError, validate_options
 from ...core.problems import Level, printable
-from ...render.paths import CSS, OVERRIDABLE, folder_index
+from ...render.paths import CSS, OVERRIDABLE, SEARCH_SCRIPT, SitePaths, folder_index
 from ...render.sanitize import sanitize_body_regions
+from ...render.search_index import search_index_files, search_loader
 from ...render.site import generate_site
 from .passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
 from .search_view import SearchView
@@ -112,6 +113,9 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self._held: dict[str, list[str]] = {}
         self._serving = False
         self.options = Options()
+        self._paths: SitePaths | None = None
+        self._theme_search = False
+        """Whether the theme's search plugin runs too (only then are blocks hidden from it)."""
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -153,6 +157,13 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self.overrides = Path(custom_dir) if custom_dir else None
         if CSS not in config.extra_css:
             config.extra_css.append(CSS)
+        self._theme_search = "search" in config.plugins or "material/search" in config.plugins
+        if self._theme_search:
+            log.info(
+                "postmortem-kb: the theme's search plugin is enabled besides the plugin's own"
+                " search; it downloads its whole index on every page view (remove `- search`"
+                " from plugins, see docs/guide/finding.md)"
+            )
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -181,6 +192,7 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         site = generate_site(corpus, settings, self.overrides, config.site_name)
         for collision in site.collisions:
             log.warning(f"postmortem-kb: {collision.message()}")
+        self._paths = site.paths
         by_dest = {file.dest_uri: file for file in files}
         for page in site.pages:
             # With an explicit nav, on_nav places the in_nav pages itself; without one, MkDocs
@@ -271,14 +283,14 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
                 page.present_anchor_ids |= anchor_ids(blocks)
         return sanitize_body_regions(html)
 
-    # Material's search plugin parses each page's whole HTML with a pure-Python parser; on
-    # incident pages the generated tables cost more to parse than the author's text. So while
-    # it indexes a page (event priority 0), the generated blocks are swapped for stand-ins with
-    # the same words (search_view.py), and put back right after.
+    # Material's search plugin (when a site keeps it) parses each page's whole HTML with a
+    # pure-Python parser; on incident pages the generated tables cost more to parse than the
+    # author's text. So while it indexes a page (event priority 0), the generated blocks are
+    # swapped for stand-ins with the same words (search_view.py), and put back right after.
     @event_priority(100)
     def _hide_from_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
         blocks = self._html_blocks.pop(page.file.src_uri, None)
-        if blocks:
+        if blocks and self._theme_search:
             page.content, held = self._search_view.hide(page.content, blocks)
             self._held[page.file.src_uri] = held
         return context
@@ -291,6 +303,26 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         return context
 
     on_page_context = CombinedEvent(_hide_from_search, _show_after_search)
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        """Give every page the search box and its loader (nothing else of search is loaded
+        until someone searches)."""
+        if self._paths is None or "</body>" not in output:
+            return output
+        url = self._paths.url_from(page.file.src_uri)
+        loader = search_loader(url(""), url(SEARCH_SCRIPT))
+        head, tail = output.rsplit("</body>", 1)
+        return f"{head}{loader}\n</body>{tail}"
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Write the search index (render/search_index.py) into the built site."""
+        if self.corpus is None:
+            return
+        site_dir = Path(config.site_dir)
+        for path, text in search_index_files(self.corpus, self.settings):
+            target = site_dir / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         server.watch(str(self.source_dir))

@@ -1,0 +1,307 @@
+"""The site's search index: an inverted index sharded by term prefix, facets and one small file
+per incident, written as static JSON files that assets/search.js fetches only when someone searches.
+
+Layout (every path from paths.py; `<dir>` is SEARCH_DIR):
+
+- `<dir>/meta.json`: format version, incident count, stop words, the shard of each term prefix,
+  and each facet's values with their counts (a few KB).
+- `<dir>/t/<n>.json`: one shard: `{term: [doc, weight, doc, weight, ...]}`, doc numbers
+  delta-encoded. Terms are lunr's Porter stems of the words (stop words left out), pairs of
+  adjacent stems (`"budget back"`) of the short fields, so phrases rank, `#<id>` for the
+  normalised incident id, `@<service>` for each service the incident ran on and `=<stems>` for
+  the whole title. A shard holds every term that starts with its prefix; a prefix whose terms
+  weigh more than SHARD_BYTES is split by its next character.
+- `<dir>/f/<facet>.json`: `{value: [doc, ...]}` (delta-encoded), fetched when a filter is set.
+- `<dir>/d/<doc>.json`: one incident: id, title, URL, facet values, summary and its sections'
+  text, fetched for the results shown (snippets) and never for ranking.
+
+Doc numbers are incidents newest first, so a list of doc numbers is in the explorer's order.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence, Sized
+from functools import lru_cache
+from html import escape
+from importlib import resources
+from itertools import pairwise
+from typing import Any
+
+from lunr.stemmer import porter_stemmer
+from lunr.stop_word_filter import WORDS as STOP_WORDS
+
+from ..core.analytics import incident_quarter
+from ..core.corpus import Corpus, Incident, without_drafts
+from ..core.metrics import ActionState, action_state
+from ..core.sections import SECTIONS, split_body
+from ..core.settings import Settings
+from .pages import GeneratedPage
+from .paths import NO_OWNER, SEARCH_SCRIPT, SitePaths
+from .safejson import dumps
+
+FORMAT = 1
+SHARD_BYTES = 48_000
+"""A shard's target size: a prefix whose terms weigh more is split by its next character."""
+
+WEIGHTS = {
+    "title": 10,
+    "services": 8,
+    "summary": 4,
+    "lessons": 4,
+    "root_cause": 3,
+    "actions": 3,
+    "whys": 2,
+    "went": 2,
+    "people": 2,
+    "body": 1,
+}
+"""How much a word counts in each field; an id match counts ID_WEIGHT."""
+ID_WEIGHT = 10_000
+SERVICE_WEIGHT = 50
+TITLE_WEIGHT = 1_000
+"""A whole title typed (`=<its stems>`): among similar titles, the one typed comes first."""
+"""A service's whole name (`@checkout-api`): incidents on it outrank those that mention it."""
+PHRASE_FIELDS = frozenset({"title", "services", "summary", "lessons", "root_cause", "actions"})
+"""Fields whose adjacent stems are indexed as pairs too (phrase queries rank on them)."""
+MAX_COUNT = 3
+"""Occurrences of a term in one field that count (a repeated word does not outrank a title)."""
+NOT_INDEXED = frozenset({"timeline"})
+"""Body sections left out: the timeline (timestamps and event lines, which match everything)."""
+FACETS = ("severity", "category", "regulation", "service", "quarter", "status", "owner", "overdue")
+
+_WORD = re.compile(r"[^\W_]+")
+_MARKUP = re.compile(r"<[^>]*>|!?\[([^\]]*)\]\([^)]*\)|[*_`#>|]+|^\s*[-+]\s+", re.MULTILINE)
+_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
+_SPACE = re.compile(r"\s+")
+_STOP = frozenset(STOP_WORDS)
+
+
+def normal_id(incident_id: str) -> str:
+    """An id as search compares it: lower case, no leading zeros in its numbers
+    (`INC-2025-007` and `inc-2025-7` are one)."""
+    return _ZEROS.sub("", incident_id.lower())
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """lunr's Porter stem of a lower-case word (assets/search.js has the same stemmer)."""
+    return str(porter_stemmer.stem(word))
+
+
+def terms(text: str) -> list[str]:
+    """The stems of a text's words, stop words left out (what search.js does to a query)."""
+    return [stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP]
+
+
+def plain(markdown: str) -> str:
+    """Markdown as the words a reader sees: links' text kept, markup and tags dropped."""
+    return _SPACE.sub(" ", _MARKUP.sub(lambda m: m.group(1) or " ", markdown)).strip()
+
+
+def _fields(incident: Incident) -> list[tuple[str, str]]:
+    """(field, text) pairs of everything indexed about one incident."""
+    pm = incident.model
+    out = [("title", pm.title), ("services", " ".join(pm.services)), ("summary", pm.summary)]
+    out += [("lessons", lesson) for lesson in pm.lessons_learned]
+    if pm.root_cause is not None:
+        out.append(("root_cause", f"{pm.root_cause.summary} {pm.root_cause.category.value}"))
+    out += [("actions", f"{a.action} {a.owner or ''}") for a in pm.action_items]
+    out += [("whys", f"{w.question} {w.answer}") for w in pm.whys]
+    out += [("went", text) for text in (*pm.went_well, *pm.went_wrong, *pm.lucky)]
+    out.append(("people", " ".join(pm.authors)))
+    out += [("body", text) for _, text in _sections(incident)]
+    return out
+
+
+def _sections(incident: Incident) -> list[tuple[str, str]]:
+    """(heading, plain text) of the body's sections that are indexed, in the body's order."""
+    body = split_body(incident.document.body)
+    narrative = body.narrative.items()
+    found = [(SECTIONS[key], text) for key, text in narrative if key not in NOT_INDEXED]
+    found += body.extra
+    return [(heading, plain(text)) for heading, text in found if text.strip()]
+
+
+def _facets(incident: Incident, settings: Settings) -> dict[str, list[str]]:
+    pm = incident.model
+    overdue = any(
+        action_state(a, settings.reference_date) is ActionState.OVERDUE for a in pm.action_items
+    )
+    return {
+        "severity": [pm.severity.value],
+        "category": [pm.root_cause.category.value] if pm.root_cause else [],
+        "regulation": list(pm.regulations),
+        "service": list(pm.services),
+        "quarter": [incident_quarter(incident).label],
+        "status": [pm.status.value],
+        "owner": sorted({a.owner or NO_OWNER for a in pm.action_items}),
+        "overdue": ["yes" if overdue else "no"],
+    }
+
+
+def _deltas(numbers: list[int]) -> list[int]:
+    return [n - p for n, p in zip(numbers, [0, *numbers[:-1]], strict=True)]
+
+
+def _postings(pairs: Sequence[int]) -> list[int]:
+    """[doc, weight, ...] in doc order as [doc delta, weight, ...]."""
+    flat = list(pairs)
+    for i in range(len(flat) - 2, 0, -2):
+        flat[i] -= flat[i - 2]
+    return flat
+
+
+def _shards(index: Mapping[str, Sized]) -> list[tuple[str, list[str]]]:
+    """Terms grouped by prefix: 2 characters, more where a group is over SHARD_BYTES (an index
+    entry's size is its number of postings)."""
+    out: list[tuple[str, list[str]]] = []
+
+    def split(prefix: str, group: list[str]) -> None:
+        size = sum(len(t) + 4 + 5 * len(index[t]) for t in group)
+        longer = [t for t in group if len(t) > len(prefix)]
+        if size <= SHARD_BYTES or not longer:
+            out.append((prefix, group))
+            return
+        short = [t for t in group if len(t) == len(prefix)]
+        if short:
+            out.append((prefix, short))
+        by_next: dict[str, list[str]] = defaultdict(list)
+        for term in longer:
+            by_next[term[: len(prefix) + 1]].append(term)
+        for key in sorted(by_next):
+            split(key, by_next[key])
+
+    groups: dict[str, list[str]] = defaultdict(list)
+    for term in sorted(index):
+        groups[term[:2]].append(term)
+    for prefix in sorted(groups):
+        split(prefix, groups[prefix])
+    return out
+
+
+def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str, str]]:
+    """Every file of the search index as (site path, JSON text)."""
+    if not settings.include_drafts:
+        corpus = without_drafts(corpus)
+    paths = SitePaths(settings, corpus)
+    incidents = sorted(corpus.incidents, key=lambda i: (i.model.started, i.id), reverse=True)
+    index: dict[str, array[int]] = defaultdict(lambda: array("l"))
+    """term -> [doc, weight, doc, weight, ...], docs ascending (a compact array per term)."""
+    facets: dict[str, dict[str, list[int]]] = {name: defaultdict(list) for name in FACETS}
+    for doc, incident in enumerate(incidents):
+        weights: dict[str, int] = defaultdict(int)
+        for field, text in _fields(incident):
+            weight = WEIGHTS[field]
+            stems = terms(text)
+            counts: dict[str, int] = defaultdict(int)
+            for term in stems:
+                counts[term] += 1
+            if field in PHRASE_FIELDS:
+                for pair in pairwise(stems):
+                    counts[" ".join(pair)] += 1
+            for term, count in counts.items():
+                weights[term] += weight * min(count, MAX_COUNT)
+        weights["#" + normal_id(incident.id)] += ID_WEIGHT
+        for service in incident.model.services:
+            weights["@" + service] += SERVICE_WEIGHT
+        weights["=" + " ".join(terms(incident.model.title))] += TITLE_WEIGHT
+        for term, weight in weights.items():
+            index[term].extend((doc, weight))
+        values = _facets(incident, settings)
+        for name, found in values.items():
+            for value in found:
+                facets[name][value].append(doc)
+        pm = incident.model
+        yield (
+            paths.search_doc(doc),
+            dumps(
+                {
+                    "id": pm.id,
+                    "title": pm.title,
+                    "url": paths.dest(paths.incident(incident)),
+                    "facets": values,
+                    "summary": pm.summary,
+                    "sections": [
+                        *(["Lessons learned", lesson] for lesson in pm.lessons_learned),
+                        *(
+                            [["Root cause", pm.root_cause.summary]]
+                            if pm.root_cause is not None
+                            else []
+                        ),
+                        *(["Action items", f"{a.id} {a.action}"] for a in pm.action_items),
+                        *([h, t] for h, t in _sections(incident)),
+                    ],
+                }
+            ),
+        )
+    shard_of: dict[str, int] = {}
+    for number, (prefix, shard) in enumerate(_shards(index)):
+        shard_of[prefix] = number
+        postings = {term: _postings(index[term]) for term in shard}
+        yield paths.search_shard(number), dumps(postings)
+    facet_values: dict[str, list[list[Any]]] = {}
+    for name in FACETS:
+        lists = facets[name]
+        facet_values[name] = [[value, len(lists[value])] for value in sorted(lists)]
+        yield (
+            paths.search_facet(name),
+            dumps({value: _deltas(docs) for value, docs in lists.items()}),
+        )
+    meta = {
+        "version": FORMAT,
+        "count": len(incidents),
+        "stop": sorted(_STOP),
+        "shards": shard_of,
+        "facets": facet_values,
+    }
+    yield paths.SEARCH_META, dumps(meta)
+
+
+_LOADER = """<script id="pmkb-search-loader" data-root="{root}" data-src="{script}">
+(function () {{
+  var me = document.currentScript, loaded = false;
+  var box = document.createElement("div");
+  box.className = "pmkb-search";
+  box.setAttribute("role", "search");
+  box.innerHTML = '<input type="search" class="pmkb-search__input" placeholder="Search incidents"'
+    + ' aria-label="Search incidents (press /)" autocomplete="off" spellcheck="false">'
+    + '<div class="pmkb-search__panel" hidden></div>';
+  var header = document.querySelector(".md-header__inner");
+  if (header) header.insertBefore(box, header.querySelector(".md-header__source"));
+  else document.body.insertBefore(box, document.body.firstChild);
+  var input = box.firstChild;
+  function load() {{
+    if (loaded) return;
+    loaded = true;
+    var script = document.createElement("script");
+    script.src = me.getAttribute("data-src");
+    document.head.appendChild(script);
+  }}
+  input.addEventListener("focus", load);
+  document.addEventListener("keydown", function (event) {{
+    var target = event.target, tag = target && target.tagName;
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+    if (target.isContentEditable) return;
+    event.preventDefault();
+    input.focus();
+  }});
+  if (/[?&]h=/.test(location.search)) load();
+}})();
+</script>"""
+
+
+def search_loader(root_url: str, script_url: str) -> str:
+    """The few lines each page carries: the search box, and the loader that fetches the search
+    script (and through it the index) only on focus of the box, on '/', or to mark the words
+    of a search result (`?h=`). `root_url`: the site's root relative to the page."""
+    return _LOADER.format(root=escape(root_url), script=escape(script_url))
+
+
+def search_script() -> GeneratedPage:
+    """assets/search.js, the search script the loader fetches."""
+    script = resources.files("postmortem_kb.render").joinpath("assets/search.js").read_text()
+    return GeneratedPage(SEARCH_SCRIPT, script)
