@@ -79,16 +79,38 @@ def ensure_venv(lock: Path = SITE_LOCK) -> Env:
 
 
 def ensure_chromium() -> None:
-    """Install Debian's chromium for the browser tests when missing and we are allowed to."""
-    if Path(CHROMIUM).exists():
+    """Install Debian's chromium (and npm, for axe-core) for the browser tests when missing and
+    we are allowed to."""
+    missing = [] if Path(CHROMIUM).exists() else ["chromium", "fonts-liberation"]
+    missing += [] if shutil.which("npm") else ["npm"]
+    if not missing:
         return
     apt = shutil.which("apt-get")
     if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run(apt, "update", "-qq", env=env)
-        run(apt, "install", "-y", "-qq", "chromium", "fonts-liberation", env=env)
+        run(apt, "install", "-y", "-qq", *missing, env=env)
     else:
-        print("chromium not found and cannot be installed here: browser tests will be skipped")
+        print(f"{', '.join(missing)} not found and cannot be installed here: browser tests skip")
+
+
+BROWSER_TESTS = ROOT / "tests" / "browser"
+"""Holds package.json + package-lock.json: axe-core for the accessibility tests."""
+
+
+def ensure_axe() -> None:
+    """Install the locked npm packages of the browser tests (`npm ci`) unless up to date."""
+    lock = BROWSER_TESTS / "package-lock.json"
+    stamp = BROWSER_TESTS / "node_modules" / ".installed"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm not found: the accessibility (axe) browser tests will be skipped (fail in CI)")
+        return
+    run(npm, "ci", "--no-audit", "--no-fund", "--prefix", BROWSER_TESTS)
+    stamp.write_text(digest)
 
 
 def unlocked_env(resolution: str) -> Env:
@@ -124,6 +146,7 @@ def test(args: list[str]) -> None:
     else:
         env = ensure_venv(DEV_LOCK)
     ensure_chromium()
+    ensure_axe()
     if not unlocked:  # the linters' versions are the lock's; other ones format differently
         run(env.bin / "ruff", "check", ".")
         run(env.bin / "ruff", "format", "--check", ".")

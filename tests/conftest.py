@@ -64,6 +64,14 @@ def make_project(folder: Path) -> Path:
     return folder
 
 
+def with_edit_links(project: Path) -> None:
+    """Give the project's mkdocs.yml a repository (the example has none), so pages have edit
+    links to check."""
+    config = project / "mkdocs.yml"
+    edit = "repo_url: https://git.example.org/kb\nedit_uri: edit/main/docs/\n"
+    config.write_text(edit + config.read_text(encoding="utf-8"), encoding="utf-8")
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of this repository's site project (config, docs, overrides) with no post-mortems."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from postmortem_kb.core.schema import CONTRIBUTING_FACTORS
 from postmortem_kb.render import charts
 from postmortem_kb.render.analytics_pages import minutes_text
 
@@ -79,3 +80,22 @@ def test_missing_values_are_marked_not_drawn_as_zero() -> None:
     assert "<title>Q2, direct: no data</title>n/a" in svg  # Q2: one series missing
     assert svg.count("<rect class=") == 2 + 3  # two legend swatches, three bars
     assert ">—<" in str(chart.table)  # the data table says unknown, not 0
+
+
+def test_long_x_labels_wrap_onto_two_lines_and_never_overlap() -> None:
+    labels = list(CONTRIBUTING_FACTORS.values())
+    series = [charts.Series("total", [1.0] * len(labels), "s1")]
+    chart = charts.bar_chart("f", "Factors", labels, series)
+    band = (charts.WIDTH - charts.LEFT - charts.RIGHT) / len(labels)
+    texts = re.findall(r'<text class="pmkb-chart__label"[^>]*>(.*?)</text>', str(chart.svg))
+    assert len(texts) == len(labels)
+    for label, text in zip(labels, texts, strict=True):
+        lines = re.findall(r"<tspan[^>]*>(.*?)</tspan>", text)
+        assert 1 <= len(lines) <= 2
+        assert all(len(line) * charts.CHAR_WIDTH <= band for line in lines), lines  # no overlap
+        if any(line.endswith("…") for line in lines):
+            assert f"<title>{label}</title>" in text  # the full label stays reachable
+        else:
+            assert "".join(lines).replace(" ", "") == label.replace(" ", "")
+    assert charts.fit_label("Change management", 200) == ["Change management"]
+    assert charts.fit_label("Change management", 60) == ["Change", "managem…"]

@@ -82,8 +82,11 @@ def test_blame_language_in_front_matter(tmp_path: Path, old: str, new: str, phra
     problems = lint(tmp_path, text)
     assert [p.rule for p in problems] == ["blame-language"]
     problem = problems[0]
-    assert problem.level is Level.WARNING
+    assert problem.level is Level.ERROR  # published: blame is an error (lint.published)
     assert problem.line == line_of(text, new.strip(" -"))
+    for status in ("draft", "in-review"):  # a warning while the post-mortem is being written
+        unpublished = lint(tmp_path, text.replace("status: published", f"status: {status}", 1))
+        assert [(p.rule, p.level) for p in unpublished] == [("blame-language", Level.WARNING)]
     assert phrase in problem.message
     assert problem.message.endswith("[blame-language]")
 

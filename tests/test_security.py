@@ -13,7 +13,7 @@ from pathlib import Path
 
 import markdown
 import pytest
-from conftest import ROOT, Build, build_site
+from conftest import ROOT, Build, build_site, with_edit_links
 from payloads import html_payloads
 from postmortem_kb.core.anchors import safe_anchor, without_heading_attributes
 from postmortem_kb.core.corpus import CorpusLoader
@@ -41,6 +41,7 @@ def hostile_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Hos
     for name in ("docs", "overrides"):
         shutil.copytree(ROOT / name, project / name)
     shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    with_edit_links(project)  # the edit links are checked too
     (project / "postmortems").mkdir()
     return project, write_hostile_corpus(project)
 

@@ -115,5 +115,56 @@ def test_a_published_build_has_no_page_for_a_broken_file(project: Path) -> None:
     )
     result = build_in_process(project, strict=False)
     assert result.returncode == 0, result.log
-    assert "postmortems/checkout.md:1: severity: required field is missing" in result.log
+    # A misspelt key is one problem, not also "severity: required field is missing".
+    line = EXAMPLE.read_text(encoding="utf-8").split("\n").index("severity: SEV-1") + 1
+    assert f"checkout.md:{line}: severty: unknown field; did you mean 'severity'?" in result.log
+    assert "required field is missing" not in result.log
     assert not (result.site / "incidents/inc-2025-007").exists()
+
+
+def test_serving_a_yaml_error_gives_the_not_built_page_its_line_and_a_banner(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", REFERENCE_EPOCH)
+    monkeypatch.chdir(project)
+    folder = project / "postmortems"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    title = next(i for i, line in enumerate(lines) if line.startswith("title: "))
+    lines[title] = lines[title].replace("title: ", 'title: "unclosed ', 1)  # a quote left open
+    # The file name is not the id: the "not built" page still sits at the incident's address.
+    (folder / "checkout-outage.md").write_text("\n".join(lines), encoding="utf-8")
+    published = text.replace("id: INC-2025-007", "id: INC-2025-008").replace(
+        "Burn-rate alert fired within 7 minutes.", "Dave forgot to run the migration."
+    )
+    (folder / "INC-2025-008.md").write_text(published, encoding="utf-8")
+    config, _ = _serve_builds(project, dirty=False)
+    build(config)  # type: ignore[arg-type]
+    site = project / "site"
+
+    page = (site / "incidents/inc-2025-007/index.html").read_text(encoding="utf-8")
+    assert "<code>postmortems/checkout-outage.md</code> has 1 error" in page
+    assert f"line {title + 1}, <code>front matter</code>: YAML error: a quoted value opened" in page
+    # Home and trends say which files are not built, linking to their pages.
+    for url, link in (("", "incidents/inc-2025-007/"), ("trends/", "../incidents/inc-2025-007/")):
+        html = (site / url / "index.html").read_text(encoding="utf-8")
+        banner = html[html.index("data-unbuilt-banner") :]
+        banner = banner[: banner.index("</div>")]
+        assert "1 post-mortem file is not built" in banner
+        assert (
+            f'<a href="{link}"><code>postmortems/checkout-outage.md</code></a>: 1 error' in banner
+        )
+    # A published post-mortem with findings shows them on its preview page (blame: an error).
+    blamed = (site / "incidents/inc-2025-008/index.html").read_text(encoding="utf-8")
+    notices = blamed[blamed.index("pmkb-lifecycle--published") : blamed.index("pmkb-card")]
+    assert "<strong>Preview</strong>" in notices
+    assert 'class="pmkb-notice--error"' in notices and "&#39;Dave&#39;" in notices
+
+
+def test_a_published_build_has_no_banner_and_no_notices(project: Path) -> None:
+    copy_examples(project)
+    result = build_in_process(project)
+    assert result.returncode == 0, result.log
+    for url in ("", "trends/", "incidents/inc-2025-007/"):
+        html = (result.site / url / "index.html").read_text(encoding="utf-8")
+        assert "data-unbuilt-banner" not in html and "pmkb-lifecycle--published" not in html

@@ -62,7 +62,8 @@ def validate(project: Project, targets: list[Path]) -> tuple[list[Problem], int]
     """Validate files and folders in the context of the whole post-mortems folder.
 
     Cross-file rules (duplicate ids, links to other incidents) see every post-mortem of the
-    project, but only problems of the requested files are returned, with the number of files.
+    project and of each requested file's folder, but only problems of the requested files are
+    returned, with the number of files.
     """
     requested: list[Path] = []
     for target in targets or [project.postmortems_dir]:
@@ -73,6 +74,10 @@ def validate(project: Project, targets: list[Path]) -> tuple[list[Problem], int]
         else:
             raise UsageError(f"{target}: no such file or folder")
     context = set(requested)
+    for folder in {path.parent for path in requested}:
+        # A file is checked against the folder it lives in too (duplicate ids, links), as the
+        # build will, even when that folder is not the configured postmortems_dir.
+        context.update(p.resolve() for p in discover(folder, recursive=False))
     if project.postmortems_dir.is_dir():
         context.update(_absolute(p) for p in discover(project.postmortems_dir))
     root = Path.cwd().resolve()

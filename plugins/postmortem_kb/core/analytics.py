@@ -471,6 +471,13 @@ class ActionRow:
         """The quarter of the due date; None without one."""
         return Quarter.of(self.due) if self.due else None
 
+    def days_overdue(self, reference_date: dt.date) -> int | None:
+        """Whole days past the (effective) due date on `reference_date` when overdue; None
+        otherwise."""
+        if self.state is not ActionState.OVERDUE or self.due is None:
+            return None
+        return (reference_date - self.due).days
+
     @property
     def judged(self) -> bool:
         """Counted in completion rates: done, or overdue (cancelled and not-yet-due are not)."""

@@ -153,7 +153,7 @@ class CorpusLoader:
         try:
             document = read_document(path, display, within)
         except LoadError as exc:
-            result = _FileResult(stamp, None, None, exc.problems)
+            result = _FileResult(stamp, None, None, exc.problems, exc.declared_id)
         else:
             model, problems = validate_document(document, self.registry, self.follow_up)
             problems = with_lint(document, model, problems, self.lint)
@@ -180,14 +180,15 @@ def _kept(document: Document) -> Document:
     return dataclasses.replace(document, lines=lines, data={})
 
 
-def discover(directory: Path) -> list[Path]:
-    """Every Markdown file below `directory`, skipping hidden folders and files like README.md.
+def discover(directory: Path, recursive: bool = True) -> list[Path]:
+    """Every Markdown file below `directory` (or, not `recursive`, only in it), skipping hidden
+    folders and files like README.md.
 
     Linked folders are not entered; linked files are listed, and refused when loaded.
     """
     found: list[Path] = []
     for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_"))) if recursive else []
         found.extend(Path(root) / d for d in dirs if os.path.islink(os.path.join(root, d)))
         for name in files:
             if name.endswith(".md") and not name.startswith((".", "_")) and name != "README.md":

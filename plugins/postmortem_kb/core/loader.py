@@ -94,9 +94,21 @@ class Document:
 class LoadError(Exception):
     """A file that cannot be turned into a Document; carries the problems found."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], declared_id: str | None = None) -> None:
         super().__init__("; ".join(p.format() for p in problems))
         self.problems = problems
+        self.declared_id = declared_id
+        """The `id:` line of the front matter, when one is readable without YAML (so a preview
+        can put the file's "not built" page where its incident page was)."""
+
+
+_ID_LINE = re.compile(r"^id:[ \t]*([\"']?)([A-Za-z0-9][A-Za-z0-9_-]{0,63})\1[ \t]*(?:#.*)?$", re.M)
+
+
+def declared_id(text: str) -> str | None:
+    """The id a top-level `id: X` line of the front matter gives, read as text (no YAML)."""
+    match = _ID_LINE.search(text)
+    return match.group(2) if match else None
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -209,7 +221,11 @@ def parse_document(text: str, path: Path, display_path: str) -> Document:
     if end is None:
         raise fail(1, "front matter is not closed: add a line '---' after the last field")
     yaml_text = "\n".join(lines[1:end])
-    data, key_lines = load_yaml(yaml_text, display_path, first_line=2)
+    try:
+        data, key_lines = load_yaml(yaml_text, display_path, first_line=2)
+    except LoadError as exc:
+        exc.declared_id = declared_id(yaml_text)
+        raise
     body = "\n".join(lines[end + 1 :])
     return Document(path, display_path, data, body, end + 2, key_lines)
 
@@ -252,6 +268,13 @@ def load_yaml(
             mark = exc.context_mark  # where the unclosed quote or bracket was opened
         line = first_line + mark.line if mark is not None else first_line
         reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        opened = _runaway_quote(text, mark.line) if mark is not None else None
+        if opened is not None:  # the error is where a quote left open finally closed
+            reason = (
+                f"a quoted value opened on line {first_line + opened} runs on to line {line};"
+                f" close its quote ({reason})"
+            )
+            line = first_line + opened
         if mark is not None and "\t" in _line_at(text, mark.line)[: mark.column + 1]:
             reason += " (a tab: YAML indents with spaces only)"
         raise fail(line, f"YAML error: {reason}") from None
@@ -274,6 +297,23 @@ def load_yaml(
         loader.dispose()
     assert tree is not None  # set before anything that returns a value
     return data, tree.lines
+
+
+def _runaway_quote(text: str, error_line: int) -> int | None:
+    """The 0-based line of a quoted scalar spanning several lines and ending on `error_line`
+    (a quote left open: YAML reads on to the next quote and fails there), else None."""
+    last: yaml.ScalarToken | None = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.line > error_line:
+                break
+            if isinstance(token, yaml.ScalarToken) and token.style in ('"', "'"):
+                last = token
+    except yaml.YAMLError:
+        pass
+    if last is None or last.end_mark.line != error_line:
+        return None
+    return last.start_mark.line if last.start_mark.line < error_line else None
 
 
 def _line_at(text: str, index: int) -> str:

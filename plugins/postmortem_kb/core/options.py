@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .followup import DEFAULT_HORIZONS, FollowUp, Horizon
-from .lint import DEFAULT_LEVELS, RULES, LintConfig, LintLevel
+from .lint import DEFAULT_LEVELS, PUBLISHED_LEVELS, RULES, LintConfig, LintLevel
 from .regulations import Regulation, RegulationRegistry
 from .schema import Priority, Severity
 from .settings import Settings
@@ -258,10 +258,18 @@ class LintOptions(_Section):
         dict[RuleId, Level], BeforeValidator(_mapping_of("lint rule ids to off, warning or error"))
     ] = Field(default_factory=dict)
     allow: Annotated[tuple[Phrase, ...], BeforeValidator(_list_of("phrases"))] = ()
+    published: Annotated[
+        dict[RuleId, Level], BeforeValidator(_mapping_of("lint rule ids to off, warning or error"))
+    ] = Field(default_factory=dict)
+    """Levels for `status: published` post-mortems (default: blame-language: error)."""
 
     def config(self) -> LintConfig:
         """The lint's configuration: the default levels with these ones applied."""
-        return LintConfig(tuple({**DEFAULT_LEVELS, **self.rules}.items()), self.allow)
+        return LintConfig(
+            tuple({**DEFAULT_LEVELS, **self.rules}.items()),
+            self.allow,
+            tuple({**PUBLISHED_LEVELS, **self.published}.items()),
+        )
 
 
 class FollowUpOptions(_Section):

@@ -43,27 +43,68 @@ def validate_document(
     it is not approved).
     """
     context = {"regulations": registry or RegulationRegistry()}
+    # Rules that need only the raw front matter run whatever else fails: one pass reports all.
+    raw = [
+        Problem(doc.display_path, doc.line_of(loc), format_loc(loc), message)
+        for loc, message in duplicate_action_ids(doc.data.get("action_items"))
+    ]
     try:
         model = PostMortem.model_validate(doc.data, context=context)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-        problems = [_problem_from_error(doc, error) for error in errors[:MAX_REPORTED]]
+        problems = sorted(_schema_problems(doc, errors[:MAX_REPORTED]) + raw)
         if len(errors) > MAX_REPORTED:
             more = f"{len(errors) - MAX_REPORTED} more problems not shown: fix these first"
             problems.append(Problem(doc.display_path, problems[-1].line, "front matter", more))
         return None, problems
-    problems = [
+    problems = raw + [
         Problem(doc.display_path, doc.line_of(loc), format_loc(loc), message)
         for loc, message in consistency_problems(model)
     ]
     if problems:
-        return None, problems
+        return None, sorted(problems)
     broken = approval_problem(model, follow_up) if follow_up is not None else None
     if broken is not None:
         name, message = broken
         line = doc.line_of((name,)) if model.approved_by else doc.line_of(("status",))
         problems.append(Problem(doc.display_path, line, name, message, rule="approval"))
     return model, problems
+
+
+def duplicate_action_ids(items: object) -> list[tuple[Path_, str]]:
+    """Action items (raw front matter) whose `id` an earlier item already uses."""
+    found: list[tuple[Path_, str]] = []
+    seen_ids: dict[str, int] = {}
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(item_id, str | int):
+            continue
+        if str(item_id) in seen_ids:
+            found.append(
+                (
+                    ("action_items", index, "id"),
+                    f"action item id {str(item_id)!r} is already used by action_items"
+                    f"[{seen_ids[str(item_id)]}]",
+                )
+            )
+        seen_ids.setdefault(str(item_id), index)
+    return found
+
+
+def _schema_problems(doc: Document, errors: Sequence[Any]) -> list[Problem]:
+    """pydantic's errors as Problems; a misspelt key is one problem, not two: its "unknown
+    field; did you mean 'summary'?" stands for the "required field is missing" of `summary`."""
+    problems = [_problem_from_error(doc, error) for error in errors]
+    meant = set()
+    for problem in problems:
+        match = _DID_YOU_MEAN.search(problem.message)
+        if match and problem.message.startswith("unknown field"):
+            parent = problem.field.rpartition(".")[0]
+            meant.add(f"{parent}.{match.group(1)}" if parent else match.group(1))
+    return [p for p in problems if not (p.field in meant and p.message == _FRIENDLY["missing"])]
+
+
+_DID_YOU_MEAN = re.compile(r"did you mean '([^']*)'\?$")
 
 
 def consistency_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
@@ -93,17 +134,7 @@ def consistency_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
     for index, approval in enumerate(pm.approved_by):
         if approval.date < pm.written:
             found.append((("approved_by", index, "date"), "approved before it was written"))
-    seen_ids: dict[str, int] = {}
     for index, item in enumerate(pm.action_items):
-        if item.id in seen_ids:
-            found.append(
-                (
-                    ("action_items", index, "id"),
-                    f"action item id {item.id!r} is already used by action_items"
-                    f"[{seen_ids[item.id]}]",
-                )
-            )
-        seen_ids.setdefault(item.id, index)
         if item.status is ActionStatus.DONE and item.completed is None:
             found.append(
                 (("action_items", index, "status"), "status is 'done' but no 'completed' date")
@@ -213,10 +244,20 @@ def corpus_problems(
     return problems, dropped
 
 
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    by_lower = {choice.lower(): choice for choice in choices}
-    match = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.75)
+def _suggest(
+    word: str, choices: Iterable[str], shown: Sequence[str] | None = None, cutoff: float = 0.75
+) -> str:
+    """ "; did you mean 'X'?" for the choice closest to `word`; `shown[i]` is printed for
+    `choices[i]` when given (e.g. 'SEV-2' for the squashed 'sev2')."""
+    choices = list(choices)
+    by_lower = {c.lower(): (shown[i] if shown else c) for i, c in enumerate(choices)}
+    match = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=cutoff)
     return f"; did you mean {by_lower[match[0]]!r}?" if match else ""
+
+
+def _squash(value: str) -> str:
+    """A value compared for "did you mean": lower case, without '-', '_' and spaces."""
+    return re.sub(r"[-_\s]", "", value.lower())
 
 
 def _problem_from_error(doc: Document, error: Any) -> Problem:
@@ -236,6 +277,11 @@ def _problem_from_error(doc: Document, error: Any) -> Problem:
         message = "a factor is a score 0-3 or a mapping {score: 0-3, notes: text}"
     elif kind.startswith("value_error"):
         message = str(error["msg"]).removeprefix("Value error, ")
+    elif kind in ("enum", "literal_error") and isinstance(error.get("input"), str):
+        expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        # 0.8: 'sev2' -> 'SEV-2' and 'mitigaton' -> 'mitigation', but not 'SEV-0' -> 'SEV-3'
+        squashed = [_squash(e) for e in expected]
+        message += _suggest(_squash(error["input"]), squashed, expected, cutoff=0.8)
     value = error.get("input")
     if kind not in ("missing", "extra_forbidden", "value_error") and isinstance(
         value, str | int | float

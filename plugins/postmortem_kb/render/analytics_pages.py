@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -436,7 +437,17 @@ def action_items_pages(builder: PageBuilder, analytics: Analytics) -> list[Gener
     """
     rows = list(analytics.actions)
     by_owner = grouped(rows, lambda row: row.item.owner or NO_OWNER)
-    owners = sorted(by_owner, key=lambda o: (o == NO_OWNER, o.lower()))
+    # Most overdue first: most overdue items, then the oldest overdue due date, then by name.
+    overdue_rows = grouped(
+        (r for r in rows if r.state is ActionState.OVERDUE), lambda row: row.item.owner or NO_OWNER
+    )
+
+    def most_overdue(owner: str) -> tuple[int, dt.date, bool, str]:
+        late = overdue_rows.get(owner, [])
+        oldest = min((r.due for r in late if r.due), default=dt.date.max)
+        return (-len(late), oldest, owner == NO_OWNER, owner.lower())
+
+    owners = sorted(by_owner, key=most_overdue)
     with_priority = grouped(rows, lambda row: row.item.priority)
     overall = _status("All", None, rows)
     owner_status = [_status(o, builder.paths.owner(o), by_owner[o]) for o in owners]

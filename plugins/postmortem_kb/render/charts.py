@@ -8,10 +8,13 @@ neutral presentation attributes as a fallback; text uses `currentColor`. Every l
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
+
+from .pages import SCROLL_OPEN
 
 WIDTH = 640
 HEIGHT = 280
@@ -75,7 +78,8 @@ class Chart:
     def __html__(self) -> str:
         return str(
             Markup('<div class="pmkb-chart-block">{}{}</div>').format(
-                Markup('<figure class="pmkb-chart">{}</figure>').format(self.svg), self.table
+                Markup('<figure class="pmkb-chart" tabindex="0">{}</figure>').format(self.svg),
+                self.table,
             )
         )
 
@@ -156,13 +160,50 @@ def _legend(series: Sequence[Series], line: bool) -> list[str]:
     return parts
 
 
+CHAR_WIDTH = 6.8
+"""Estimated width of one character at the charts' 12-unit font: an x label wider than its band
+goes on two lines, shortened with an ellipsis if it still does not fit (the full label is the
+text's tooltip and is in the data table)."""
+LABEL_LINE = 13
+"""Chart units between the two lines of an x label."""
+
+
+def fit_label(label: str, width: float, lines: int = 2) -> list[str]:
+    """`label` on at most `lines` lines of `width` chart units: broken between words (and after
+    '/' or '-'), the last line shortened with "…" when the rest does not fit."""
+    room = max(int(width // CHAR_WIDTH), 2)
+    words = re.findall(r"[^\s/-]+[/-]?", label)
+    out: list[str] = []
+    current = ""
+    for word in words:
+        joined = current + ("" if not current or current.endswith(("/", "-")) else " ") + word
+        if current and len(joined) > room:
+            out.append(current)
+            current = word
+        else:
+            current = joined
+    out.append(current)
+    if len(out) > lines:
+        out = [*out[: lines - 1], " ".join(out[lines - 1 :])]
+    return [line if len(line) <= room else line[: room - 1].rstrip("-_/ ") + "…" for line in out]
+
+
 def _x_labels(categories: Sequence[str], band: float) -> list[str]:
-    y = HEIGHT - BOTTOM + 18
-    return [
-        f'<text class="pmkb-chart__label" x="{_n(LEFT + band * (i + 0.5))}" y="{y}"'
-        f' text-anchor="middle">{escape(label)}</text>'
-        for i, label in enumerate(categories)
-    ]
+    y = HEIGHT - BOTTOM + 16
+    parts = []
+    for i, label in enumerate(categories):
+        shown = fit_label(label, band * 0.95)
+        x = _n(LEFT + band * (i + 0.5))
+        tip = f"<title>{escape(label)}</title>" if any(s.endswith("…") for s in shown) else ""
+        spans = "".join(
+            f'<tspan x="{x}" dy="{0 if n == 0 else LABEL_LINE}">{escape(line)}</tspan>'
+            for n, line in enumerate(shown)
+        )
+        parts.append(
+            f'<text class="pmkb-chart__label" x="{x}" y="{y}" text-anchor="middle">'
+            f"{tip}{spans}</text>"
+        )
+    return parts
 
 
 def _target(target: float | None, label: str, scale: _Scale) -> list[str]:
@@ -190,9 +231,9 @@ def _table(
         rows.append(f'<tr><th scope="row">{escape(category)}</th>{"".join(cells)}</tr>')
     return Markup(
         f'<details class="pmkb-chart-data"><summary>Data table: {escape(title)}</summary>'
-        f'<table class="pmkb-chart-table"><caption>{escape(title)}: data</caption>'
+        f'{SCROLL_OPEN}<table class="pmkb-chart-table"><caption>{escape(title)}: data</caption>'
         f'<thead><tr><th scope="col">{escape(header)}</th>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></details>"
+        f"<tbody>{''.join(rows)}</tbody></table></div></details>"
     )
 
 
@@ -240,7 +281,7 @@ def bar_chart(
                 width = inner / len(series)
                 parts.append(
                     f'<text class="pmkb-chart__missing" x="{_n(x0 + width * (k + 0.5))}"'
-                    f' y="{_n(TOP + plot_h - 4)}" text-anchor="middle" font-size="9"'
+                    f' y="{_n(TOP + plot_h - 4)}" text-anchor="middle" font-size="10"'
                     f' fill-opacity="0.7"><title>{escape(category)}, {escape(s.name)}:'
                     f" {escape(missing)}</title>n/a</text>"
                 )

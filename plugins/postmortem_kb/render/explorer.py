@@ -12,7 +12,7 @@ from typing import Any
 
 from ..core.analytics import incident_quarter
 from ..core.corpus import Corpus
-from ..core.schema import RootCauseCategory, Severity, Status
+from ..core.schema import CONTRIBUTING_FACTORS, RootCauseCategory, Severity, Status
 from .pages import GeneratedPage, PageBuilder
 from .paths import EXPLORER, EXPLORER_DATA, EXPLORER_SCRIPT
 from .safejson import dumps
@@ -25,8 +25,8 @@ def explorer_data(builder: PageBuilder, corpus: Corpus) -> dict[str, Any]:
     """Every incident as one compact row; repeated values are indexes into shared lists.
 
     Row: [id, title, slug, started (YYYY-MM-DD), severity, status, category (-1 if none),
-    [services], [regulations], quarter, root-cause summary]; an incident's URL is
-    `link[0] + slug + link[1]`.
+    [services], [regulations], quarter, root-cause summary, [action-item owners],
+    [contributing factors scored 1 or more]]; an incident's URL is `link[0] + slug + link[1]`.
     """
     severities = [s.value for s in Severity]
     statuses = [s.value for s in Status]
@@ -37,6 +37,9 @@ def explorer_data(builder: PageBuilder, corpus: Corpus) -> dict[str, Any]:
         for code in builder.settings.regulations.codes
         if any(code in i.model.regulations for i in corpus.incidents)
     ]
+    owners = sorted({a.owner for i in corpus.incidents for a in i.model.action_items if a.owner})
+    factors = list(CONTRIBUTING_FACTORS)
+    owner_index = {o: n for n, o in enumerate(owners)}
     service_index = {s: n for n, s in enumerate(services)}
     regulation_index = {r: n for n, r in enumerate(regulations)}
     paths = builder.paths
@@ -58,6 +61,12 @@ def explorer_data(builder: PageBuilder, corpus: Corpus) -> dict[str, Any]:
                 [regulation_index[r] for r in pm.regulations if r in regulation_index],
                 incident_quarter(incident).label,
                 pm.root_cause.summary if pm.root_cause else "",
+                sorted({owner_index[a.owner] for a in pm.action_items if a.owner}),
+                [
+                    factors.index(key)
+                    for key, score in pm.contributing_factors.scores().items()
+                    if score.score > 0
+                ],
             ]
         )
     return {
@@ -68,6 +77,8 @@ def explorer_data(builder: PageBuilder, corpus: Corpus) -> dict[str, Any]:
         "categories": categories,
         "services": services,
         "regulations": regulations,
+        "owners": owners,
+        "factors": [CONTRIBUTING_FACTORS[key] for key in factors],
         "rows": rows,
     }
 

@@ -37,6 +37,36 @@ def reading_order(incidents: list[Incident]) -> list[Incident]:
     )
 
 
+@dataclass(frozen=True)
+class PathStep:
+    """One post-mortem of the onboarding path."""
+
+    incident: Incident
+    repeats: Incident | None = None
+    """The earlier incident this one is a declared repeat of (listed just before it)."""
+    repeated_by: Incident | None = None
+    """Set when this incident is on the path because `repeated_by` repeats it."""
+
+
+def onboarding_path(picks: list[Incident], corpus: Corpus) -> list[PathStep]:
+    """The onboarding picks in reading order; a recurrence is preceded by the published
+    incident it repeats (`recurrence_of`), so a reader meets the original first."""
+    by_id = {incident.id.lower(): incident for incident in corpus.incidents}
+    steps: list[PathStep] = []
+    listed: set[str] = set()
+    for incident in picks:
+        earlier = by_id.get((incident.model.recurrence_of or "").lower())
+        if earlier is not None and earlier.model.status is not Status.PUBLISHED:
+            earlier = None
+        if earlier is not None and earlier.id not in listed:
+            steps.append(PathStep(earlier, repeated_by=incident))
+            listed.add(earlier.id)
+        if incident.id not in listed:
+            steps.append(PathStep(incident, repeats=earlier))
+            listed.add(incident.id)
+    return steps
+
+
 def lesson_groups(corpus: Corpus) -> list[LessonGroup]:
     """Published post-mortems that record lessons, grouped by root-cause category."""
     groups = {c.value: LessonGroup(c.value, CATEGORY_INTROS[c.value]) for c in RootCauseCategory}
@@ -62,7 +92,9 @@ def lessons_page(builder: PageBuilder, corpus: Corpus) -> GeneratedPage:
         "lessons.md.j2",
         LESSONS,
         groups=groups,
-        onboarding=reading_order([i for i in included if i.model.onboarding]),
+        onboarding=onboarding_path(
+            reading_order([i for i in included if i.model.onboarding]), corpus
+        ),
         incident_count=len(included),
         lesson_count=sum(len(i.model.lessons_learned) for i in included),
     )

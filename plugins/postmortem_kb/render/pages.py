@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.ext
 import yaml
 from markupsafe import Markup, escape
 
-from ..core.corpus import Corpus, Incident
+from ..core.corpus import Corpus, Incident, Unbuilt
 from ..core.followup import Due, due_of
 from ..core.lint import notices_for
 from ..core.metrics import (
@@ -77,6 +78,31 @@ def aggregate_meta() -> dict[str, Any]:
     """Page meta for an aggregate page (index, list, chart, explorer): kept out of the search
     index, so a search lists each incident once, by its own page (see docs/guide/finding.md)."""
     return {"search": {"exclude": True}}
+
+
+SCROLL_OPEN = '<div class="pmkb-scroll" tabindex="0">'
+"""Every generated table sits in its own horizontally scrolling box (focusable, so a keyboard can
+scroll it): on a phone the table scrolls, not the page."""
+_TABLE_OPEN = re.compile(r'<table class="pmkb-')
+
+
+def scroll_tables(source: str) -> str:
+    """Wrap each `<table class="pmkb-...">...</table>` of a template's source in SCROLL_OPEN."""
+    source = _TABLE_OPEN.sub(lambda m: SCROLL_OPEN + m.group(0), source)
+    return source.replace("</table>", "</table></div>")
+
+
+class _ScrollTables(jinja2.ext.Extension):
+    """Applies `scroll_tables` to every page template's source (the package's and overrides'),
+    never to the data rendered into it."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return scroll_tables(source)
+
+
+_INCIDENT_REF = re.compile(r"(?<![\w-])([A-Za-z][\w-]*)(?: (AI-\d+))?")
+"""A word that may be an incident id (`INC-2024-033`), optionally with an action item (`... AI-3`);
+one greedy class, so scanning stays linear. Only ids of the build's incidents become links."""
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
@@ -182,6 +208,16 @@ def render_text(name: str, overrides: Path | None, context: dict[str, Any]) -> s
         raise TemplateTextError(f"{name}: {exc.message}") from None
 
 
+@dataclass(frozen=True)
+class UnbuiltTarget:
+    """A file that gives no incident, and where its preview "not built" page goes."""
+
+    unbuilt: Unbuilt
+    path: str
+    errors: int
+    warnings: int
+
+
 class TemplateTextError(ValueError):
     """A plain-text template that cannot be rendered (e.g. a broken override)."""
 
@@ -194,7 +230,9 @@ class PageBuilder:
     ) -> None:
         """`corpus`: the corpus the pages are for, which `paths` assigns slugs from."""
         self.settings = settings
+        self.corpus = corpus
         self.paths = SitePaths(settings, corpus)
+        self._unbuilt: tuple[Corpus, list[UnbuiltTarget]] | None = None
         self._related: tuple[Corpus, dict[str, Related]] | None = None
         self._problems: tuple[Corpus, dict[str, list[Problem]]] | None = None
         self._urls: dict[str, dict[str, str]] = {}  # base directory -> target -> URL
@@ -205,6 +243,7 @@ class PageBuilder:
             keep_trailing_newline=True,
             bytecode_cache=_BYTECODE_CACHE,
             auto_reload=False,  # one builder per build: no need to stat templates per render
+            extensions=[_ScrollTables],
         )
         self.env.filters.update(
             md_text=md_text,
@@ -213,6 +252,7 @@ class PageBuilder:
             minutes=format_minutes,
             number=_number,
             money=_money,
+            link_incidents=self._link_incidents,
         )
         self.env.globals.update(
             factor_labels=CONTRIBUTING_FACTORS,
@@ -232,6 +272,7 @@ class PageBuilder:
             action_anchor=self.paths.action_anchor,
             incidents_index=self.paths.incidents_index,
             has_page=lambda path: path in settings.docs_pages,
+            unbuilt_files=lambda: self.unbuilt_targets(corpus) if corpus is not None else [],
             follow_up=settings.follow_up,
         )
 
@@ -243,6 +284,28 @@ class PageBuilder:
         return state, due
 
     # --- rendering --------------------------------------------------------------------------
+
+    @jinja2.pass_context
+    def _link_incidents(self, context: jinja2.runtime.Context, text: object) -> Markup:
+        """`text`, escaped, with each id of an incident of this build (and an action item of
+        it, "INC-2024-033 AI-3") linked to its page; unknown ids stay text."""
+        text = str(text)
+        parts: list[str] = []
+        last = 0
+        for match in _INCIDENT_REF.finditer(text):
+            page = self.paths.incident_by_id(match.group(1))
+            if page is None:
+                continue
+            href = context["url"](page)
+            if match.group(2):
+                href += "#" + self.paths.action_anchor(match.group(2))
+            parts += [
+                escape(text[last : match.start()]),
+                Markup('<a href="{}">{}</a>').format(href, match.group(0)),
+            ]
+            last = match.end()
+        parts.append(escape(text[last:]))
+        return Markup("").join(parts)
 
     def render(self, template: str, page_path: str, **context: Any) -> str:
         """Render a template for the page at `page_path`.
@@ -323,6 +386,7 @@ class PageBuilder:
                 self.problems_of(corpus, incident.document.display_path),
                 incident.document.display_path,
             ),
+            preview=self.settings.preview,
         )
         meta = {
             # MkDocs themes print page.title and description unescaped (Jinja autoescape is off),
@@ -336,18 +400,36 @@ class PageBuilder:
 
         return GeneratedPage(path, self.with_meta(meta, markdown), incident.document.display_path)
 
-    def unbuilt_pages(self, corpus: Corpus, taken: set[str]) -> list[GeneratedPage]:
-        """For a preview: a page per file that gives no incident, listing its problems.
-
-        It sits where the file's incident page would be (by its `id`, else its file name), so a
-        browser left on that page shows why it is gone. Paths in `taken` are not used.
-        """
-        pages = []
+    def unbuilt_targets(self, corpus: Corpus) -> list[UnbuiltTarget]:
+        """In a preview, each file that gives no incident and where its "not built" page goes:
+        where its incident page would be (by its `id`, else its file name), so a browser left
+        on that page shows why it is gone. Empty outside a preview."""
+        if not self.settings.preview:
+            return []
+        if self._unbuilt is not None and self._unbuilt[0] is corpus:
+            return self._unbuilt[1]
+        taken = {self.paths.incident(i) for i in corpus.incidents} | {self.paths.incidents_index}
+        targets = []
         for unbuilt in corpus.unbuilt:
             file_name = slugify(Path(unbuilt.path).stem)
             candidates = (self.paths.unbuilt(unbuilt.id or ""), self.paths.unbuilt(file_name))
             path = next((c for c in candidates if c is not None and c not in taken), None)
             if path is None:
+                continue
+            taken.add(path)
+            problems = self.problems_of(corpus, unbuilt.path)
+            errors = sum(p.level.value == "error" for p in problems)
+            targets.append(UnbuiltTarget(unbuilt, path, errors, len(problems) - errors))
+        self._unbuilt = (corpus, targets)
+        return targets
+
+    def unbuilt_pages(self, corpus: Corpus, taken: set[str]) -> list[GeneratedPage]:
+        """For a preview: a page per file that gives no incident, listing its problems (at its
+        `unbuilt_targets` path, unless a page in `taken` has it)."""
+        pages = []
+        for target in self.unbuilt_targets(corpus):
+            unbuilt, path = target.unbuilt, target.path
+            if path in taken:
                 continue
             taken.add(path)
             name = unbuilt.id or Path(unbuilt.path).name

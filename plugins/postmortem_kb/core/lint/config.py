@@ -31,6 +31,9 @@ class LintLevel(StrEnum):
 
 DEFAULT_LEVELS: dict[str, LintLevel] = {rule: LintLevel.WARNING for rule in RULES}
 DEFAULT_LEVELS["placeholder"] = LintLevel.ERROR
+PUBLISHED_LEVELS: dict[str, LintLevel] = {"blame-language": LintLevel.ERROR}
+"""Levels that replace DEFAULT_LEVELS for `status: published` post-mortems: a reviewed
+post-mortem does not blame (drafts and in-review ones get the plain level, a warning)."""
 MAX_FINDINGS_PER_RULE = 50
 """Findings of one rule reported per file; past it, one line says more are not shown (a
 bounded log)."""
@@ -42,7 +45,17 @@ class LintConfig:
 
     levels: tuple[tuple[str, LintLevel], ...] = tuple(DEFAULT_LEVELS.items())
     allow: tuple[str, ...] = ()
+    published: tuple[tuple[str, LintLevel], ...] = tuple(PUBLISHED_LEVELS.items())
 
-    def level(self, rule: str) -> LintLevel:
-        """The level of `rule` (rules not configured keep their default)."""
-        return dict(self.levels).get(rule, DEFAULT_LEVELS.get(rule, LintLevel.WARNING))
+    def level(self, rule: str, status: object = None) -> LintLevel:
+        """The level of `rule` for a post-mortem with this `status` (rules not configured keep
+        their default). Lifecycle: a published post-mortem gets its `published` level; a
+        draft's placeholders are warnings (a draft may keep them); `off` is off for all."""
+        level = dict(self.levels).get(rule, DEFAULT_LEVELS.get(rule, LintLevel.WARNING))
+        if level is LintLevel.OFF:
+            return level
+        if status == "published":
+            return dict(self.published).get(rule, level)
+        if status == "draft" and rule == "placeholder":
+            return LintLevel.WARNING
+        return level

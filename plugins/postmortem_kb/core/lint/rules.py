@@ -355,8 +355,7 @@ def with_lint(
     """
     lint = lint_document(doc, model, config)
     placeholders = {(p.line, p.field) for p in lint if p.rule == "placeholder"}
-    if config.level("placeholder") is LintLevel.ERROR:
-        problems = [p for p in problems if (p.line, p.field) not in placeholders]
+    problems = [p for p in problems if (p.line, p.field) not in placeholders]
     return problems + lint
 
 
@@ -416,9 +415,10 @@ def lint_document(
         found.extend(_analysis_findings(doc, model))
 
     problems = []
+    status = doc.data.get("status")
     counts: dict[str, int] = {}
     for hit in found:
-        level = config.level(hit.rule)
+        level = config.level(hit.rule, status)
         if level is LintLevel.OFF:
             continue
         counts[hit.rule] = counts.get(hit.rule, 0) + 1

@@ -116,6 +116,12 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self._paths: SitePaths | None = None
         self._theme_search = False
         """Whether the theme's search plugin runs too (only then are blocks hidden from it)."""
+        self._incident_pages: set[str] = set()
+        """Source URIs of the incident pages (they light up the Incidents tab)."""
+        self._incidents_index = ""
+        self._nav_uris: set[str] = set()
+        self._incidents_item: Page | None = None
+        self._active_section: Page | None = None
 
     def load_config(
         self, options: dict[str, Any], config_file_path: str | None = None
@@ -190,6 +196,8 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         previous, self._previous = self._previous, {}
         settings = dataclasses.replace(self.settings, docs_pages=docs_pages)
         site = generate_site(corpus, settings, self.overrides, config.site_name)
+        self._incidents_index = site.paths.incidents_index
+        self._incident_pages = set()
         for collision in site.collisions:
             log.warning(f"postmortem-kb: {collision.message()}")
         self._paths = site.paths
@@ -216,6 +224,8 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
                 file.edit_uri = quote(source, safe="/")
             files.append(file)
             self._generated.add(file.src_uri)
+            if page.source is not None:
+                self._incident_pages.add(file.src_uri)
             if page.in_nav:
                 self._nav_pages.append(file)
         css = (
@@ -259,14 +269,26 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             added = True
         if added:
             nav.pages = list(_pages_of(nav.items))
+        self._nav_uris = {page.file.src_uri for page in nav.pages}
+        self._incidents_item = next(
+            (page for page in nav.pages if page.file.src_uri == self._incidents_index), None
+        )
         return nav
 
     def on_page_markdown(
         self, markdown: str, *, page: Any, config: MkDocsConfig, files: Files
     ) -> str:
-        """Carry the raw-HTML blocks of generated pages past Markdown (html_passthrough.py)."""
+        """Carry the raw-HTML blocks of generated pages past Markdown (html_passthrough.py).
+
+        A generated page outside the nav (an incident, a regulation, an owner...) would show an
+        empty navigation sidebar on a desktop: it is hidden there (the phone drawer keeps it).
+        """
         if page.file.src_uri not in self._generated:
             return markdown
+        if page.file.src_uri not in self._nav_uris:
+            hide = page.meta.get("hide") or []
+            if isinstance(hide, list) and "navigation" not in hide:
+                page.meta["hide"] = [*hide, "navigation"]
         markdown, blocks = stash_html_blocks(markdown, self._html_token)
         if blocks:
             self._html_blocks[page.file.src_uri] = blocks
@@ -302,11 +324,22 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             page.content = self._search_view.show(page.content, held)
         return context
 
-    on_page_context = CombinedEvent(_hide_from_search, _show_after_search)
+    def _light_up_tab(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
+        """An incident page (outside the nav) marks the Incidents page active for this render,
+        so the theme highlights its tab; `on_post_page` clears it again."""
+        if page.file.src_uri in self._incident_pages and self._incidents_item is not None:
+            self._incidents_item.active = True  # also marks its sections active
+            self._active_section = self._incidents_item
+        return context
+
+    on_page_context = CombinedEvent(_hide_from_search, _light_up_tab, _show_after_search)
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        """Give every page the search box and its loader (nothing else of search is loaded
-        until someone searches)."""
+        """Clear the Incidents tab lit for an incident page; give every page the search box and
+        its loader (nothing else of search is loaded until someone searches)."""
+        if self._active_section is not None:
+            self._active_section.active = False
+            self._active_section = None
         if self._paths is None or "</body>" not in output:
             return output
         url = self._paths.url_from(page.file.src_uri)

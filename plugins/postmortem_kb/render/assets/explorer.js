@@ -4,7 +4,18 @@
   "use strict";
 
   var PAGE = 100; /* rows rendered at a time; "Show more" renders the next page */
-  var FACETS = ["severity", "category", "regulation", "service", "quarter", "status"];
+  var FACETS = ["severity", "category", "regulation", "service", "quarter", "status", "owner", "factor"];
+  /* The row column each facet filters on (see explorer.py for the row format). */
+  var COLUMN = { severity: 4, status: 5, category: 6, service: 7, regulation: 8, quarter: 9,
+                 owner: 11, factor: 12 };
+  /* Sortable columns: the value a row sorts by, and the direction a first click sorts in. */
+  var SORTS = {
+    incident: [function (r) { return r[0]; }, "ascending"],
+    started: [function (r) { return r[3]; }, "descending"],
+    severity: [function (r) { return r[4]; }, "ascending"],
+    status: [function (r) { return r[5]; }, "ascending"],
+    category: [function (r) { return r[6]; }, "ascending"]
+  };
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -28,6 +39,9 @@
     var count = root.querySelector(".pmkb-explorer__count");
     var tbody = root.querySelector("tbody");
     var more = root.querySelector(".pmkb-explorer__more");
+    var empty = root.querySelector(".pmkb-explorer__empty");
+    var sortBy = "started";
+    var sortDir = "descending";
     var rows = data.rows;
     var total = rows.length;
 
@@ -60,7 +74,9 @@
       regulation: [indexesIn(data.regulations, 8), data.regulations],
       service: [indexesIn(data.services, 7), data.services],
       quarter: [quarters, null],
-      status: [indexesIn(data.statuses, 5), data.statuses]
+      status: [indexesIn(data.statuses, 5), data.statuses],
+      owner: [indexesIn(data.owners, 11), data.owners],
+      factor: [indexesIn(data.factors, 12), data.factors]
     };
     /* Options carry labels (readable addresses); filtering compares list indexes. */
     var lookup = {};
@@ -77,7 +93,11 @@
     var shown = 0;
 
     function state() {
-      var s = { q: form.elements.q.value.trim().toLowerCase() };
+      var s = {
+        q: form.elements.q.value.trim().toLowerCase(),
+        from: form.elements.from.value,
+        to: form.elements.to.value
+      };
       FACETS.forEach(function (name) {
         var label = form.elements[name].value;
         s[name] = label === "" ? "" : (label in lookup[name] ? lookup[name][label] : null);
@@ -86,16 +106,31 @@
     }
 
     function accepts(r, i, s, words) {
-      if (s.severity !== "" && r[4] !== s.severity) return false;
-      if (s.status !== "" && r[5] !== s.status) return false;
-      if (s.category !== "" && r[6] !== s.category) return false;
-      if (s.quarter !== "" && r[9] !== s.quarter) return false;
-      if (s.service !== "" && r[7].indexOf(s.service) < 0) return false;
-      if (s.regulation !== "" && r[8].indexOf(s.regulation) < 0) return false;
+      for (var f = 0; f < FACETS.length; f++) {
+        var wanted = s[FACETS[f]];
+        if (wanted === "") continue;
+        var value = r[COLUMN[FACETS[f]]];
+        if (Array.isArray(value) ? value.indexOf(wanted) < 0 : value !== wanted) return false;
+      }
+      if (s.from && r[3] < s.from) return false; /* YYYY-MM-DD compares as text */
+      if (s.to && r[3] > s.to) return false;
       for (var w = 0; w < words.length; w++) {
         if (haystacks[i].indexOf(words[w]) < 0) return false;
       }
       return true;
+    }
+
+    function sortMatches() {
+      var key = SORTS[sortBy][0];
+      var sign = sortDir === "ascending" ? 1 : -1;
+      matches.sort(function (a, b) {
+        var x = key(rows[a]), y = key(rows[b]);
+        return x < y ? -sign : x > y ? sign : a - b; /* stable: data order breaks ties */
+      });
+      root.querySelectorAll("th[data-sort]").forEach(function (th) {
+        if (th.getAttribute("data-sort") === sortBy) th.setAttribute("aria-sort", sortDir);
+        else th.removeAttribute("aria-sort");
+      });
     }
 
     function row(r) {
@@ -134,6 +169,8 @@
       var words = s.q ? s.q.split(/\s+/) : [];
       matches = [];
       for (var i = 0; i < total; i++) if (accepts(rows[i], i, s, words)) matches.push(i);
+      sortMatches();
+      empty.hidden = matches.length > 0;
       tbody.textContent = "";
       shown = 0;
       renderMore();
@@ -143,10 +180,11 @@
       root.setAttribute("data-filter-ms", (performance.now() - t0).toFixed(1));
       if (updateAddress) {
         var params = new URLSearchParams();
-        ["q"].concat(FACETS).forEach(function (name) {
+        ["q"].concat(FACETS, ["from", "to"]).forEach(function (name) {
           var value = form.elements[name].value.trim();
           if (value) params.set(name, value);
         });
+        if (sortBy !== "started" || sortDir !== "descending") params.set("sort", sortBy + "-" + sortDir);
         var hash = params.toString();
         history.replaceState(null, "", hash ? "#" + hash : location.pathname + location.search);
       }
@@ -156,6 +194,25 @@
     var initial = new URLSearchParams(location.hash.slice(1));
     initial.forEach(function (value, key) {
       if (form.elements[key]) form.elements[key].value = value;
+    });
+    var sortParam = (initial.get("sort") || "").split("-");
+    if (SORTS[sortParam[0]] && (sortParam[1] === "ascending" || sortParam[1] === "descending")) {
+      sortBy = sortParam[0];
+      sortDir = sortParam[1];
+    }
+
+    /* Sortable headings: a button in each; a click sorts, a second click reverses. */
+    root.querySelectorAll("th[data-sort]").forEach(function (th) {
+      var name = th.getAttribute("data-sort");
+      var button = el("button", "pmkb-explorer__sort", th.textContent);
+      button.type = "button";
+      th.textContent = "";
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        if (sortBy === name) sortDir = sortDir === "ascending" ? "descending" : "ascending";
+        else { sortBy = name; sortDir = SORTS[name][1]; }
+        apply(true);
+      });
     });
 
     var pending = false;
