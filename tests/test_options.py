@@ -366,6 +366,11 @@ def test_the_cli_and_the_plugin_read_the_same_options(
         ("use_directory_urls: maybe\n", "mkdocs.yml: use_directory_urls: must be true or false"),
         ("site_url: [a, b]\n", "mkdocs.yml: site_url: must be a URL (got a list of 2)"),
         (
+            "markdown_extensions: [toc, [a, b]]\n",
+            "mkdocs.yml: markdown_extensions: entry 2 must be a name or {name: settings}",
+        ),
+        ("markdown_extensions: admonition\n", "mkdocs.yml: markdown_extensions: must be a list"),
+        (
             "plugins:\n  - postmortem-kb:\n      postmortems_dir: !relative ../pm\n",
             "mkdocs.yml: plugins.postmortem-kb.postmortems_dir: must be a folder path"
             " (got !relative)",
@@ -407,6 +412,27 @@ def test_the_cli_reads_the_sites_urls_as_mkdocs_does(
         "",
         True,
     )
+
+
+@pytest.mark.parametrize(
+    "extensions",
+    [
+        "markdown_extensions:\n  - admonition\n  - toc:\n      permalink: true\n  - tables\n",
+        "markdown_extensions:\n  pymdownx.highlight: {linenums: true}\n  attr_list:\n",
+        "",
+    ],
+)
+def test_the_markdown_extensions_are_read_as_mkdocs_reads_them(
+    tmp_path: Path, extensions: str
+) -> None:
+    (tmp_path / "docs").mkdir()
+    config_file = tmp_path / "mkdocs.yml"
+    config_file.write_text(f"site_name: S\n{extensions}", encoding="utf-8")
+    mkdocs = load_config(str(config_file))
+    site = read_site_config(config_file)
+    assert list(site.markdown_extensions) == mkdocs.markdown_extensions
+    assert site.markdown_configs == mkdocs.mdx_configs
+    assert site.site_name == "S" and site.docs_dir == tmp_path / "docs"
 
 
 # --- the README's plugin example --------------------------------------------------------------

@@ -18,6 +18,7 @@ from ..core.loader import display_path
 from ..core.options import OptionsError, SiteConfig, read_site_config, resolve_reference_date
 from ..core.problems import Level, Problem
 from ..core.schema import DetectionMethod, Severity
+from ..render.workers import DEFAULT_BUDGET
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -294,6 +295,52 @@ def _cmd_schema(args: argparse.Namespace, project: Project) -> int:
     return EXIT_OK
 
 
+# --- render -----------------------------------------------------------------------------------
+
+
+def _check_render_target(out: Path, project: Project) -> None:
+    """`--out` is emptied first: it must hold none of the project's sources, nor lie in docs/."""
+    docs = project.site.docs_dir.resolve()
+    for source in (project.root.resolve(), docs, project.postmortems_dir.resolve()):
+        if out == source or out in source.parents:
+            raise UsageError(f"--out {out}: would delete {source}; choose a folder of its own")
+    if docs in out.parents:
+        raise UsageError(f"--out {out}: inside docs_dir {docs}; choose a folder outside it")
+
+
+def _cmd_render(args: argparse.Namespace, project: Project) -> int:
+    from ..render.tree import engine_config, render_tree
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
+    if args.page_budget <= 0:
+        raise UsageError("--page-budget must be more than 0 seconds")
+    out: Path = args.out
+    _check_render_target(out.resolve(), project)
+    corpus = project.corpus()
+    for problem in corpus.problems:
+        print(problem.format(), file=sys.stderr)
+    try:
+        tree = render_tree(corpus, project.site, out, workers=args.jobs, budget=args.page_budget)
+        if args.engine_config is not None:
+            engine_config(
+                project.site, project.config_file or Path("mkdocs.yml"), out, args.engine_config
+            )
+    except OSError as exc:
+        raise UsageError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None
+    for line in tree.kept:
+        print(f"postmortem: {line}", file=sys.stderr)
+    for line in tree.collisions + tree.failures:
+        print(f"postmortem: error: {line}", file=sys.stderr)
+    print(
+        f"wrote {out}: {tree.written} generated files, {len(corpus.incidents)} incidents",
+        file=sys.stderr,
+    )
+    errors = [p for p in corpus.problems if p.level is Level.ERROR]
+    failed = bool(tree.collisions or tree.failures or errors)
+    return EXIT_PROBLEMS if args.strict and failed else EXIT_OK
+
+
 # --- sync -------------------------------------------------------------------------------------
 
 
@@ -493,6 +540,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--site-url", help="link items to the site (default: site_url of mkdocs.yml; '' for none)"
     )
 
+    render = commands.add_parser(
+        "render",
+        help="write the finished docs tree (pages, data, assets) for any Material engine",
+        description="Post-mortem bodies are converted with the site's markdown_extensions and"
+        " sanitised, so an engine that runs no plugin (Zensical) publishes them safely. Exit"
+        " status: 0 written, 1 errors with --strict, 2 usage.",
+    )
+    render.add_argument("--out", type=Path, required=True, help="the folder to write (emptied)")
+    render.add_argument(
+        "--engine-config",
+        type=Path,
+        help="also write a mkdocs.yml there that builds the tree (docs_dir: the --out folder)",
+    )
+    render.add_argument("--strict", action="store_true", help="fail on errors in post-mortems")
+    render.add_argument(
+        "--jobs", type=int, help="worker processes rendering pages (default: every core)"
+    )
+    render.add_argument(
+        "--page-budget",
+        type=float,
+        default=DEFAULT_BUDGET,
+        help=f"seconds one page may take to render (default {DEFAULT_BUDGET:g})",
+    )
+
     schema = commands.add_parser("schema", help="print the JSON Schema of the front matter")
     schema.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     return parser
@@ -511,6 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import": _cmd_import,
         "sync": _cmd_sync,
         "remind": _cmd_remind,
+        "render": _cmd_render,
     }
     try:
         if config_file is not None and not config_file.is_file():

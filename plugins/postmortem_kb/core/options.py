@@ -478,6 +478,10 @@ def _shown(config_file: str | os.PathLike[str]) -> str:
 # --- reading mkdocs.yml ------------------------------------------------------------------------
 
 
+MKDOCS_EXTENSIONS = ("toc", "tables", "fenced_code")
+"""The extensions MkDocs always converts with, before the site's own."""
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     """What an engine-less tool (the CLI) needs of a mkdocs.yml besides the plugin's options."""
@@ -489,6 +493,18 @@ class SiteConfig:
     """The site's address (MkDocs' `site_url`); empty when not given."""
     use_directory_urls: bool = True
     """MkDocs' `use_directory_urls`: pages at `x/` (true) or `x.html` (false)."""
+    site_name: str = "Post-mortems"
+    """MkDocs' `site_name` (the home page's title)."""
+    docs_dir: Path = Path("docs")
+    """The hand-written pages (MkDocs' `docs_dir`, resolved against the config's folder)."""
+    markdown_extensions: tuple[str, ...] = MKDOCS_EXTENSIONS
+    """The Markdown extensions a MkDocs build converts pages with: MkDocs' own three, then the
+    site's `markdown_extensions` in their order."""
+    markdown_configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Each extension's settings from `markdown_extensions` (absent: its defaults)."""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    """The whole mkdocs.yml as read (INHERIT merged, `!relative` resolved), for writing an
+    engine's config from it."""
 
     def settings(self) -> Settings:
         """The runtime settings of a validation or a report with these options."""
@@ -515,7 +531,14 @@ def read_site_config(config_file: Path) -> SiteConfig:
     overrides = config_file.parent / custom_dir if isinstance(custom_dir, str) else None
     site_url = data.get("site_url")
     directory_urls = data.get("use_directory_urls", True)
+    site_name = data.get("site_name")
+    docs_dir = data.get("docs_dir", "docs")
     lines = []
+    if not isinstance(site_name, str | None):
+        lines.append(f"{source}: site_name: must be text (got {_got(site_name)})")
+    if not isinstance(docs_dir, str) or not docs_dir:
+        lines.append(f"{source}: docs_dir: must be a folder (got {_got(docs_dir)})")
+    extensions, configs = _markdown_extensions(data, config_file, source, lines)
     if site_url is not None and not isinstance(site_url, str):
         lines.append(f"{source}: site_url: must be a URL (got {_got(site_url)})")
     if not isinstance(directory_urls, bool):
@@ -528,7 +551,57 @@ def read_site_config(config_file: Path) -> SiteConfig:
         lines += exc.lines
     if lines:
         raise OptionsError(lines)
-    return SiteConfig(options, overrides, (site_url or "").strip(), directory_urls)
+    return SiteConfig(
+        options,
+        overrides,
+        (site_url or "").strip(),
+        directory_urls,
+        site_name=site_name or "Post-mortems",
+        docs_dir=config_file.parent / str(docs_dir),
+        markdown_extensions=extensions,
+        markdown_configs=configs,
+        data=_resolved_mapping(data, config_file),
+    )
+
+
+def _resolved_mapping(data: dict[str, Any], config_file: Path) -> dict[str, Any]:
+    """The whole config with every `!relative` given its base folder (`_resolve`)."""
+    resolved = _resolve(data, config_file, data)
+    assert isinstance(resolved, dict)
+    return resolved
+
+
+def _markdown_extensions(
+    data: Mapping[str, Any], config_file: Path, source: str, lines: list[str]
+) -> tuple[tuple[str, ...], dict[str, dict[str, Any]]]:
+    """MkDocs' `markdown_extensions`: names and one-key mappings `{name: settings}` (or one
+    mapping of them), after MkDocs' own three; bad entries are added to `lines`."""
+    entries = data.get("markdown_extensions") or []
+    if isinstance(entries, Mapping):
+        entries = [{name: value} for name, value in entries.items()]
+    if not isinstance(entries, list):
+        lines.append(f"{source}: markdown_extensions: must be a list of extensions")
+        return MKDOCS_EXTENSIONS, {}
+    names = list(MKDOCS_EXTENSIONS)
+    configs: dict[str, dict[str, Any]] = {}
+    for number, entry in enumerate(entries, start=1):
+        if isinstance(entry, Mapping) and len(entry) == 1:
+            name, settings = next(iter(entry.items()))
+        else:
+            name, settings = entry, None
+        if not isinstance(name, str) or not isinstance(settings, Mapping | None):
+            lines.append(
+                f"{source}: markdown_extensions: entry {number} must be a name or"
+                f" {{name: settings}} (got {_got(entry)})"
+            )
+            continue
+        if name not in names:
+            names.append(name)
+        if settings:
+            resolved = _resolve(dict(settings), config_file, data)
+            assert isinstance(resolved, dict)
+            configs[name] = resolved
+    return tuple(names), configs
 
 
 def _plugin_options(data: Mapping[str, Any], config_file: Path, source: str) -> Options:

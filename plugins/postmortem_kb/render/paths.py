@@ -50,6 +50,12 @@ OVERRIDABLE = frozenset({HOME})
 """Generated pages a hand-written page of the same path replaces on purpose: the home page
 (`docs/index.md`). Any other hand-written page on a generated path is a collision (an error)."""
 
+
+def is_page(path: str) -> bool:
+    """Whether a docs path is a Markdown page (rendered to HTML) rather than a file."""
+    return path.endswith(".md")
+
+
 RESERVED = frozenset({"index"})
 """Slugs no value may take in a folder of generated pages: `<folder>/index.md` is the site's."""
 SLUG_LENGTH = 64
@@ -337,7 +343,7 @@ class SitePaths:
 
     def dest(self, path: str) -> str:
         """Where a docs path ends up in the site: pages per `use_directory_urls`, files as is."""
-        if not path.endswith(".md"):
+        if not is_page(path):
             return path
         stem = path.removesuffix(".md")
         if not self.use_directory_urls:
