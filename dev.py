@@ -165,7 +165,7 @@ def lock(args: list[str]) -> None:
     common = ["pip", "compile", "pyproject.toml", "--quiet", "--generate-hashes", "--upgrade",
               "--python-version", LOCK_PYTHON, "--no-header", *args]  # fmt: skip
     run(uv, *common, "-o", SITE_LOCK)
-    run(uv, *common, "--extra", "dev", "-o", DEV_LOCK)
+    run(uv, *common, "--extra", "dev", "--extra", "import", "-o", DEV_LOCK)
 
 
 TASKS = {"serve": serve, "build": build, "test": test, "bench": bench, "lock": lock}

@@ -333,9 +333,10 @@ def postmortem(index: int, count: int, seed: int) -> tuple[str, str]:
     started = started.replace(second=0)
     year = started.year
     incident_id = f"INC-{year}-{index + 1:05d}"
-    severities = list(Severity)
+    # Published post-mortems know their severity and detection: `unknown` is for drafts/imports.
+    severities = [s for s in Severity if s is not Severity.UNKNOWN]
     categories = list(RootCauseCategory)
-    detections = list(DetectionMethod)
+    detections = [d for d in DetectionMethod if d is not DetectionMethod.UNKNOWN]
     severity = severities[index % len(severities)]
     category = categories[(index // 4) % len(categories)]
     industry = INDUSTRIES[index % len(INDUSTRIES)]

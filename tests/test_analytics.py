@@ -56,14 +56,14 @@ def test_quarters_run_through_the_reference_quarter_including_empty_ones(
 def test_q1_figures_by_hand(analytics: Analytics) -> None:
     q1 = analytics.quarters[0]
     f = q1.figures
-    assert f.by_severity == {"SEV-1": 1, "SEV-2": 1, "SEV-3": 1, "near-miss": 0}
+    assert f.by_severity == {"SEV-1": 1, "SEV-2": 1, "SEV-3": 1, "near-miss": 0, "unknown": 0}
     assert f.open_incidents == 1  # INC-C
     # TTD: A 10, B 30 (23:30Z -> 00:00Z), C 50 -> mean 30, median 30, p90 = 3rd of 3 = 50.
-    assert f.ttd == Stats(3, 30.0, 30.0, 50.0)
-    # TTM: A 30, C 10; B has no mitigation time.
-    assert f.ttm == Stats(2, 20.0, 20.0, 30.0)
+    assert f.ttd == Stats(3, 30.0, 30.0, 50.0, 3)
+    # TTM: A 30, C 10; B has no mitigation time: 2 of 3 known.
+    assert f.ttm == Stats(2, 20.0, 20.0, 30.0, 3)
     # TTR: A 60, B 90 (00:00Z -> 02:30+01:00 = 01:30Z); C is unresolved.
-    assert f.ttr == Stats(2, 75.0, 75.0, 90.0)
+    assert f.ttr == Stats(2, 75.0, 75.0, 90.0, 3)
     assert f.top_root_causes == (("process", 2), ("technical", 1))
     # Due in Q1: A/AI-1 on time, A/AI-2 late.
     a = f.actions
@@ -87,9 +87,9 @@ def test_q1_figures_by_hand(analytics: Analytics) -> None:
 def test_later_quarters_by_hand(analytics: Analytics) -> None:
     q2, q3, q4 = analytics.quarters[1:]
     # Q2: the near-miss INC-D is left out of MTTx; INC-E has TTD 15, TTR 60.
-    assert q2.figures.ttd == Stats(1, 15.0, 15.0, 15.0)
-    assert q2.figures.ttm == Stats(0, None, None, None)
-    assert q2.figures.ttr == Stats(1, 60.0, 60.0, 60.0)
+    assert q2.figures.ttd == Stats(1, 15.0, 15.0, 15.0, 1)
+    assert q2.figures.ttm == Stats(0, None, None, None, 1)
+    assert q2.figures.ttr == Stats(1, 60.0, 60.0, 60.0, 1)
     assert q2.ttd_change == pytest.approx(-0.5)  # median 30 -> 15
     # ... but Q2 counts 1 TTD value (< MIN_SAMPLE = 3): the change is not judged.
     assert (q2.previous_ttd_n, q2.ttd_verdict, q2.ttd_goal_met) == (3, Verdict.TOO_FEW, None)
@@ -116,7 +116,7 @@ def test_overall_and_repeats(analytics: Analytics) -> None:
     overall = analytics.overall
     assert overall.count == 5
     # TTD of A, B, C, E (D is a near-miss): 10, 30, 50, 15.
-    assert overall.ttd == Stats(4, 26.25, 22.5, 50.0)
+    assert overall.ttd == Stats(4, 26.25, 22.5, 50.0, 4)
     a = overall.actions
     assert (a.due, a.done_on_time, a.done_late, a.overdue, a.not_yet_due) == (5, 2, 1, 1, 1)
     repeats = {f.incident.id: f.repeats for f in analytics.incidents}

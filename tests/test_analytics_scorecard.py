@@ -69,9 +69,9 @@ def test_a_quarter_that_passes_every_criterion(build: Build, quarters: dict) -> 
     assert 'data-overall="met"' in page and "target missed" not in page
     # The even count's median, shown to the second, and both n.
     assert figure(page, "ttd-this") == "17 min 30 s" and figure(page, "ttd-previous") == "30 min"
-    assert "(n = 6)" in page and "(n = 3)" in page
+    assert "(6 of 6 known)" in page and "(n = 3)" in page
     assert [figure(page, f"impact-{k}") for k in ("n", "mean", "median")] == [
-        "6",
+        "6 of 6 known",
         "57 min 30 s",
         "55 min",
     ]

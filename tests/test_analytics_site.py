@@ -40,10 +40,10 @@ def test_trends_overview_shows_the_hand_computed_figures(build: Build) -> None:
     q1 = row(page, "data-quarter", "2025-Q1")
     assert figure(q1, "incidents") == "3"
     assert [figure(q1, s) for s in ("sev-1", "sev-2", "sev-3", "near-miss")] == ["1", "1", "1", "0"]
-    assert (figure(q1, "median-ttd"), figure(q1, "median-ttd-n")) == ("30 min", "n = 3")
-    assert (figure(q1, "median-ttr"), figure(q1, "median-ttr-n")) == ("1 h 15 min", "n = 2")
+    assert (figure(q1, "median-ttd"), figure(q1, "median-ttd-n")) == ("30 min", "3 of 3 known")
+    assert (figure(q1, "median-ttr"), figure(q1, "median-ttr-n")) == ("1 h 15 min", "2 of 3 known")
     # Impact: A 10:00 -> mitigated 10:40 = 40; B 23:30Z -> resolved 01:30Z = 120; C -> 13:00 = 60.
-    assert (figure(q1, "median-impact"), figure(q1, "median-impact-n")) == ("1 h", "n = 3")
+    assert (figure(q1, "median-impact"), figure(q1, "median-impact-n")) == ("1 h", "3 of 3 known")
     assert figure(q1, "action-rate") == "50% (1/2)"
     assert figure(q1, "slo-rate") == "50%"
     assert (figure(q1, "repeats"), figure(q1, "possible-repeats")) == ("0", "1")
@@ -82,19 +82,23 @@ def test_trends_overview_shows_the_hand_computed_figures(build: Build) -> None:
 def test_quarter_page_shows_mean_median_p90_and_goals(build: Build) -> None:
     q1 = build.page("trends/2025-q1/")
     assert [figure(q1, f"ttd-{k}") for k in ("n", "mean", "median", "p90")] == [
-        "3",
+        "3 of 3 known",
         "30 min",
         "30 min",
         "50 min",
     ]
-    assert [figure(q1, f"ttm-{k}") for k in ("n", "mean", "p90")] == ["2", "20 min", "30 min"]
+    assert [figure(q1, f"ttm-{k}") for k in ("n", "mean", "p90")] == [
+        "2 of 3 known",
+        "20 min",
+        "30 min",
+    ]
     assert [figure(q1, f"ttr-{k}") for k in ("n", "median", "p90")] == [
-        "2",
+        "2 of 3 known",
         "1 h 15 min",
         "1 h 30 min",
     ]
     assert [figure(q1, f"impact-{k}") for k in ("n", "mean", "median", "p90")] == [
-        "3",
+        "3 of 3 known",
         "1 h 13 min 20 s",
         "1 h",
         "2 h",
@@ -108,7 +112,7 @@ def test_quarter_page_shows_mean_median_p90_and_goals(build: Build) -> None:
     assert figure(q2, "ttd-change") == "\u221250%" and figure(q2, "ttd-previous") == "30 min"
     assert 'data-verdict="too-few"' in q2 and "target met" not in q2.split("Median TTD:")[1][:600]
     assert 'data-repeat="INC-E"' in q2 and 'data-possible-repeat="INC-D"' not in q2
-    assert figure(q2, "ttm-n") == "0" and figure(q2, "ttm-mean") == "—"
+    assert figure(q2, "ttm-n") == "0 of 1 known" and figure(q2, "ttm-mean") == "—"
     q4 = build.page("trends/2025-q4/")
     assert "Quarter 2025-Q4 (to date)" in q4 and 'data-overall="in-progress"' in q4
     assert "target missed" not in q4
@@ -122,8 +126,28 @@ def test_export_json_holds_the_same_numbers(build: Build) -> None:
     by_label = {q["quarter"]: q for q in quarters["quarters"]}
     assert list(by_label) == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
     q1 = by_label["2025-Q1"]
-    assert q1["ttd_minutes"] == {"n": 3, "mean": 30.0, "median": 30.0, "p90": 50.0}
-    assert q1["ttm_minutes"] == {"n": 2, "mean": 20.0, "median": 20.0, "p90": 30.0}
+    assert q1["ttd_minutes"] == {
+        "n": 3,
+        "of": 3,
+        "unknown": 0,
+        "mean": 30.0,
+        "median": 30.0,
+        "p90": 50.0,
+    }
+    # INC-B has no mitigation time: unknown, left out and counted as such.
+    assert q1["ttm_minutes"] == {
+        "n": 2,
+        "of": 3,
+        "unknown": 1,
+        "mean": 20.0,
+        "median": 20.0,
+        "p90": 30.0,
+    }
+    # Every Q1 incident knows its fields; INC-B's AI-3 has no owner.
+    assert q1["unknown"] == {
+        **{key: 0 for key in q1["unknown"]},
+        "action_items.owner": 1,
+    } and {"severity", "detected", "detection"} <= set(q1["unknown"])
     assert q1["action_items"]["on_time_rate"] == 0.5
     assert q1["postmortem_slo"]["rate"] == 0.5
     assert q1["cost"] == {
@@ -248,7 +272,7 @@ def test_nav_lists_the_analytics_pages(build: Build) -> None:
 def test_service_page_shows_its_figures_with_n(build: Build) -> None:
     page = build.page("services/checkout-api/")
     # INC-A (TTD 10) and INC-B (TTD 30): median 20 min of 2.
-    assert (figure(page, "ttd-n"), figure(page, "ttd-median")) == ("2", "20 min")
+    assert (figure(page, "ttd-n"), figure(page, "ttd-median")) == ("2 of 2 known", "20 min")
     assert figure(page, "group-repeats") == "0"  # INC-B only matches INC-A by pattern
     assert figure(page, "group-possible-repeats") == "1"
     # Open: B/AI-1 (overdue since 2025-04-15) and B/AI-2 (due 2025-12-31); B/AI-3 cancelled.
@@ -258,7 +282,10 @@ def test_service_page_shows_its_figures_with_n(build: Build) -> None:
     ledger = build.page("services/ledger/")
     assert figure(ledger, "group-repeats") == "1"  # INC-E: recurrence_of INC-A
     index = row(build.page("services/"), "data-group", "checkout-api")
-    assert (figure(index, "median-ttd"), figure(index, "median-ttd-n")) == ("20 min", "n = 2")
+    assert (figure(index, "median-ttd"), figure(index, "median-ttd-n")) == (
+        "20 min",
+        "2 of 2 known",
+    )
     assert figure(index, "open-actions") == "2 1 overdue"
 
 
@@ -268,7 +295,7 @@ def test_trends_has_a_sev1_sev2_only_table(build: Build) -> None:
     q1 = row(major, "data-quarter", "2025-Q1")
     # INC-A (SEV-1) and INC-B (SEV-2): TTD 10 and 30.
     assert figure(q1, "incidents") == "2" and figure(q1, "sev-3") == "0"
-    assert (figure(q1, "median-ttd"), figure(q1, "median-ttd-n")) == ("20 min", "n = 2")
+    assert (figure(q1, "median-ttd"), figure(q1, "median-ttd-n")) == ("20 min", "2 of 2 known")
     q2 = row(major, "data-quarter", "2025-Q2")
     assert figure(q2, "incidents") == "0"
     # B/AI-1 (a SEV-2's item) is due in Q2 and overdue.

@@ -14,11 +14,23 @@ PACKAGE = Path(__file__).resolve().parent.parent / "plugins" / "postmortem_kb"
 
 # Each layer and what it must never import (third-party roots or layers of this package).
 FORBIDDEN = {
-    "core": {"mkdocs", "material", "jinja2", "markupsafe", "render", "engines", "cli", "trackers"},
+    "core": {
+        "mkdocs",
+        "material",
+        "jinja2",
+        "markupsafe",
+        "render",
+        "engines",
+        "cli",
+        "trackers",
+        "importers",
+    },
     "trackers": {"mkdocs", "material", "jinja2", "markupsafe", "render", "engines", "cli"},
     "render": {"mkdocs", "material", "engines", "cli"},
     "cli": {"mkdocs", "material", "engines"},
     "engines": {"cli"},
+    # `postmortem import`: reads documents into the core's schema; no pages, no engine.
+    "importers": {"mkdocs", "material", "jinja2", "markupsafe", "render", "engines", "cli"},
 }
 
 

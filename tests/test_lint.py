@@ -172,17 +172,17 @@ def test_blaming_sentences_are_found(sentence: str) -> None:
 def test_allow_list_suppresses_an_allowed_phrase_only(tmp_path: Path) -> None:
     text = mutate(
         CLEAN,
-        ("  - Burn-rate alert fired within 7 minutes.", "  - Kubernetes failed to reschedule."),
+        ("  - Burn-rate alert fired within 7 minutes.", "  - Quartz failed to reschedule."),
         (
             "  - Review the effective configuration, not the template that produces it.",
             "  - It was human error.",
         ),
     )
     assert {p.line for p in lint(tmp_path, text)} == {
-        line_of(text, "Kubernetes"),
+        line_of(text, "Quartz"),  # a capitalised word the lint cannot tell from a name
         line_of(text, "human error"),
     }
-    config = lint_options({"allow": ["kubernetes  failed"]})
+    config = lint_options({"allow": ["quartz  failed"]})
     problems = lint(tmp_path, text, config)
     assert [p.line for p in problems] == [line_of(text, "human error")]
 

@@ -276,6 +276,18 @@ def test_accepted_forms_become_the_runtime_objects() -> None:
     assert options.holidays == ()
 
 
+def test_section_placement_maps_headings_to_known_sections() -> None:
+    options = validate_options({"section_placement": {"Customer comms": "impact"}}, "mkdocs.yml")
+    assert options.settings().section_placement == (("Customer comms", "impact"),)
+    with pytest.raises(OptionsError) as caught:
+        validate_options({"section_placement": {"Comms": "impacts"}}, "mkdocs.yml")
+    assert caught.value.lines == [
+        "mkdocs.yml: plugins.postmortem-kb.section_placement.Comms: unknown section (did you"
+        " mean impact?); sections: summary, timeline, impact, root_cause, factors, went,"
+        " actions, lessons (got 'impacts')"
+    ]
+
+
 # --- one reader: the CLI reads mkdocs.yml as MkDocs gives it to the plugin ---------------------
 
 SITES = {

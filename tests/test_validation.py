@@ -69,7 +69,7 @@ def test_cross_file_problems_and_valid_files_survive(tmp_path: Path) -> None:
         mutate(
             {
                 "id: INC-2025-007": "id: INC-2025-008\nrelated: [INC-2025-070]",
-                "detected: 2025-03-04T14:09:00Z": "detected: 2025-03-04T13:00:00Z",
+                "mitigated: 2025-03-04T15:41:00Z": "mitigated: 2025-03-04T14:05:00Z",
             }
         ),
     )
@@ -81,7 +81,8 @@ def test_cross_file_problems_and_valid_files_survive(tmp_path: Path) -> None:
         f.startswith("b.md:2: id: duplicate id 'INC-2025-007': already used by") for f in formatted
     )
     assert any(
-        f.startswith("c.md:") and "detected before the incident started" in f for f in formatted
+        f.startswith("c.md:") and "mitigated before the incident was detected" in f
+        for f in formatted
     )
     assert [i.id for i in corpus.incidents] == ["INC-2025-007"]
 
@@ -142,3 +143,54 @@ def test_loader_parses_only_changed_files(tmp_path: Path) -> None:
     corpus = loader.load(tmp_path)
     assert loader.files_parsed == 1
     assert len(corpus.incidents) == 2
+
+
+UNKNOWNS = {
+    "severity: SEV-1": "severity: unknown",
+    "detected: 2025-03-04T14:09:00Z": "detected: unknown",
+}
+
+
+def test_unknown_is_refused_in_a_published_postmortem_with_line_and_field(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", mutate(UNKNOWNS))
+    corpus = CorpusLoader().load(tmp_path)
+    lines = mutate(UNKNOWNS).split("\n")
+    got = {p.field: p for p in corpus.problems}
+    assert set(got) == {"severity", "detected"}
+    assert got["severity"].line == lines.index("severity: unknown") + 1
+    assert "unknown in a published post-mortem" in got["detected"].message
+    assert corpus.incidents == []
+
+
+def test_unknown_is_a_value_in_drafts_and_historical_records(tmp_path: Path) -> None:
+    draft = mutate({**UNKNOWNS, "status: published": "status: draft"})
+    historical = mutate(
+        {
+            **UNKNOWNS,
+            "id: INC-2025-007": "id: INC-2025-008\nsource:\n  imported_from: old/outage.md\n"
+            "  imported_on: 2026-01-05",
+        }
+    )
+    write(tmp_path, "draft.md", draft)
+    write(tmp_path, "old.md", historical)
+    corpus = CorpusLoader().load(tmp_path)
+    assert [p.format() for p in corpus.problems] == []
+    by_id = {i.id: i for i in corpus.incidents}
+    old = by_id["INC-2025-008"]
+    assert old.model.historical and not by_id["INC-2025-007"].model.historical
+    assert old.model.detected is None and old.metrics.ttd is None and old.metrics.ttr is None
+
+
+def test_an_alert_before_the_impact_is_ttd_zero_not_an_error(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.md",
+        mutate({"detected: 2025-03-04T14:09:00Z": "detected: 2025-03-04T13:57:00Z"}),
+    )
+    corpus = CorpusLoader().load(tmp_path)
+    assert [p.format() for p in corpus.problems] == []
+    (incident,) = corpus.incidents
+    assert incident.metrics.alert_preceded_impact
+    assert incident.metrics.ttd is not None and incident.metrics.ttd.total_seconds() == 0
+    # TTR still counts from the alert: 16:00 - 13:57.
+    assert incident.metrics.ttr is not None and incident.metrics.ttr.total_seconds() == 123 * 60

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..core.regulations import RegulationRegistry
-from ..core.schema import CONTRIBUTING_FACTORS, PRIORITY_ALIASES, PostMortem, Priority
+from ..core.schema import CONTRIBUTING_FACTORS, PRIORITY_ALIASES, UNKNOWN, PostMortem, Priority
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_FILE = "schema/postmortem.schema.json"
@@ -15,10 +15,15 @@ SCHEMA_FILE = "schema/postmortem.schema.json"
 DESCRIPTIONS: dict[str, str] = {
     "id": "Unique id, e.g. INC-2025-014 (letters, digits, '-' and '_').",
     "status": "Lifecycle of the document: draft, in-review, published.",
-    "severity": "SEV-1 revenue impact, SEV-2 customer impact, SEV-3 internal, near-miss none.",
-    "services": "Lowercase-hyphen service names, e.g. checkout-api.",
+    "severity": "SEV-1 revenue impact, SEV-2 customer impact, SEV-3 internal, near-miss none;"
+    " unknown (drafts and imported records only).",
+    "services": "Lowercase-hyphen service names, e.g. checkout-api; or unknown (drafts, imports).",
+    "authors": "Names of the authors; or unknown (drafts and imported records only).",
     "started": "When impact began; a timestamp with a UTC offset, e.g. 2025-03-04T14:02:00Z.",
-    "detected": "First alert or report; a timestamp with a UTC offset.",
+    "detected": "First alert or report; a timestamp with a UTC offset (it may precede 'started':"
+    " an alert before the impact); or unknown (drafts and imported records only).",
+    "source": "Present on an imported (historical) record: where it came from; values its"
+    " source lacks may then stay unknown even when published.",
     "mitigated": "When impact stopped; a timestamp with a UTC offset.",
     "resolved": "When the incident was closed; a timestamp with a UTC offset.",
     "whys": "The 5 Whys: at least three question/answer pairs.",
@@ -52,8 +57,11 @@ def front_matter_schema(registry: RegulationRegistry | None = None) -> dict[str,
             {"type": "string", "pattern": f"^\\s*(?:{'|'.join(map(_any_case, aliases))})\\s*$"},
         ],
         "description": "P0 (next business day), P1 (1 week), P2 (1 sprint); or critical, high,"
-        " medium, low, immediate, short-term, medium-term, long-term.",
+        " medium, low, immediate, short-term, medium-term, long-term; unknown (drafts, imports).",
     }
+    for key in ("services", "authors"):
+        listed = schema["properties"][key]
+        schema["properties"][key] = {"anyOf": [listed, {"const": UNKNOWN}]}
     codes = list((registry or RegulationRegistry()).codes)
     schema["properties"]["regulations"]["items"]["examples"] = codes
     for key, text in DESCRIPTIONS.items():

@@ -409,6 +409,60 @@ def _cmd_remind(args: argparse.Namespace, project: Project) -> int:
 # --- entry point ------------------------------------------------------------------------------
 
 
+def _cmd_import(args: argparse.Namespace, project: Project) -> int:
+    from ..importers.files import import_file
+    from ..importers.readers import UnsupportedFormat
+    from ..importers.timezones import ZoneError, resolve_zone
+
+    sources: list[Path] = []
+    for source in args.sources:
+        if source.is_dir():
+            sources += sorted(p for p in source.rglob("*") if p.is_file())
+        elif source.is_file():
+            sources.append(source)
+        else:
+            raise UsageError(f"{source}: no such file or folder")
+    if args.id and len(sources) != 1:
+        raise UsageError("--id needs exactly one source file")
+    if args.timezone:
+        try:
+            resolve_zone(args.timezone)
+        except ZoneError as error:
+            raise UsageError(f"--timezone: {error}") from error
+    try:
+        imported_on = dt.date.fromisoformat(args.imported_on or dt.date.today().isoformat())
+    except ValueError as error:
+        raise UsageError(f"--imported-on: {error}") from error
+    out_dir = args.dir or project.postmortems_dir
+    failed = 0
+    for source in sources:
+        try:
+            result = import_file(
+                source,
+                out_dir,
+                imported_on=imported_on,
+                zone=args.timezone,
+                incident_id=args.id,
+                registry=project.registry,
+                shown_as=str(source),
+            )
+        except (UnsupportedFormat, OSError, UnicodeDecodeError, ValueError) as error:
+            print(f"{source}: not imported: {error}")
+            failed += 1
+            continue
+        if result.target is not None:
+            print(f"{source} -> {result.target}")
+        else:
+            failed += 1
+            print(f"{source}: not imported: {result.imported.failure or 'see below'}")
+            for problem in result.problems:
+                print(f"  {problem}")
+        for line in result.imported.report.lines():
+            print(line)
+    print(f"{_count(len(sources) - failed, 'file')} imported, {failed} not", file=sys.stderr)
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="postmortem", description=__doc__)
@@ -441,6 +495,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
 
+    imports = commands.add_parser(
+        "import",
+        help="turn existing post-mortems (Markdown, HTML, .docx) into files of this schema",
+        description="Maps what each document states, writes `unknown` for the rest and prints"
+        " what was mapped, what is unknown and what needs a human. Exit status: 0 all"
+        " imported, 1 some not (reported), 2 usage.",
+    )
+    imports.add_argument("sources", nargs="+", type=Path, help="files or folders to import")
+    imports.add_argument("--dir", type=Path, help="where to write (default: postmortems_dir)")
+    imports.add_argument(
+        "--timezone", help="zone of times that state none, e.g. UTC or PDT (reported as given)"
+    )
+    imports.add_argument("--id", help="the incident id (one source only)")
+    imports.add_argument("--imported-on", help="date recorded in source.imported_on (today)")
     sync = commands.add_parser(
         "sync",
         help="report drift between action items and their GitHub, GitLab or Jira items",
@@ -511,6 +579,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "new": _cmd_new,
         "validate": _cmd_validate,
         "schema": _cmd_schema,
+        "import": _cmd_import,
         "sync": _cmd_sync,
         "remind": _cmd_remind,
         "render": _cmd_render,

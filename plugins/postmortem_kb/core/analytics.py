@@ -46,6 +46,7 @@ from .schema import (
     id_key,
 )
 from .settings import Settings
+from .validation import unknown_fields
 
 ACTION_COMPLETION_TARGET = 0.9
 """Action items done on time, of those due (protocol: >=90% within committed timelines)."""
@@ -194,22 +195,36 @@ def grouped(items: Iterable[Item], key: Callable[[Item], Key]) -> dict[Key, list
 
 @dataclass(frozen=True)
 class Stats:
-    """Mean, median and p90 of a sample of durations in minutes; None when the sample is empty."""
+    """Mean, median and p90 of a sample of durations in minutes; None when the sample is empty.
+
+    `n` values were known of the `of_total` incidents the figure is about (unknown is never 0)."""
 
     n: int
     mean: float | None
     median: float | None
     p90: float | None
+    of_total: int = 0
+
+    @property
+    def unknown(self) -> int:
+        """Incidents the figure is about whose value is unknown."""
+        return max(self.of_total - self.n, 0)
 
     @classmethod
-    def of(cls, minutes: Iterable[float]) -> Stats:
-        """Summarise a sample."""
-        values = sorted(minutes)
+    def of(cls, minutes: Iterable[float | None], total: int | None = None) -> Stats:
+        """Summarise a sample; None values are unknown: left out and counted in `of_total`."""
+        given = list(minutes)
+        values = sorted(v for v in given if v is not None)
+        of_total = len(given) if total is None else total
         if not values:
-            return cls(0, None, None, None)
+            return cls(0, None, None, None, of_total)
         rank = math.ceil(0.9 * len(values))
         return cls(
-            len(values), statistics.fmean(values), statistics.median(values), values[rank - 1]
+            len(values),
+            statistics.fmean(values),
+            statistics.median(values),
+            values[rank - 1],
+            of_total,
         )
 
 
@@ -236,6 +251,8 @@ class CheckState(StrEnum):
     NOT_REQUIRED = "not-required"
     NO_DEADLINE = "no-deadline"
     NOT_APPLICABLE = "not-applicable"
+    UNKNOWN = "unknown"
+    """The deadline counts from detection, and the detection time is unknown."""
 
 
 @dataclass(frozen=True)
@@ -354,9 +371,15 @@ def notification_checks(incident: Incident, settings: Settings) -> tuple[Notific
             continue
         entry = recorded.get(code)
         notified = utc(entry.notified) if entry and entry.notified else None
-        deadline = notification_deadline(pm.detected, regulation, settings.holidays)
+        deadline = (
+            None
+            if pm.detected is None
+            else notification_deadline(pm.detected, regulation, settings.holidays)
+        )
         if entry is not None and not entry.required:
             state = CheckState.NOT_REQUIRED
+        elif pm.detected is None and regulation.notification_days is not None:
+            state = CheckState.UNKNOWN
         elif deadline is None:
             state = CheckState.NO_DEADLINE
         elif notified is not None:
@@ -709,6 +732,8 @@ class Figures:
     checks_passed: int
     """Boolean checks passed, of 5 per incident."""
     assessments: tuple[AssessmentAverage, ...]
+    unknown: dict[str, int] = field(default_factory=dict)
+    """Per field that may be unknown: how many incidents (action items) leave it unknown."""
 
     @property
     def count(self) -> int:
@@ -781,10 +806,10 @@ def figures(facts: Sequence[IncidentFacts], actions: Iterable[ActionRow]) -> Fig
         incident_ids=tuple(i.id for i in incidents),
         by_severity={s.value: severities[s.value] for s in Severity},
         open_incidents=sum(i.model.resolved is None for i in incidents),
-        ttd=Stats.of(m for m in (minutes(t.ttd) for t in timed) if m is not None),
-        ttm=Stats.of(m for m in (minutes(t.ttm) for t in timed) if m is not None),
-        ttr=Stats.of(m for m in (minutes(t.ttr) for t in timed) if m is not None),
-        impact=Stats.of(m for m in (minutes(t.impact_duration) for t in timed) if m is not None),
+        ttd=Stats.of(minutes(t.ttd) for t in timed),
+        ttm=Stats.of(minutes(t.ttm) for t in timed),
+        ttr=Stats.of(minutes(t.ttr) for t in timed),
+        impact=Stats.of(minutes(t.impact_duration) for t in timed),
         top_root_causes=tuple(ordered[:TOP_ROOT_CAUSES]),
         root_causes={c.value: causes[c.value] for c in RootCauseCategory},
         not_analysed=sum(i.model.root_cause is None for i in incidents),
@@ -806,7 +831,37 @@ def figures(facts: Sequence[IncidentFacts], actions: Iterable[ActionRow]) -> Fig
         participation=_participation(incidents),
         checks_passed=sum(i.metrics.checks_passed for i in incidents),
         assessments=_assessments(incidents),
+        unknown=unknown_counts(incidents),
     )
+
+
+def unknown_counts(incidents: Sequence[Incident]) -> dict[str, int]:
+    """For each field that may be unknown: how many of the incidents (or of their action items,
+    for `action_items.*`) leave it unknown."""
+    counts = Counter(
+        ".".join(str(p) for p in loc if isinstance(p, str))
+        for incident in incidents
+        for loc in unknown_fields(incident.model)
+    )
+    items = [item for i in incidents for item in i.model.action_items]
+    counts["action_items.owner"] = sum(item.owner is None for item in items)
+    counts["action_items.due"] = sum(item.due is None for item in items)
+    return {key: counts[key] for key in UNKNOWN_KEYS}
+
+
+UNKNOWN_KEYS = (
+    "severity",
+    "detection",
+    "detected",
+    "services",
+    "authors",
+    "written",
+    "action_items.priority",
+    "action_items.status",
+    "action_items.owner",
+    "action_items.due",
+)
+"""The fields counted by `unknown_counts`, in the order exports list them."""
 
 
 @dataclass(frozen=True)

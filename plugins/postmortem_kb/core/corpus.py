@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .collector import collector_paused
 from .followup import FollowUp
+from .links import link_problems
 from .lint import LintConfig, with_lint
 from .loader import Document, LoadError, display_path, read_document
 from .metrics import IncidentMetrics, incident_metrics
@@ -129,6 +130,17 @@ class CorpusLoader:
         cross, dropped = corpus_problems(records, invalid)
         problems.extend(cross)
         incidents = [rec for i, rec in enumerate(records) if i not in dropped]
+        with_page = {os.path.normpath(rec.document.path): rec for rec in incidents}
+        problems.extend(
+            link_problems(
+                [
+                    (d.path, d.display_path, d.body, d.body_line)
+                    for d in (i.document for i in incidents)
+                ],
+                with_page,
+                paths,
+            )
+        )
         incidents.sort(key=lambda inc: (inc.model.started, inc.id))
         problems.sort(key=lambda p: (p.path, p.line, p.field))
         dropped_ids = {records[i].document.display_path: records[i].id for i in dropped}

@@ -130,9 +130,10 @@ def same_person(a: str, b: str) -> bool:
 
 @dataclass(frozen=True)
 class Due:
-    """An action item's due date: the written one, or its priority's policy date."""
+    """An action item's due date: the written one, or its priority's policy date; None when
+    neither is known (an unknown priority or written date, or a historical record)."""
 
-    date: dt.date
+    date: dt.date | None
     by_policy: bool
 
 
@@ -142,9 +143,13 @@ def due_of(
     follow_up: FollowUp = DEFAULT_FOLLOW_UP,
     holidays: frozenset[dt.date] = frozenset(),
 ) -> Due:
-    """The item's `due`, else the policy date of its priority counted from `written`."""
+    """The item's `due`, else the policy date of its priority counted from `written`; none for
+    a historical (imported) record, whose deadlines were never set by this policy, or when the
+    priority or the written date is unknown."""
     if item.due is not None:
         return Due(item.due, False)
+    if pm.historical or pm.written is None or item.priority is Priority.UNKNOWN:
+        return Due(None, False)
     return Due(follow_up.horizon(item.priority).after(pm.written, holidays), True)
 
 

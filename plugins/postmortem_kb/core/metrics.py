@@ -2,7 +2,9 @@
 
 Definitions (all computed in UTC, never typed by authors):
 
-- TTD, time to detect = detected - started (the template's "detection delay").
+- TTD, time to detect = detected - started (the template's "detection delay"); 0 when an alert
+  preceded the impact (detected before started: `alert_preceded_impact`); unknown (None) when
+  `detected` is unknown, and so are TTM and TTR, which start at detection.
 - TTM, time to mitigate = mitigated - detected; unknown when `mitigated` is absent.
 - TTR, time to resolve = resolved - detected; unknown while the incident is unresolved.
 - duration = resolved - started = TTD + TTR (the template's "Start -> End").
@@ -76,6 +78,8 @@ class ActionState(StrEnum):
     DONE_ON_TIME = "done"
     DONE_LATE = "done-late"
     CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+    """Its status is unknown (an imported item): neither open nor done in any figure."""
 
 
 def action_state(
@@ -94,6 +98,8 @@ def action_state(
     due = due or item.due
     if item.status is ActionStatus.CANCELLED:
         return ActionState.CANCELLED
+    if item.status is ActionStatus.UNKNOWN:
+        return ActionState.UNKNOWN
     if item.status is ActionStatus.DONE:
         late = due is not None and item.completed is not None and item.completed > due
         return ActionState.DONE_LATE if late else ActionState.DONE_ON_TIME
@@ -142,7 +148,7 @@ class CostBreakdown:
 class IncidentMetrics:
     """Everything computed from one post-mortem's front matter."""
 
-    ttd: dt.timedelta
+    ttd: dt.timedelta | None
     ttm: dt.timedelta | None
     ttr: dt.timedelta | None
     duration: dt.timedelta | None
@@ -152,6 +158,8 @@ class IncidentMetrics:
     cost: CostBreakdown | None
     checks: dict[str, CheckOutcome]
     """The protocol's five boolean checks (see `boolean_checks`)."""
+    alert_preceded_impact: bool = False
+    """Detected before the impact started: TTD is 0, and the page says so."""
 
     @property
     def checks_passed(self) -> int:
@@ -171,15 +179,18 @@ def incident_metrics(pm: PostMortem) -> IncidentMetrics:
     duration = pm.resolved - pm.started if pm.resolved is not None else None
     impact_ended = pm.mitigated if pm.mitigated is not None else pm.resolved
     impact = impact_ended - pm.started if impact_ended is not None else None
+    detected = pm.detected
+    early = detected is not None and detected < pm.started
     return IncidentMetrics(
-        ttd=pm.detected - pm.started,
-        ttm=pm.mitigated - pm.detected if pm.mitigated is not None else None,
-        ttr=pm.resolved - pm.detected if pm.resolved is not None else None,
+        ttd=None if detected is None else max(detected - pm.started, dt.timedelta(0)),
+        ttm=pm.mitigated - detected if pm.mitigated and detected else None,
+        ttr=pm.resolved - detected if pm.resolved and detected else None,
         duration=duration,
         impact_duration=impact,
         downtime_minutes=_downtime_minutes(pm, impact),
         cost=_cost(pm),
         checks=boolean_checks(pm),
+        alert_preceded_impact=early,
     )
 
 

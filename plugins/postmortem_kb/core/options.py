@@ -26,6 +26,7 @@ from .followup import DEFAULT_HORIZONS, FollowUp, Horizon
 from .lint import DEFAULT_LEVELS, PUBLISHED_LEVELS, RULES, LintConfig, LintLevel
 from .regulations import Regulation, RegulationRegistry
 from .schema import Priority, Severity
+from .sections import SECTIONS
 from .settings import Settings
 
 PLUGIN_NAME = "postmortem-kb"
@@ -168,7 +169,7 @@ def _whole_days(value: object) -> int:
 
 
 def _priority(value: object) -> Priority:
-    choices = [p.value for p in Priority]
+    choices = [p.value for p in Priority if p is not Priority.UNKNOWN]  # no policy for unknown
     if isinstance(value, str) and value.strip().upper() in choices:
         return Priority(value.strip().upper())
     raise _fail(
@@ -188,7 +189,7 @@ def _horizon(value: object) -> Horizon:
 
 
 def _severity(value: object) -> Severity:
-    choices = [s.value for s in Severity]
+    choices = [s.value for s in Severity if s is not Severity.UNKNOWN]  # no rule for unknown
     if isinstance(value, str) and value.strip() in choices:
         return Severity(value.strip())
     raise _fail(
@@ -207,8 +208,17 @@ Folder = Annotated[str, BeforeValidator(_folder)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Date = Annotated[dt.date, BeforeValidator(_date)]
 Days = Annotated[int | None, BeforeValidator(_days)]
+
+
+def _section(value: object) -> str:
+    if isinstance(value, str) and value in SECTIONS:
+        return value
+    raise _fail(f"unknown section{_did_you_mean(value, SECTIONS)}; sections: {', '.join(SECTIONS)}")
+
+
 WholeDays = Annotated[int, BeforeValidator(_whole_days)]
 RuleId = Annotated[str, BeforeValidator(_rule_id)]
+SectionKey = Annotated[str, BeforeValidator(_section)]
 Level = Annotated[LintLevel, BeforeValidator(_level)]
 Phrase = Annotated[str, BeforeValidator(_phrase)]
 
@@ -333,6 +343,11 @@ class Options(_Section):
     lint: LintOptions = Field(default_factory=LintOptions)
     holidays: Annotated[tuple[Date, ...], BeforeValidator(_list_of("dates (YYYY-MM-DD)"))] = ()
     """Dates that are not business days (besides weekends), for SLOs and deadlines."""
+    section_placement: Annotated[
+        dict[Text, SectionKey],
+        BeforeValidator(_mapping_of("headings to sections (summary, timeline, ... lessons)")),
+    ] = Field(default_factory=dict)
+    """Headings of the authors' own -> the section they are shown in (extends PLACEMENT)."""
     follow_up: FollowUpOptions = Field(default_factory=FollowUpOptions)
 
     def registry(self) -> RegulationRegistry:
@@ -350,6 +365,7 @@ class Options(_Section):
             use_directory_urls=use_directory_urls,
             include_drafts=self.include_drafts,
             holidays=frozenset(self.holidays),
+            section_placement=tuple(self.section_placement.items()),
             follow_up=self.follow_up.config(),
             preview=preview,
         )

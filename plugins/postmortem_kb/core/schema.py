@@ -25,6 +25,10 @@ from .regulations import RegulationRegistry
 
 # --- vocabularies -----------------------------------------------------------------------------
 
+UNKNOWN = "unknown"
+"""What a historical (imported) or draft record writes where its source did not record a value;
+a published post-mortem that is not historical must know every such field (validation)."""
+
 
 class Status(StrEnum):
     """Lifecycle of the post-mortem document (not of the incident)."""
@@ -41,6 +45,7 @@ class Severity(StrEnum):
     SEV2 = "SEV-2"
     SEV3 = "SEV-3"
     NEAR_MISS = "near-miss"
+    UNKNOWN = "unknown"
 
 
 class DetectionMethod(StrEnum):
@@ -49,6 +54,7 @@ class DetectionMethod(StrEnum):
     MONITORING = "monitoring"
     CUSTOMER_REPORT = "customer-report"
     INTERNAL_DISCOVERY = "internal-discovery"
+    UNKNOWN = "unknown"
 
 
 class RootCauseCategory(StrEnum):
@@ -77,6 +83,7 @@ class Priority(StrEnum):
     P0 = "P0"
     P1 = "P1"
     P2 = "P2"
+    UNKNOWN = "unknown"
 
 
 PRIORITY_ALIASES: dict[str, Priority] = {
@@ -90,6 +97,8 @@ PRIORITY_ALIASES: dict[str, Priority] = {
     "short-term": Priority.P1,
     "medium-term": Priority.P2,
     "long-term": Priority.P2,
+    # ... and a value the source did not record (historical and draft records only).
+    UNKNOWN: Priority.UNKNOWN,
 }
 
 
@@ -100,6 +109,8 @@ class ActionStatus(StrEnum):
     IN_PROGRESS = "in-progress"
     DONE = "done"
     CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+    """The source did not say (historical and draft records only)."""
 
 
 class TimelineKind(StrEnum):
@@ -159,6 +170,44 @@ Count = Annotated[int, Field(ge=0)]
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 """A non-negative finite quantity (hours, minutes): .inf and .nan would poison every total."""
+
+
+def _unknown_is_none(value: Any) -> Any:
+    """`unknown` (any case) read as not recorded: None."""
+    if isinstance(value, str) and value.strip().lower() == UNKNOWN:
+        return None
+    return value
+
+
+def _unknown_is_empty(value: Any) -> Any:
+    """`unknown` (any case) for a list read as an empty list (nobody / nothing recorded)."""
+    if isinstance(value, str) and value.strip().lower() == UNKNOWN:
+        return []
+    return value
+
+
+def _unknown_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"const": UNKNOWN}]}
+
+
+MaybeMoment = Annotated[
+    AwareDatetime | None,
+    BeforeValidator(_unknown_is_none),
+    WithJsonSchema(_unknown_schema({"type": "string", "format": "date-time"})),
+]
+"""A timestamp with a UTC offset, or `unknown` / omitted: not recorded."""
+MaybeDate = Annotated[
+    dt.date | None,
+    BeforeValidator(_unknown_is_none),
+    WithJsonSchema(_unknown_schema({"type": "string", "format": "date"})),
+]
+"""A date, or `unknown` / omitted: not recorded."""
+MaybeOwner = Annotated[
+    ShortText | None,
+    BeforeValidator(_unknown_is_none),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200}),
+]
+"""An owner's name; `unknown` or omitted: not recorded (never a person called 'unknown')."""
 
 
 def _normalise_priority(value: Any) -> Any:
@@ -272,8 +321,8 @@ class ActionItem(_Model):
 
     id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")]
     action: Text
-    owner: ShortText | None = None
-    due: dt.date | None = None
+    owner: MaybeOwner = None
+    due: MaybeDate = None
     priority: Annotated[Priority, BeforeValidator(_normalise_priority)]
     status: ActionStatus = ActionStatus.OPEN
     success_criteria: Text | None = None
@@ -434,6 +483,19 @@ class Review(_Model):
         return attended
 
 
+class Source(_Model):
+    """Where a historical record came from: its presence makes the record historical."""
+
+    imported_from: ShortText
+    """The original document (path or URL)."""
+    imported_on: dt.date
+    format: ShortText | None = None
+    """markdown, html or docx (as `postmortem import` read it)."""
+
+
+KnownList = Annotated[list[ShortText], BeforeValidator(_unknown_is_empty)]
+
+
 class PostMortem(_Model):
     """The front matter of one post-mortem file."""
 
@@ -442,9 +504,10 @@ class PostMortem(_Model):
     title: ShortText
     summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
     status: Status
-    authors: Annotated[list[ShortText], Field(min_length=1)]
-    written: dt.date
-    published: dt.date | None = None
+    authors: KnownList
+    """Names; `unknown` (an empty list) only in historical and draft records."""
+    written: MaybeDate = None
+    published: MaybeDate = None
     onboarding: bool = False
 
     # review and approval
@@ -455,16 +518,19 @@ class PostMortem(_Model):
 
     # classification
     severity: Severity
-    services: Annotated[list[ServiceName], Field(min_length=1), AfterValidator(_unique)]
+    services: Annotated[
+        list[ServiceName], BeforeValidator(_unknown_is_empty), AfterValidator(_unique)
+    ]
     industry: Industry | None = None
     regulations: Annotated[list[RegulationCode], AfterValidator(_unique)] = []
     notifications: list[Notification] = []
 
     # timestamps (timezone-aware) and detection
     started: AwareDatetime
-    detected: AwareDatetime
-    mitigated: AwareDatetime | None = None
-    resolved: AwareDatetime | None = None
+    detected: MaybeMoment = None
+    """May precede `started`: an alert that fired before the impact began (TTD 0)."""
+    mitigated: MaybeMoment = None
+    resolved: MaybeMoment = None
     detection: DetectionMethod
 
     impact: Impact = Impact()
@@ -485,6 +551,14 @@ class PostMortem(_Model):
 
     # the protocol's review scorecard: participation, boolean checks, assessments
     review: Review = Review()
+
+    # a historical record: imported from an older document (relaxed rules, see validation)
+    source: Source | None = None
+
+    @property
+    def historical(self) -> bool:
+        """Imported from an older document: values its source lacks may stay `unknown`."""
+        return self.source is not None
 
 
 FIELD_ORDER = list(PostMortem.model_fields)

@@ -25,6 +25,8 @@ class Settings:
     docs_pages: frozenset[str] = frozenset()
     """Hand-written pages the site has (e.g. `guide/data.md`); generated pages link to them
     only when they exist, so the plugin works in a site without this repository's guide."""
+    section_placement: tuple[tuple[str, str], ...] = ()
+    """Headings of the authors' own -> the section they are shown in (besides PLACEMENT)."""
     follow_up: FollowUp = field(default_factory=FollowUp)
     """Due-date policies, at-risk window, escalation and the approval rule (followup.py)."""
     preview: bool = False

@@ -15,7 +15,15 @@ from .followup import FollowUp, approval_problem
 from .loader import Document, Path_, format_loc
 from .problems import MAX_REPORTED, Problem
 from .regulations import RegulationRegistry
-from .schema import ActionStatus, PostMortem, Status, id_key
+from .schema import (
+    ActionStatus,
+    DetectionMethod,
+    PostMortem,
+    Priority,
+    Severity,
+    Status,
+    id_key,
+)
 
 _INTERNAL_LOC = re.compile(r"^(function-(after|before|wrap|plain)|[a-z]+(-[a-z]+)*)\[.*\]$")
 _FRIENDLY: dict[str, str] = {
@@ -109,21 +117,23 @@ _DID_YOU_MEAN = re.compile(r"did you mean '([^']*)'\?$")
 
 def consistency_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
     """Rules that span fields of one post-mortem: timestamp order, dates, action-item state."""
-    found: list[tuple[Path_, str]] = []
-    if pm.detected < pm.started:
-        found.append((("detected",), "detected before the incident started"))
-    if pm.mitigated is not None and pm.mitigated < pm.detected:
+    found: list[tuple[Path_, str]] = unknown_problems(pm)
+    # Detection may precede the start of impact (an alert that fired first): not an error.
+    detected = pm.detected
+    if pm.mitigated is not None and detected is not None and pm.mitigated < detected:
         found.append((("mitigated",), "mitigated before the incident was detected"))
     if pm.resolved is not None:
-        if pm.resolved < pm.detected:
+        if detected is not None and pm.resolved < detected:
             found.append((("resolved",), "resolved before the incident was detected"))
         elif pm.mitigated is not None and pm.resolved < pm.mitigated:
             found.append((("resolved",), "resolved before the incident was mitigated"))
-    if pm.status is Status.PUBLISHED and pm.published is None:
+    if pm.resolved is not None and pm.resolved < pm.started:
+        found.append((("resolved",), "resolved before the incident started"))
+    if pm.status is Status.PUBLISHED and pm.published is None and not pm.historical:
         found.append((("published",), "status is 'published' but no 'published' date is given"))
-    if pm.published is not None and pm.published < pm.written:
+    if pm.published is not None and pm.written is not None and pm.published < pm.written:
         found.append((("published",), "published before it was written"))
-    if pm.written < pm.started.date():
+    if pm.written is not None and pm.written < pm.started.date():
         found.append((("written",), "written before the incident started"))
     if pm.id in pm.related:
         index = pm.related.index(pm.id)
@@ -132,10 +142,10 @@ def consistency_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
         found.append((("recurrence_of",), "an incident cannot be a recurrence of itself"))
     found.extend(_notification_problems(pm))
     for index, approval in enumerate(pm.approved_by):
-        if approval.date < pm.written:
+        if pm.written is not None and approval.date < pm.written:
             found.append((("approved_by", index, "date"), "approved before it was written"))
     for index, item in enumerate(pm.action_items):
-        if item.status is ActionStatus.DONE and item.completed is None:
+        if item.status is ActionStatus.DONE and item.completed is None and not pm.historical:
             found.append(
                 (("action_items", index, "status"), "status is 'done' but no 'completed' date")
             )
@@ -147,6 +157,44 @@ def consistency_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
                 )
             )
     return found
+
+
+def unknown_fields(pm: PostMortem) -> list[Path_]:
+    """The fields of a post-mortem its authors (or its source) left unknown, in schema order."""
+    found: list[Path_] = []
+    if not pm.authors:
+        found.append(("authors",))
+    if pm.written is None:
+        found.append(("written",))
+    if pm.severity is Severity.UNKNOWN:
+        found.append(("severity",))
+    if not pm.services:
+        found.append(("services",))
+    if pm.detected is None:
+        found.append(("detected",))
+    if pm.detection is DetectionMethod.UNKNOWN:
+        found.append(("detection",))
+    for index, item in enumerate(pm.action_items):
+        if item.priority is Priority.UNKNOWN:
+            found.append(("action_items", index, "priority"))
+        if item.status is ActionStatus.UNKNOWN:
+            found.append(("action_items", index, "status"))
+    return found
+
+
+def unknown_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
+    """A published post-mortem that is not historical must know every field: `unknown` (or an
+    omitted value) is for drafts, reviews and imported records (`source:`)."""
+    if pm.status is not Status.PUBLISHED or pm.historical:
+        return []
+    return [
+        (
+            loc,
+            "unknown in a published post-mortem: give the value (unknown is allowed in drafts"
+            " and in imported records with a 'source')",
+        )
+        for loc in unknown_fields(pm)
+    ]
 
 
 def _notification_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
@@ -169,7 +217,11 @@ def _notification_problems(pm: PostMortem) -> list[tuple[Path_, str]]:
                     "give 'notified' (when notice was given) or 'required: false'",
                 )
             )
-        if notification.notified is not None and notification.notified < pm.detected:
+        if (
+            notification.notified is not None
+            and pm.detected is not None
+            and notification.notified < pm.detected
+        ):
             found.append(
                 (("notifications", index, "notified"), "notified before the incident was detected")
             )

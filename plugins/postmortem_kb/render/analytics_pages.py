@@ -43,6 +43,7 @@ CHECK_LABELS = {
     CheckState.NOT_REQUIRED: "not required",
     CheckState.NO_DEADLINE: "no fixed deadline",
     CheckState.NOT_APPLICABLE: "not applicable",
+    CheckState.UNKNOWN: "unknown (detection time unknown)",
 }
 SEVERITY_CSS = {s.value: s.value.lower() for s in Severity}
 OVERDUE_LISTED = 100
@@ -425,6 +426,7 @@ OWNER_PAGE_STATES = (
     ActionState.DONE_ON_TIME,
     ActionState.DONE_LATE,
     ActionState.CANCELLED,
+    ActionState.UNKNOWN,
 )
 """The order of the sections of an owner's page: what needs doing first."""
 

@@ -116,7 +116,7 @@ def incident_record(facts: IncidentFacts, url_of: UrlOf) -> Record:
         "written": _date(pm.written),
         "published": _date(pm.published),
         "started": pm.started.isoformat(),
-        "detected": pm.detected.isoformat(),
+        "detected": pm.detected.isoformat() if pm.detected else None,
         "mitigated": pm.mitigated.isoformat() if pm.mitigated else None,
         "resolved": pm.resolved.isoformat() if pm.resolved else None,
         "started_utc": timestamp(pm.started),
@@ -124,6 +124,8 @@ def incident_record(facts: IncidentFacts, url_of: UrlOf) -> Record:
         "mitigated_utc": timestamp(pm.mitigated),
         "resolved_utc": timestamp(pm.resolved),
         "quarter": facts.quarter.label,
+        "historical": pm.historical,
+        "alert_preceded_impact": m.alert_preceded_impact,
         "ttd_minutes": minutes(m.ttd),
         "ttm_minutes": minutes(m.ttm),
         "ttr_minutes": minutes(m.ttr),
@@ -201,8 +203,15 @@ def action_record(
 
 
 def stats_record(stats: Stats) -> Record:
-    """n, mean, median and p90 in minutes."""
-    return {"n": stats.n, "mean": stats.mean, "median": stats.median, "p90": stats.p90}
+    """n (known) of `of` incidents, unknown, then mean, median and p90 in minutes."""
+    return {
+        "n": stats.n,
+        "of": stats.of_total,
+        "unknown": stats.unknown,
+        "mean": stats.mean,
+        "median": stats.median,
+        "p90": stats.p90,
+    }
 
 
 def figures_record(f: Figures) -> Record:
@@ -221,6 +230,7 @@ def figures_record(f: Figures) -> Record:
         "top_root_causes": [{"category": c, "incidents": n} for c, n in f.top_root_causes],
         "root_causes": dict(f.root_causes),
         "not_analysed": f.not_analysed,
+        "unknown": dict(f.unknown),
         "action_items": {
             "due": a.due,
             "done_on_time": a.done_on_time,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -19,6 +20,7 @@ from markupsafe import Markup, escape
 
 from ..core.corpus import Corpus, Incident, Unbuilt
 from ..core.followup import Due, due_of
+from ..core.links import rewrite_links
 from ..core.lint import notices_for
 from ..core.metrics import (
     BOOLEAN_CHECKS,
@@ -39,12 +41,13 @@ from ..core.schema import (
     PostMortem,
     RootCauseCategory,
     Severity,
+    id_key,
 )
 from ..core.sections import split_body
 from ..core.settings import Settings
 from . import paths as site_paths
 from .paths import SitePaths, slugify
-from .sanitize import fence_sections
+from .sanitize import fence_sections, footnotes_region
 
 TEMPLATE_FOLDER = "postmortem_kb"
 """Templates are looked up in `<overrides>/postmortem_kb/` first, then in the package."""
@@ -56,6 +59,7 @@ STATE_LABELS = {
     ActionState.DONE_ON_TIME: "done",
     ActionState.DONE_LATE: "done late",
     ActionState.CANCELLED: "cancelled",
+    ActionState.UNKNOWN: "unknown",
 }
 
 CHECK_OUTCOME_LABELS = {
@@ -235,6 +239,7 @@ class PageBuilder:
         self._unbuilt: tuple[Corpus, list[UnbuiltTarget]] | None = None
         self._related: tuple[Corpus, dict[str, Related]] | None = None
         self._problems: tuple[Corpus, dict[str, list[Problem]]] | None = None
+        self._targets: tuple[Corpus, dict[str, Incident], dict[str, Incident]] | None = None
         self._urls: dict[str, dict[str, str]] = {}  # base directory -> target -> URL
         self.env = jinja2.Environment(
             loader=template_loader(overrides),
@@ -366,12 +371,33 @@ class PageBuilder:
             self._problems = (corpus, by_path)
         return self._problems[1].get(display_path, [])
 
+    def _link_targets(self, corpus: Corpus) -> tuple[dict[str, Incident], dict[str, Incident]]:
+        """Each incident by the normalised path of its file and by `id_key` of its id (the
+        targets of links between bodies), once per corpus."""
+        if self._targets is None or self._targets[0] is not corpus:
+            by_file = {os.path.normpath(i.document.path): i for i in corpus.incidents}
+            self._targets = (corpus, by_file, corpus.by_id())
+        return self._targets[1], self._targets[2]
+
     def incident_page(self, incident: Incident, corpus: Corpus) -> GeneratedPage:
         """The page of one post-mortem."""
         path = self.paths.incident(incident)
         pm = incident.model
         # The body rule (sanitize.py): author HTML is cleaned once Markdown has rendered it.
-        body = fence_sections(split_body(incident.document.body), md_text)
+        link = self.paths.link_from(path)
+        by_file, by_key = self._link_targets(corpus)
+
+        def page_of(found: Incident | None) -> str | None:
+            return None if found is None else link(self.paths.incident(found))
+
+        text = rewrite_links(
+            incident.document.body,
+            incident.document.path,
+            lambda file: page_of(by_file.get(file)),
+            lambda ref: page_of(by_key.get(id_key(ref))),
+        )
+        sections = split_body(text, dict(self.settings.section_placement))
+        body = fence_sections(sections, md_text)
         markdown = self.render(
             "incident.md.j2",
             path,
@@ -379,6 +405,7 @@ class PageBuilder:
             incident=incident,
             metrics=incident.metrics,
             body=body,
+            footnotes=footnotes_region(incident.document.body),
             currency=incident.metrics.cost.currency if incident.metrics.cost else "USD",
             timeline=sorted(pm.timeline, key=lambda entry: entry.at),
             related=self.related(corpus).get(incident.id, Related()),

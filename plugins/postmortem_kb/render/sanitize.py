@@ -17,6 +17,7 @@ the page. Front-matter values never need this: templates escape them.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 
@@ -35,10 +36,14 @@ BODY_ATTRIBUTES: dict[str, set[str]] = {
     **{f"h{level}": {"id"} for level in range(1, 7)},
     "a": {"href", "hreflang", "title"},
     "details": {"open"},
+    # Footnotes (Markdown's `footnotes` extension): the reference and the note link each other.
+    "sup": {"id"},
+    "li": {"id"},
     "th": {*nh3.ALLOWED_ATTRIBUTES.get("th", set()), "style"},
     "td": {*nh3.ALLOWED_ATTRIBUTES.get("td", set()), "style"},
 }
-"""Per-tag attributes kept; `id` only on headings (table-of-contents anchors)."""
+"""Per-tag attributes kept; `id` only on headings (table-of-contents anchors) and on the
+`sup`/`li` of footnotes (the targets of their links)."""
 
 URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
 """Schemes a link or image may use; relative URLs and `#anchors` are always allowed."""
@@ -55,6 +60,18 @@ _CLEANER = nh3.Cleaner(
 _NONCE = secrets.token_hex(16)
 BODY_START = f"<!-- pmkb-body {_NONCE} -->"
 BODY_END = f"<!-- /pmkb-body {_NONCE} -->"
+
+
+FOOTNOTES_MARKER = "///Footnotes Go Here///"
+"""Where Markdown's `footnotes` extension puts a page's notes (its default PLACE_MARKER)."""
+_FOOTNOTE = re.compile(r"^\[\^[^\]\n]+\]:", re.MULTILINE)
+
+
+def footnotes_region(body: str) -> str:
+    """A fenced spot for a body's footnotes, or nothing when it defines none: the extension
+    puts the notes where the marker is, so they are cleaned like the rest of the body instead
+    of landing at the end of the page outside every fence."""
+    return fence_body(FOOTNOTES_MARKER) if _FOOTNOTE.search(body) else ""
 
 
 def sanitize_html(html: str) -> str:

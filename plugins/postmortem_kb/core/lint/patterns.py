@@ -11,10 +11,17 @@ ALWAYS_BLAME = re.compile(
     r"\b(?:"
     r"(?:human|operator|user|pilot)\s+(?:error|mistake)s?"
     r"|careless(?:ly|ness)?|negligen(?:t|ce)|reckless(?:ly|ness)?|sloppy|sloppiness"
-    r"|incompeten(?:t|ce)|lazy|laziness|stupid(?:ity)?|idiot(?:ic|s)?"
-    r"|should\s*(?:n[o']t\s*)?(?:have|'ve)|ought\s+to\s+have"
-    r"|(?:the\s+)?fault\s+of|at\s+fault|to\s+blame|blamed"
+    r"|incompeten(?:t|ce)|lazy(?![-\s]*(?:load|init|eval|fetch|compil))|laziness"
+    r"|stupid(?:ity)?|idiot(?:ic|s)?"
+    r"|ought\s+to\s+have"
+    r"|(?:the\s+)?fault\s+of|at\s+fault(?!\s+toleran)|to\s+blame|blamed|blame\s+(?:the|it|this)"
     r"|fat[- ]finger(?:ed|ing)?|dropped\s+the\s+ball"
+    # a lesson or an action that asks people to try harder instead of changing the system
+    r"|(?:be|being)\s+(?:more\s+|extra\s+)?(?:careful|vigilant|attentive|diligent|cautious)"
+    r"|pay(?:ing)?\s+(?:more|closer)\s+attention"
+    r"|(?:remind|tell|ask|instruct|encourage)(?:s|ed|ing)?\s+(?:all\s+|the\s+|our\s+)?"
+    r"(?:engineers|developers|devs|team|team\s+members|everyone|everybody|people|staff"
+    r"|operators|reviewers|on-?call(?:\s+engineers)?)\s+to"
     r")\b",
     re.IGNORECASE,
 )
@@ -24,6 +31,7 @@ QUOTES = "'\u2019"
 
 _HUMAN_ONLY = (
     r"forgot|forgotten|neglected|overlooked|carelessly|mistakenly|accidentally"
+    r"|should\s*(?:n[o']t\s*)?(?:have|'ve)|(?:was|were)\s+(?:too\s+|very\s+)?slow\s+to"
     r"|made\s+(?:a|an|the)\s+(?:\w+\s+)?(?:mistake|error|blunder)"
     r"|messed\s+up|screwed\s+up|botched|did\s*n[o']t\s+bother"
 )
@@ -46,12 +54,15 @@ Cues = tuple[tuple[tuple[str, ...], ...], ...]
 ALWAYS_CUES: Cues = (
     (("human", "operator", "user", "pilot"), ("error", "mistake")),
     (("careless", "negligen", "reckless", "slopp", "incompeten", "laz", "stupid", "idiot"),),
-    (("should", "ought", "fault", "blame", "finger", "dropped"),),
+    (("ought", "fault", "blame", "finger", "dropped"),),
+    (("careful", "vigilant", "attentive", "diligent", "cautious", "attention"),),
+    (("remind", "tell", "ask", "instruct", "encourag"),),
 )
 MISTAKE_CUES: Cues = (
     (("made",), ("mistake", "error", "blunder")),
     (("forgot", "neglected", "overlooked", "careless", "mistaken", "accidental", "messed"),),
     (("screwed", "botched", "bother", "failed", "broke", "missed", "ignored"),),
+    (("should", "slow"),),
 )
 POSSESSIVE_CUES: Cues = ((("mistake", "fault", "blunder"),),)
 NOUN_BY_CUES: Cues = ((("mistake", "error", "fault", "blunder", "oversight", "slip"),),)
@@ -94,6 +105,7 @@ def _words(text: str) -> frozenset[str]:
 ROLES = _words(
     "engineer engineers developer developers dev devs sysadmin admin administrator intern"
     " contractor technician employee hire reviewer approver on-call oncall on-caller he"
+    " operator operators dba dbas sre sres lead manager responder assignee teammate colleague"
     " she him her someone somebody"
 )
 """Words that name a person without a name (matched lower-cased)."""
@@ -112,6 +124,18 @@ SYSTEM_NOUNS = _words(
     " Rollback Rollout Scheduler Autoscaler Script Service System Team Test Tests Tooling Worker"
 )
 """Capitalised words that start sentences about systems, never names."""
+TECHNOLOGIES = _words(
+    "Kubernetes Azure Terraform Ansible Redis Postgres Kafka Nginx Envoy Istio Linux Windows"
+    " Cloudflare Akamai Fastly Jenkins Consul Vault Elasticsearch Zookeeper Prometheus Grafana"
+    " Datadog Slack Jira Helm Argo Spinnaker Chef Puppet Lambda Cloudfront Route Dynamo"
+    " Bigquery Spanner Cassandra Celery Sidekiq Node Java Python Ruby Rails Django Go Rust Google"
+    " Amazon Microsoft Oracle Heroku Vercel Netlify Stripe Twilio Okta Kibana Logstash Fluentd"
+    " Memcached Varnish Traefik Calico Cilium Vitess Snowflake Airflow Spark Hadoop Flink"
+    " Pulsar Docker Podman Containerd Systemd Chrome Firefox Safari Android Cloud Cron Bind"
+    " Gitlab Github Bitbucket Sentry Splunk Nagios Zabbix Opsgenie Pagerduty Statuspage Dns"
+    " Actions Pages Functions Workers"  # product names ending in a common noun
+)
+"""Capitalised product names a sentence may start with: a system, never a person."""
 NOT_NAME_SUFFIX = re.compile(r"(?:ing|tion|sion|ment|ness|ity)$")
 PASSIVE = _words("is are was were be been being get gets got getting")
 TRIM = ".," + QUOTES

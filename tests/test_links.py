@@ -1,0 +1,84 @@
+"""Links between post-mortems: a relative link to the other file (what works on GitHub) or a
+bare incident id leads to its incident page on the site; a broken one is `path:line`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import EXAMPLE, build_in_process, make_project
+from postmortem_kb.core.corpus import CorpusLoader
+
+OTHER = "INC-2025-008-cache.md"
+
+
+def _write(project: Path, extra_body: str) -> None:
+    folder = project / "postmortems"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    (folder / "INC-2025-007-ledger.md").write_text(text + extra_body, encoding="utf-8")
+    other = text.replace("id: INC-2025-007", "id: INC-2025-008", 1)
+    (folder / OTHER).write_text(other, encoding="utf-8")
+
+
+BODY = f"""
+
+## Related reading
+
+Same failure as [the cache incident]({OTHER}), see [its timeline](../postmortems/{OTHER}#timeline).
+Also INC-2025-008 in prose, but `INC-2025-008` in code stays code, and so does
+[INC-2025-008 written as a link](https://tracker.example.com/INC-2025-008).
+"""
+
+
+def test_links_to_other_postmortem_files_and_ids_reach_their_pages(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    _write(project, BODY)
+    build = build_in_process(project)
+    assert build.returncode == 0, build.log
+    page = build.page("incidents/inc-2025-007/")
+    section = page.split('id="related-reading"', 1)[1].split('id="related-incidents"', 1)[0]
+
+    def linked(href: str, text: str) -> bool:
+        return (
+            re.search(rf'<a href="{re.escape(href)}"[^>]*>{re.escape(text)}</a>', section)
+            is not None
+        )
+
+    assert linked("../inc-2025-008/", "the cache incident")
+    assert linked("../inc-2025-008/#timeline", "its timeline")
+    assert linked("../inc-2025-008/", "INC-2025-008")
+    assert "<code>INC-2025-008</code>" in section
+    assert linked("https://tracker.example.com/INC-2025-008", "INC-2025-008 written as a link")
+    assert OTHER not in section
+
+
+def test_a_broken_link_to_a_postmortem_is_reported_with_its_line(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    _write(project, "\n\nSee [the old one](INC-2024-001-gone.md) and [docs](../docs/x.md).\n")
+    corpus = CorpusLoader().load(project / "postmortems")
+    text = (project / "postmortems" / "INC-2025-007-ledger.md").read_text(encoding="utf-8")
+    line = (
+        text.split("\n").index("See [the old one](INC-2024-001-gone.md) and [docs](../docs/x.md).")
+        + 1
+    )
+    assert [p.format() for p in corpus.problems] == [
+        f"INC-2025-007-ledger.md:{line}: body: link to 'INC-2024-001-gone.md': no such"
+        " post-mortem file"
+    ]
+    assert build_in_process(project).returncode == 1
+
+
+def test_finding_links_is_linear_in_hostile_lines() -> None:
+    import time
+    from pathlib import Path as P
+
+    from postmortem_kb.core.links import rewrite_links
+
+    def took(body: str) -> float:
+        start = time.perf_counter()
+        rewrite_links(body, P("/x/a.md"), lambda _: "p/", lambda _: "q/")
+        return time.perf_counter() - start
+
+    for unit in ("[", "](", "<", "[a](", "](x.md "):
+        small, large = took(unit * 20_000), took(unit * 80_000)
+        assert large < max(0.05, small * 12), (unit, small, large)  # 4x input: ~4x time
