@@ -121,7 +121,7 @@ def unlocked_env(resolution: str) -> Env:
         shutil.rmtree(env.path)
     env.create()
     run(uv, "pip", "install", "--quiet", "--python", env.python, "--resolution", resolution,
-        "-e", ".[dev]")  # fmt: skip
+        "-e", ".[dev,import]")  # fmt: skip
     return env
 
 
