@@ -7,13 +7,12 @@ which is larger and needs lunr.js shipped to the page as well (sizes in bench/re
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib import resources
 from typing import Any
 
 from ..core.analytics import incident_quarter
 from ..core.corpus import Corpus
 from ..core.schema import CONTRIBUTING_FACTORS, RootCauseCategory, Severity, Status
-from .pages import GeneratedPage, PageBuilder
+from .pages import GeneratedPage, PageBuilder, asset_text
 from .paths import EXPLORER, EXPLORER_DATA, EXPLORER_SCRIPT
 from .safejson import dumps
 
@@ -87,7 +86,7 @@ def explorer_pages(
     builder: PageBuilder, corpus: Corpus, site_title: str
 ) -> Iterable[GeneratedPage]:
     """The explorer page, its data file and its script."""
-    script = resources.files("postmortem_kb.render").joinpath("assets/explorer.js").read_text()
+    script = asset_text(EXPLORER_SCRIPT)
     url = builder.paths.url_from(EXPLORER)
     markdown = builder.render(
         "explorer.md.j2",

@@ -6,10 +6,12 @@ import datetime as dt
 import html
 import json
 import os
+import posixpath
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +183,13 @@ def _money(value: float | None, currency: str = "USD") -> str:
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency)
     amount = f"{value:,.0f}" if value >= 100 else f"{value:,.2f}"
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+def asset_text(site_path: str) -> str:
+    """The package's file for an asset of the site (`paths.CSS`, `paths.SEARCH_SCRIPT`, ...):
+    `render/assets/` holds each under the name it has in the site."""
+    name = posixpath.basename(site_path)
+    return resources.files("postmortem_kb.render").joinpath("assets", name).read_text("utf-8")
 
 
 def template_loader(overrides: Path | None) -> jinja2.BaseLoader:

@@ -26,7 +26,6 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence, Sized
 from functools import lru_cache
 from html import escape
-from importlib import resources
 from itertools import pairwise
 from typing import Any
 
@@ -38,7 +37,7 @@ from ..core.corpus import Corpus, Incident, without_drafts
 from ..core.metrics import ActionState, action_state
 from ..core.sections import SECTIONS, split_body
 from ..core.settings import Settings
-from .pages import GeneratedPage
+from .pages import GeneratedPage, asset_text
 from .paths import NO_OWNER, SEARCH_SCRIPT, SitePaths
 from .safejson import dumps
 
@@ -303,5 +302,5 @@ def search_loader(root_url: str, script_url: str) -> str:
 
 def search_script() -> GeneratedPage:
     """assets/search.js, the search script the loader fetches."""
-    script = resources.files("postmortem_kb.render").joinpath("assets/search.js").read_text()
+    script = asset_text(SEARCH_SCRIPT)
     return GeneratedPage(SEARCH_SCRIPT, script)

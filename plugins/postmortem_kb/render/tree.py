@@ -8,7 +8,6 @@ import dataclasses
 import os
 import shutil
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import yaml
 
 from ..core.corpus import Corpus
 from ..core.options import PLUGIN_NAME, SiteConfig
+from .pages import asset_text
 from .paths import CSS, OVERRIDABLE, is_page
 from .sanitize import BODY_START
 from .site import generate_site
@@ -94,9 +94,8 @@ def render_tree(
         else:
             target.write_text(content, encoding="utf-8")
         result.written += 1
-    css = resources.files("postmortem_kb.render").joinpath("assets/postmortem-kb.css")
     (out / CSS).parent.mkdir(parents=True, exist_ok=True)
-    (out / CSS).write_text(css.read_text(encoding="utf-8"), encoding="utf-8")
+    (out / CSS).write_text(asset_text(CSS), encoding="utf-8")
     return result
 
 

@@ -7,7 +7,6 @@ import logging
 import os
 import secrets
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +24,7 @@ from ...core.corpus import Corpus, CorpusLoader
 from ...core.loader import display_path
 from ...core.options import Options, OptionsError, validate_options
 from ...core.problems import Level, printable
+from ...render.pages import asset_text
 from ...render.paths import CSS, OVERRIDABLE, SEARCH_SCRIPT, SitePaths, folder_index
 from ...render.sanitize import sanitize_body_regions
 from ...render.search_index import search_index_files, search_loader
@@ -228,10 +228,7 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
                 self._incident_pages.add(file.src_uri)
             if page.in_nav:
                 self._nav_pages.append(file)
-        css = (
-            resources.files("postmortem_kb.render").joinpath("assets/postmortem-kb.css").read_text()
-        )
-        files.append(File.generated(config, CSS, content=css))
+        files.append(File.generated(config, CSS, content=asset_text(CSS)))
         return files
 
     def _hand_written(self, own: File, path: str, claimant: str, docs_dir: Path) -> None:
