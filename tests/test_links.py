@@ -52,6 +52,17 @@ def test_links_to_other_postmortem_files_and_ids_reach_their_pages(tmp_path: Pat
     assert OTHER not in section
 
 
+def test_links_after_a_fenced_code_block_land_where_they_were_written() -> None:
+    from postmortem_kb.core.links import rewrite_links
+
+    body = (
+        "## Root cause\n\n```text\nlong log line 2026-01-01T10:00:00Z gw 413\n```\n\n"
+        "## Action items\n\nAI-4 was cancelled.\n\n`related` links INC-2024-018: the same.\n"
+    )
+    out = rewrite_links(body, Path("x.md"), lambda _: None, lambda ref: f"../{ref.lower()}/")
+    assert out == body.replace("links INC-2024-018:", "links [INC-2024-018](../inc-2024-018/):")
+
+
 def test_a_broken_link_to_a_postmortem_is_reported_with_its_line(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     _write(project, "\n\nSee [the old one](INC-2024-001-gone.md) and [docs](../docs/x.md).\n")
