@@ -109,13 +109,14 @@ def task_rebuild(config_file: Path, edited: Path, dirty: bool = False) -> dict[s
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.structure.pages import Page
-    from postmortem_kb.engines.mkdocs.plugin import PostmortemPlugin
+    from postmortem_kb.engines.mkdocs.plugin import PostmortemPlugin, _FinishedPage
 
     # MkDocs binds event methods when it loads a plugin, so time on_files on the class.
     plugin_time = [0.0]
     rendered = [0]
     on_files = PostmortemPlugin.on_files
     render = Page.render
+    place = _FinishedPage.render
 
     def timed(self: PostmortemPlugin, files: Any, *, config: Any) -> Any:
         start = time.perf_counter()
@@ -128,8 +129,13 @@ def task_rebuild(config_file: Path, edited: Path, dirty: bool = False) -> dict[s
         rendered[0] += 1
         render(self, config, files)
 
+    def placed(self: _FinishedPage, config: Any, files: Any) -> None:
+        rendered[0] += 1
+        place(self, config, files)
+
     PostmortemPlugin.on_files = timed  # type: ignore[method-assign]
     Page.render = counted  # type: ignore[method-assign]
+    _FinishedPage.render = placed  # type: ignore[method-assign]
     builds: list[dict[str, Any]] = []
     plugin: Any = None
     for round_ in range(2):

@@ -25,7 +25,7 @@ from postmortem_kb.core.lint import patterns
 from postmortem_kb.core.lint import rules as lint
 from postmortem_kb.core.loader import FrontMatterLoader
 from postmortem_kb.core.settings import Settings
-from postmortem_kb.engines.mkdocs.passthrough import (
+from postmortem_kb.render.passthrough import (
     BLOCK_TAGS,
     anchor_ids,
     restore_html_blocks,
@@ -331,54 +331,6 @@ def test_skipping_the_nesting_check_changes_no_outcome(parts: list[str]) -> None
     outcome = _load_outcome(text)
     with mock.patch.object(loader, "_may_be_deep", lambda text: True):
         assert outcome == _load_outcome(text)
-
-
-SEARCH_BLOCKS = [
-    '<div class="card" data-incident-id="X-1">\n<dl>\n<div><dt>Severity</dt> <dd><span>SEV-1'
-    '</span></dd></div>\n<div><dt>Services</dt> <dd><a href="../s/">api</a> <a href="../t/">db'
-    "</a></dd></div>\n</dl>\n</div>",
-    '<section class="pmkb-noindex" data-search-exclude>\n<table><tr><td>09:00</td> <td>paged'
-    "</td></tr></table>\n</section>",
-    '<table class="actions">\n<tr id="action-ai-1"><td>AI-1</td> <td>Add &amp; test <b>alerts'
-    '</b><br><a href="https://x.invalid/1" title="a > b">tracker</a></td></tr>\n</table>',
-    '<ul class="lessons">\n<li>Lists keep their markup</li>\n</ul>',
-    '<div class="t"><h3 id="inner">A heading starts a section</h3></div>',
-]
-
-
-def _search_entries(content: str) -> list[dict[str, object]]:
-    """What Material's search plugin indexes of a page with this content."""
-    from types import SimpleNamespace
-
-    from material.plugins.search.plugin import SearchIndex
-
-    index = SearchIndex()
-    page = SimpleNamespace(content=content, toc=[], url="incidents/x-1/", meta={}, title="X-1")
-    index.add_entry_from_context(page)
-    return index.entries
-
-
-def test_search_stand_ins_index_the_same_text_and_come_back_whole() -> None:
-    from postmortem_kb.engines.mkdocs.search_view import SearchView, stand_in
-
-    content = (
-        '<h1 id="x-1">X-1: title</h1>\n<p>In review.</p>\n'
-        + '\n<h2 id="s">Section</h2>\n<p>Author text.</p>\n'.join(SEARCH_BLOCKS)
-        + "\n<p>The end.</p>\n"
-    )
-    assert [stand_in(block) is None for block in SEARCH_BLOCKS] == [0, 0, 0, 1, 1]
-    assert stand_in(SEARCH_BLOCKS[1]) == ""
-    assert stand_in(SEARCH_BLOCKS[2]) == "AI-1 Add &amp; test alertstracker"
-    view = SearchView(TOKEN)
-    hidden, held = view.hide(content, SEARCH_BLOCKS)
-    assert len(held) == 3 and "<table" not in hidden and "<dl>" not in hidden
-    assert _search_entries(hidden) == _search_entries(content)
-    assert view.show(hidden, held) == content
-    # A block another plugin rewrote in the meantime is left as it is.
-    assert view.hide(content.replace("SEV-1", "SEV-2"), SEARCH_BLOCKS[:1]) == (
-        content.replace("SEV-1", "SEV-2"),
-        [],
-    )
 
 
 _SEGMENT = st.sampled_from(["a", "b", "incidents", "inc-1", "x.json", "index.html"])

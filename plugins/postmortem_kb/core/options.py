@@ -203,6 +203,27 @@ def _phrase(value: object) -> str:
     return " ".join(value.split())
 
 
+def _optional_folder(value: object) -> str | None:
+    """A folder, or `false`/null for none."""
+    if value is None or value is False:
+        return None
+    return _folder(value)
+
+
+def _workers(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _fail("must be a whole number of processes, 1 or more (or null: every core)")
+    return value
+
+
+def _seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
+        raise _fail("must be a number of seconds above 0, at most 3600")
+    return float(value)
+
+
 Text = Annotated[str, BeforeValidator(_text)]
 Folder = Annotated[str, BeforeValidator(_folder)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
@@ -349,6 +370,12 @@ class Options(_Section):
     ] = Field(default_factory=dict)
     """Headings of the authors' own -> the section they are shown in (extends PLACEMENT)."""
     follow_up: FollowUpOptions = Field(default_factory=FollowUpOptions)
+    cache_dir: Annotated[str | None, BeforeValidator(_optional_folder)] = ".cache/postmortem-kb"
+    """Folder of the page cache kept across builds, relative to mkdocs.yml (false: none)."""
+    workers: Annotated[int | None, BeforeValidator(_workers)] = None
+    """Processes that render pages (null: one per core; 1: in the build's own process)."""
+    render_budget: Annotated[float, BeforeValidator(_seconds)] = 20.0
+    """Seconds one page may take to render; a page over it is written without its bodies."""
 
     def registry(self) -> RegulationRegistry:
         """The built-in regulations extended by the configured ones."""

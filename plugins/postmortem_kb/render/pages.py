@@ -324,13 +324,14 @@ class PageBuilder:
     def render(self, template: str, page_path: str, **context: Any) -> str:
         """Render a template for the page at `page_path`.
 
-        Templates get `url(path)`, the URL of a page for raw HTML, and `link(path)`, the relative
-        `.md` path for Markdown links (which MkDocs resolves and checks).
+        Templates get `url(path)` (also as `link`, for Markdown links), the relative URL of a
+        page or file: pages are finished by the core, no engine resolves `.md` links in them.
         """
         tpl = self.env.get_template(template)
+        url = self.paths.url_from(page_path)
         return tpl.render(
-            url=self.paths.url_from(page_path),
-            link=self.paths.link_from(page_path),
+            url=url,
+            link=url,
             page_path=page_path,
             **context,
         )
@@ -393,7 +394,7 @@ class PageBuilder:
         path = self.paths.incident(incident)
         pm = incident.model
         # The body rule (sanitize.py): author HTML is cleaned once Markdown has rendered it.
-        link = self.paths.link_from(path)
+        link = self.paths.url_from(path)
         by_file, by_key = self._link_targets(corpus)
 
         def page_of(found: Incident | None) -> str | None:

@@ -374,10 +374,3 @@ class SitePaths:
             return rel
 
         return url
-
-    @staticmethod
-    def link_from(source: str) -> Callable[[str], str]:
-        """A function giving the relative `.md` path from page `source` to another page, for
-        Markdown links (MkDocs resolves and checks them)."""
-        source_dir = posixpath.dirname(source) or "."
-        return lambda target: posixpath.relpath(target, source_dir)

@@ -60,6 +60,8 @@ _CLEANER = nh3.Cleaner(
 _NONCE = secrets.token_hex(16)
 BODY_START = f"<!-- pmkb-body {_NONCE} -->"
 BODY_END = f"<!-- /pmkb-body {_NONCE} -->"
+MARKERS = (BODY_START, BODY_END)
+"""This process's body markers. Another process (a worker) is given them: its own differ."""
 
 
 FOOTNOTES_MARKER = "///Footnotes Go Here///"
@@ -105,17 +107,28 @@ def fence_sections(body: BodySections, escape_heading: Callable[[str], object]) 
     )
 
 
-def sanitize_body_regions(html: str) -> str:
-    """Clean the HTML between each pair of body markers; drop the markers themselves."""
-    if BODY_START not in html:
-        return html
+def replace_regions(
+    text: str, replace: Callable[[str], str], markers: tuple[str, str] = MARKERS
+) -> str:
+    """`text` with each fenced region, markers included, replaced by `replace(region)`.
+
+    A region left open (broken Markdown) runs to the end of the text.
+    """
+    start_marker, end_marker = markers
+    if start_marker not in text:
+        return text
     out: list[str] = []
     position = 0
-    while (start := html.find(BODY_START, position)) != -1:
-        out.append(html[position:start])
-        end = html.find(BODY_END, start)
-        stop = len(html) if end == -1 else end
-        out.append(sanitize_html(html[start + len(BODY_START) : stop]))
-        position = stop if end == -1 else end + len(BODY_END)
-    out.append(html[position:])
+    while (start := text.find(start_marker, position)) != -1:
+        out.append(text[position:start])
+        end = text.find(end_marker, start)
+        stop = len(text) if end == -1 else end
+        out.append(replace(text[start + len(start_marker) : stop]))
+        position = stop if end == -1 else end + len(end_marker)
+    out.append(text[position:])
     return "".join(out)
+
+
+def sanitize_body_regions(html: str, markers: tuple[str, str] = MARKERS) -> str:
+    """Clean the HTML between each pair of body markers; drop the markers themselves."""
+    return replace_regions(html, sanitize_html, markers)

@@ -19,7 +19,7 @@ from .pages import asset_text
 from .paths import CSS, OVERRIDABLE, is_page
 from .sanitize import BODY_START
 from .site import generate_site
-from .workers import DEFAULT_BUDGET, Job, render_pages
+from .workers import DEFAULT_BUDGET, Job, render_bodies
 
 
 @dataclass
@@ -78,7 +78,7 @@ def render_tree(
         for page in generated.pages
         if page.path in files and isinstance(page.content, str) and BODY_START in page.content
     }
-    rendered, result.failures = render_pages(
+    rendered, result.failures = render_bodies(
         list(jobs.values()),
         site.markdown_extensions,
         site.markdown_configs,

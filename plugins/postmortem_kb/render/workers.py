@@ -1,4 +1,4 @@
-"""Bodies of many pages rendered in worker processes (every core), each within a time budget.
+"""Generated pages rendered in worker processes (every core), each within a time budget.
 
 Python-Markdown is super-linear on some inputs (thousands of `[`, deeply nested lists) and can
 hit the recursion limit. A page whose rendering runs past `budget` seconds, recurses too deep or
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -17,10 +18,19 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from .bodies import BodyRenderer, without_bodies
+from .bodies import BodyRenderer, FinishedPage, PageRenderer, without_bodies
+from .cache import PageCache, identity, page_key
+from .sanitize import MARKERS
 
 DEFAULT_BUDGET = 20.0
 """Seconds one page may take (the slowest example page takes well under 0.1 s)."""
+
+RENDERERS: dict[str, type[PageRenderer] | type[BodyRenderer]] = {
+    "finish": PageRenderer,
+    "bodies": BodyRenderer,
+}
+"""What a worker makes of a page: finished HTML (`finish_pages`), or its bodies pre-rendered
+and the rest left as Markdown (`render_bodies`)."""
 
 
 @dataclass(frozen=True)
@@ -35,25 +45,42 @@ class _Budget(Exception):
     """Raised in a worker when a page runs past its time budget."""
 
 
-_renderer: BodyRenderer | None = None
+_renderer: PageRenderer | BodyRenderer | None = None
+_markers: tuple[str, str] = MARKERS
+_setup: tuple[Any, ...] = ()
 
 
-def _start(extensions: Sequence[str], configs: Mapping[str, Mapping[str, Any]]) -> None:
-    global _renderer
-    _renderer = BodyRenderer(extensions, configs)
+def _start(
+    kind: str,
+    extensions: Sequence[str],
+    configs: Mapping[str, Mapping[str, Any]],
+    markers: tuple[str, str],
+) -> None:
+    """Set up a worker: its renderer, with the body markers of the process that made the pages
+    (a worker started afresh has markers of its own, which the pages do not carry)."""
+    global _renderer, _markers, _setup
+    _renderer = RENDERERS[kind](extensions, configs, markers)
+    _markers = markers
+    _setup = (kind, extensions, configs, markers)
+
+
+def _apply(markdown: str) -> Any:
+    assert _renderer is not None
+    if isinstance(_renderer, PageRenderer):
+        return _renderer.finish(markdown)
+    return _renderer.page(markdown)
 
 
 def _expired(signum: int, frame: FrameType | None) -> None:
     raise _Budget
 
 
-def _render(markdown: str, budget: float) -> tuple[str, str | None]:
+def _render(markdown: str, budget: float) -> tuple[Any, str | None]:
     """(page, None), or (page without its bodies, why) when it failed or ran out of time."""
-    assert _renderer is not None
     previous = signal.signal(signal.SIGALRM, _expired)
     signal.setitimer(signal.ITIMER_REAL, budget)
     try:
-        return _renderer.page(markdown), None
+        return _apply(markdown), None
     except _Budget:
         reason = f"its body took longer than {budget:g} s to render"
     except RecursionError:
@@ -61,19 +88,19 @@ def _render(markdown: str, budget: float) -> tuple[str, str | None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    return without_bodies(markdown, reason), reason
+    _start(*_setup)  # a conversion cut short leaves Markdown's parser state behind
+    return _apply(without_bodies(markdown, reason, _markers)), reason
 
 
-def _alone(
-    job: Job, extensions: Sequence[str], configs: Mapping[str, Mapping[str, Any]], budget: float
-) -> tuple[str, str | None]:
+def _alone(job: Job, setup: tuple[Any, ...], budget: float) -> tuple[Any, str | None]:
     """One page in a pool of its own (after a worker crashed)."""
-    with ProcessPoolExecutor(1, initializer=_start, initargs=(extensions, configs)) as pool:
+    with ProcessPoolExecutor(1, initializer=_start, initargs=setup) as pool:
         try:
             return pool.submit(_render, job.markdown, budget).result()
         except BrokenProcessPool:
             reason = "rendering its body crashed the worker process"
-            return without_bodies(job.markdown, reason), reason
+            _start(*setup)
+            return _apply(without_bodies(job.markdown, reason, _markers)), reason
 
 
 def worker_count() -> int:
@@ -84,7 +111,108 @@ def worker_count() -> int:
         return os.cpu_count() or 1
 
 
-def render_pages(
+def _run(
+    kind: str,
+    jobs: Sequence[Job],
+    extensions: Sequence[str],
+    configs: Mapping[str, Mapping[str, Any]],
+    workers: int | None,
+    budget: float,
+) -> tuple[list[Any], list[str | None]]:
+    """Each job's page and, when its bodies were left out, why (else None)."""
+    setup = (kind, tuple(extensions), configs, MARKERS)
+    count = worker_count() if workers is None else workers
+    # The budget's alarm can only be set in the main thread: elsewhere (a `serve` rebuild)
+    # even a single page goes to a worker.
+    here = threading.current_thread() is threading.main_thread()
+    if here and (count <= 1 or len(jobs) <= 1):
+        _start(*setup)
+        outcomes = [_render(job.markdown, budget) for job in jobs]
+    elif not jobs:
+        outcomes = []
+    else:
+        size = max(1, min(count, len(jobs)))
+        with ProcessPoolExecutor(max_workers=size, initializer=_start, initargs=setup) as pool:
+            # Pages go in chunks: fewer round trips between processes than one at a time.
+            step = max(1, min(16, len(jobs) // (size * 8)))
+            chunks = [jobs[i : i + step] for i in range(0, len(jobs), step)]
+            futures: list[Future[list[tuple[Any, str | None]]]] = [
+                pool.submit(_render_many, [job.markdown for job in part], budget) for part in chunks
+            ]
+            results: list[tuple[Any, str | None] | None] = []
+            for part, future in zip(chunks, futures, strict=True):
+                try:
+                    results.extend(future.result())
+                except BrokenProcessPool:  # a worker crashed (e.g. its C stack overflowed)
+                    results.extend([None] * len(part))
+        # After a crash every unfinished page fails alike: each is retried alone to find which.
+        outcomes = [
+            result if result is not None else _alone(job, setup, budget)
+            for job, result in zip(jobs, results, strict=True)
+        ]
+    return [page for page, _ in outcomes], [reason for _, reason in outcomes]
+
+
+def _failures(jobs: Sequence[Job], reasons: Sequence[str | None]) -> list[str]:
+    return [
+        f"{job.source}: {reason}; its page is written without it"
+        for job, reason in zip(jobs, reasons, strict=True)
+        if reason is not None
+    ]
+
+
+def _render_many(markdowns: list[str], budget: float) -> list[tuple[Any, str | None]]:
+    """A chunk of pages (fewer round trips between processes than one page at a time)."""
+    return [_render(markdown, budget) for markdown in markdowns]
+
+
+@dataclass
+class Finished:
+    """The finished pages of a build, in order, and what it took."""
+
+    pages: list[FinishedPage]
+    failures: list[str]
+    """One message per page whose bodies were left out (not cached: reported every build)."""
+    cached: int = 0
+    """Pages taken from the cache."""
+
+
+def finish_pages(
+    jobs: Sequence[Job],
+    extensions: Sequence[str],
+    configs: Mapping[str, Mapping[str, Any]],
+    *,
+    workers: int | None = None,
+    budget: float = DEFAULT_BUDGET,
+    cache: PageCache | None = None,
+) -> Finished:
+    """Every job's page as finished HTML (bodies.PageRenderer), in order, and one message per
+    page whose bodies were left out. Pages in `cache` are taken from it; the others are
+    rendered and stored, and entries for no job of this build are dropped.
+
+    `workers=1` renders in this process (no pool); more use a process pool of that size.
+    """
+    if cache is None:
+        pages, reasons = _run("finish", jobs, extensions, configs, workers, budget)
+        return Finished(pages, _failures(jobs, reasons))
+    site = identity("finish", extensions, configs)
+    keys = [page_key(site, job.markdown) for job in jobs]
+    found = cache.get(keys)
+    missing = [index for index, key in enumerate(keys) if key not in found]
+    todo = [jobs[i] for i in missing]
+    rendered, reasons = _run("finish", todo, extensions, configs, workers, budget)
+    fresh = {
+        keys[index]: page
+        for index, page, reason in zip(missing, rendered, reasons, strict=True)
+        if reason is None
+    }
+    cache.update(fresh, keys)
+    by_index = dict(zip(missing, rendered, strict=True))
+    pages = [by_index[i] if i in by_index else found[key] for i, key in enumerate(keys)]
+    return Finished(pages, _failures(todo, reasons), cached=len(keys) - len(missing))
+
+
+def render_bodies(
     jobs: Sequence[Job],
     extensions: Sequence[str],
     configs: Mapping[str, Mapping[str, Any]],
@@ -92,36 +220,7 @@ def render_pages(
     workers: int | None = None,
     budget: float = DEFAULT_BUDGET,
 ) -> tuple[list[str], list[str]]:
-    """Every job's page with its bodies rendered, in order, and one message per failed page.
-
-    `workers=1` renders in this process (no pool); more use a process pool of that size.
-    """
-    count = worker_count() if workers is None else workers
-    if count <= 1 or len(jobs) <= 1:
-        _start(extensions, configs)
-        outcomes = [_render(job.markdown, budget) for job in jobs]
-    else:
-        with ProcessPoolExecutor(
-            max_workers=count, initializer=_start, initargs=(extensions, configs)
-        ) as pool:
-            futures: list[Future[tuple[str, str | None]]] = [
-                pool.submit(_render, job.markdown, budget) for job in jobs
-            ]
-            results: list[tuple[str, str | None] | None] = []
-            for future in futures:
-                try:
-                    results.append(future.result())
-                except BrokenProcessPool:  # a worker crashed (e.g. its C stack overflowed)
-                    results.append(None)
-        # After a crash every unfinished page fails alike: each is retried alone to find which.
-        outcomes = [
-            result if result is not None else _alone(job, extensions, configs, budget)
-            for job, result in zip(jobs, results, strict=True)
-        ]
-    pages = [page for page, _ in outcomes]
-    failures = [
-        f"{job.source}: {reason}; its page is written without it"
-        for job, (_, reason) in zip(jobs, outcomes, strict=True)
-        if reason is not None
-    ]
-    return pages, failures
+    """Every job's page with its bodies rendered (bodies.BodyRenderer), in order, and one
+    message per page whose bodies were left out."""
+    pages, reasons = _run("bodies", jobs, extensions, configs, workers, budget)
+    return pages, _failures(jobs, reasons)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,25 +13,32 @@ from urllib.parse import quote
 from mkdocs.config import base
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import Abort
-from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
+from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
+from mkdocs.utils import meta
 
 from ...core.anchors import safe_anchor
 from ...core.corpus import Corpus, CorpusLoader
 from ...core.loader import display_path
 from ...core.options import Options, OptionsError, validate_options
 from ...core.problems import Level, printable
+from ...render.bodies import FinishedPage
+from ...render.cache import PageCache
 from ...render.pages import asset_text
-from ...render.paths import CSS, OVERRIDABLE, SEARCH_SCRIPT, SitePaths, folder_index
+from ...render.paths import CSS, OVERRIDABLE, SEARCH_SCRIPT, SitePaths, folder_index, is_page
 from ...render.sanitize import sanitize_body_regions
 from ...render.search_index import search_index_files, search_loader
 from ...render.site import generate_site
-from .passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
-from .search_view import SearchView
+from ...render.workers import Job, finish_pages
 
 log = logging.getLogger("mkdocs.plugins.postmortem_kb")
+
+_THEME_LISTING = "<!-- material/tags"
+"""A page that asks Material's tags plugin for a listing is left to MkDocs to convert: the
+listing (and its table of contents) is the theme's. Such a page holds no author text."""
 
 
 def _safe_toc(items: Any) -> None:
@@ -88,6 +94,22 @@ class _GeneratedFile(File):
         return not self.unchanged and super().is_modified()
 
 
+class _FinishedPage(Page):
+    """A generated page the core has finished (render/bodies.py): MkDocs places its HTML, table
+    of contents and title instead of converting its Markdown (as Material's blog plugin gives
+    MkDocs page classes of its own). `on_nav` makes the pages MkDocs created for generated
+    files into these, so they keep the titles the nav gives them."""
+
+    finished: FinishedPage
+
+    def render(self, config: MkDocsConfig, files: Files) -> None:
+        self.content = self.finished.html
+        self.toc = get_toc(self.finished.toc)  # type: ignore[arg-type]
+        self._title_from_render = self.finished.title
+        self.present_anchor_ids = set(self.finished.anchors)
+        self.links_to_anchors = None  # every link in it was made by the core from SitePaths
+
+
 class _NoScheme(base.Config):
     """MkDocs' config of the plugin: empty, the options are the core's model (load_config)."""
 
@@ -102,20 +124,14 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self.loader: CorpusLoader | None = None
         self.corpus: Corpus | None = None
         self._generated: set[str] = set()
-        """Source URIs of the pages this plugin generated (their raw HTML skips Markdown)."""
+        """Source URIs of the pages this plugin generated (finished by the core)."""
         self._previous: dict[str, int] = {}
         """Hash of each generated file's content in the previous build (kept across serve)."""
-        self._html_blocks: dict[str, list[str]] = {}
-        """Per page, its raw-HTML blocks: stashed before Markdown, restored after it, held out
-        of the search index while search indexes the page."""
-        self._html_token = f"pmkb{secrets.token_hex(8)}"
-        self._search_view = SearchView(f"{self._html_token}-search")
-        self._held: dict[str, list[str]] = {}
         self._serving = False
+        self._finished: dict[str, FinishedPage] = {}
+        """Each generated page's finished HTML, by source URI (placed by `_FinishedPage`)."""
         self.options = Options()
         self._paths: SitePaths | None = None
-        self._theme_search = False
-        """Whether the theme's search plugin runs too (only then are blocks hidden from it)."""
         self._incident_pages: set[str] = set()
         """Source URIs of the incident pages (they light up the Incidents tab)."""
         self._incidents_index = ""
@@ -163,8 +179,7 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self.overrides = Path(custom_dir) if custom_dir else None
         if CSS not in config.extra_css:
             config.extra_css.append(CSS)
-        self._theme_search = "search" in config.plugins or "material/search" in config.plugins
-        if self._theme_search:
+        if "search" in config.plugins or "material/search" in config.plugins:
             log.info(
                 "postmortem-kb: the theme's search plugin is enabled besides the plugin's own"
                 " search; it downloads its whole index on every page view (remove `- search`"
@@ -202,6 +217,7 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             log.warning(f"postmortem-kb: {collision.message()}")
         self._paths = site.paths
         by_dest = {file.dest_uri: file for file in files}
+        finished: list[tuple[_GeneratedFile, str]] = []
         for page in site.pages:
             # With an explicit nav, on_nav places the in_nav pages itself; without one, MkDocs
             # lists them. Either way no generated page is reported as "not in nav".
@@ -228,8 +244,41 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
                 self._incident_pages.add(file.src_uri)
             if page.in_nav:
                 self._nav_pages.append(file)
+            content = page.content
+            if is_page(page.path) and isinstance(content, str) and _THEME_LISTING not in content:
+                finished.append((file, page.source or page.path))
+        self._finish(finished, config)
         files.append(File.generated(config, CSS, content=asset_text(CSS)))
         return files
+
+    def _finish(self, generated: list[tuple[_GeneratedFile, str]], config: MkDocsConfig) -> None:
+        """Have the core finish every generated page (in worker processes, from the cache where
+        it can) and give each file its finished page."""
+        jobs = [Job(meta.get_data(file.content_string)[0], source) for file, source in generated]
+        cache = None
+        if self.options.cache_dir is not None:
+            cache = PageCache(self.root / self.options.cache_dir)
+        try:
+            result = finish_pages(
+                jobs,
+                config.markdown_extensions,
+                config.mdx_configs or {},
+                workers=self.options.workers,
+                budget=self.options.render_budget,
+                cache=cache,
+            )
+        finally:
+            if cache is not None:
+                cache.close()
+        for failure in result.failures:
+            log.warning(f"postmortem-kb: {printable(failure)}")
+        self._finished = {
+            file.src_uri: page for (file, _), page in zip(generated, result.pages, strict=True)
+        }
+        log.info(
+            f"postmortem-kb: {len(jobs)} generated pages, {result.cached} from the cache,"
+            f" {len(jobs) - result.cached} rendered"
+        )
 
     def _hand_written(self, own: File, path: str, claimant: str, docs_dir: Path) -> None:
         """A hand-written file in docs/ on a generated page's path: it is kept, as intended for
@@ -259,13 +308,19 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             section = index_page.parent if index_page is not None else None
             if section is None:
                 continue
-            page = Page(None, file, config)
+            page = file.page if file.page is not None else Page(None, file, config)
             page.parent = section
             section.children.append(page)
             by_uri[file.src_uri] = page
             added = True
         if added:
             nav.pages = list(_pages_of(nav.items))
+        for file in files.documentation_pages():
+            finished = self._finished.get(file.src_uri)
+            if finished is not None and file.page is not None:
+                file.page.__class__ = _FinishedPage
+                assert isinstance(file.page, _FinishedPage)
+                file.page.finished = finished
         self._nav_uris = {page.file.src_uri for page in nav.pages}
         self._incidents_item = next(
             (page for page in nav.pages if page.file.src_uri == self._incidents_index), None
@@ -275,61 +330,31 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
     def on_page_markdown(
         self, markdown: str, *, page: Any, config: MkDocsConfig, files: Files
     ) -> str:
-        """Carry the raw-HTML blocks of generated pages past Markdown (html_passthrough.py).
-
-        A generated page outside the nav (an incident, a regulation, an owner...) would show an
-        empty navigation sidebar on a desktop: it is hidden there (the phone drawer keeps it).
+        """A generated page outside the nav (an incident, a regulation, an owner...) would show
+        an empty navigation sidebar on a desktop: it is hidden there (the phone drawer keeps it).
         """
-        if page.file.src_uri not in self._generated:
-            return markdown
-        if page.file.src_uri not in self._nav_uris:
+        if page.file.src_uri in self._generated and page.file.src_uri not in self._nav_uris:
             hide = page.meta.get("hide") or []
             if isinstance(hide, list) and "navigation" not in hide:
                 page.meta["hide"] = [*hide, "navigation"]
-        markdown, blocks = stash_html_blocks(markdown, self._html_token)
-        if blocks:
-            self._html_blocks[page.file.src_uri] = blocks
         return markdown
 
     def on_page_content(self, html: str, *, page: Any, config: MkDocsConfig, files: Files) -> str:
-        """Put the raw HTML back, then apply the body rule (sanitize.py) to author-written parts;
-        table-of-contents anchors get the anchor rule (anchors.py)."""
+        """Generated pages come finished and safe from the core. Any other page's table of
+        contents gets the anchor rule (anchors.py), and body markers the body rule (sanitize.py):
+        only the core writes them, so none is expected there."""
+        if isinstance(page, _FinishedPage):
+            return html
         _safe_toc(page.toc)
-        blocks = self._html_blocks.get(page.file.src_uri)
-        if blocks:
-            html = restore_html_blocks(html, blocks, self._html_token)
-            if page.present_anchor_ids is not None:
-                page.present_anchor_ids |= anchor_ids(blocks)
         return sanitize_body_regions(html)
 
-    # Material's search plugin (when a site keeps it) parses each page's whole HTML with a
-    # pure-Python parser; on incident pages the generated tables cost more to parse than the
-    # author's text. So while it indexes a page (event priority 0), the generated blocks are
-    # swapped for stand-ins with the same words (search_view.py), and put back right after.
-    @event_priority(100)
-    def _hide_from_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
-        blocks = self._html_blocks.pop(page.file.src_uri, None)
-        if blocks and self._theme_search:
-            page.content, held = self._search_view.hide(page.content, blocks)
-            self._held[page.file.src_uri] = held
-        return context
-
-    @event_priority(-100)
-    def _show_after_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
-        held = self._held.pop(page.file.src_uri, None)
-        if held:
-            page.content = self._search_view.show(page.content, held)
-        return context
-
-    def _light_up_tab(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
+    def on_page_context(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
         """An incident page (outside the nav) marks the Incidents page active for this render,
         so the theme highlights its tab; `on_post_page` clears it again."""
         if page.file.src_uri in self._incident_pages and self._incidents_item is not None:
             self._incidents_item.active = True  # also marks its sections active
             self._active_section = self._incidents_item
         return context
-
-    on_page_context = CombinedEvent(_hide_from_search, _light_up_tab, _show_after_search)
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         """Clear the Incidents tab lit for an incident page; give every page the search box and

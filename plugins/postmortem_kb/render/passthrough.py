@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import re
 
-from ...core.sections import fenced_code
+from ..core.sections import fenced_code
 
 BLOCK_TAGS = frozenset(
     {"address", "article", "aside", "blockquote", "details", "div", "dl", "fieldset", "figure"}

@@ -1,0 +1,196 @@
+"""The core finishes every generated page (issue 17): MkDocs places its HTML, table of contents
+and title; pages render in worker processes within a time budget and come from a cache across
+builds; the site is byte-identical however it was rendered."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import build_in_process, build_site, copy_examples
+from payloads import html_payloads
+from security_corpus import SCRIPT_BODY, TOC_BODY, post_mortem
+
+MARKS = ("pwned", "pmkb-xss")
+CACHE = Path(".cache") / "postmortem-kb" / "pages.sqlite"
+
+
+def _options(project: Path, **options: object) -> None:
+    """Set plugin options in the project's mkdocs.yml."""
+    config = project / "mkdocs.yml"
+    lines = "".join(f"      {key}: {value}\n" for key, value in options.items())
+    text = config.read_text(encoding="utf-8")
+    anchor = "      postmortems_dir: postmortems\n"
+    assert anchor in text
+    config.write_text(text.replace(anchor, anchor + lines), encoding="utf-8")
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    files = (path for path in folder.rglob("*") if path.is_file())
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in files}
+
+
+def _secondary_toc(page: str) -> str:
+    """The page's table of contents as the theme prints it (the secondary sidebar)."""
+    start = page.index('<nav class="md-nav md-nav--secondary"')
+    return page[start : page.index('<div class="md-content"', start)]
+
+
+BODY = """Summary text.
+
+## Root cause analysis
+
+The pool ran dry.
+
+### Why the pool ran dry
+
+Because of a retry storm.
+
+#### The retry storm in detail
+
+Every client retried at once.
+"""
+
+
+def test_body_headings_are_in_the_table_of_contents_with_the_ids_they_carry(
+    project: Path,
+) -> None:
+    (project / "postmortems" / "INC-2025-101.md").write_text(post_mortem("INC-2025-101", BODY))
+    build = build_in_process(project)
+    assert build.returncode == 0, build.log
+    page = build.page("incidents/inc-2025-101/")
+    toc = _secondary_toc(page)
+    for anchor, text in (
+        ("root-cause-analysis", "Root cause analysis"),
+        ("why-the-pool-ran-dry", "Why the pool ran dry"),
+        ("the-retry-storm-in-detail", "The retry storm in detail"),
+    ):
+        assert f'href="#{anchor}"' in toc, anchor
+        assert re.search(rf'<h[2-4] id="{anchor}">{text}<a class="headerlink"', page), anchor
+    # The title is the page's own (front matter), and the H1 is not repeated in the TOC entries.
+    assert "<title>INC-2025-101: " in page
+
+
+def test_hostile_headings_reach_the_toc_only_with_safe_ids(project: Path) -> None:
+    for incident_id, body in (("SEC-2025-001", TOC_BODY), ("SEC-2025-007", SCRIPT_BODY)):
+        path = project / "postmortems" / f"{incident_id}.md"
+        path.write_text(post_mortem(incident_id, body))
+    build = build_in_process(project, strict=False)
+    for incident_id in ("sec-2025-001", "sec-2025-007"):
+        page = build.page(f"incidents/{incident_id}/")
+        assert html_payloads(page, MARKS) == [], incident_id
+        for anchor in re.findall(r'href="#([^"]*)"', _secondary_toc(page)):
+            assert re.fullmatch(r"[A-Za-z0-9_.:/-]+", anchor), anchor
+
+
+def test_serial_parallel_and_cached_builds_are_byte_identical(project: Path) -> None:
+    """One `mkdocs build` per way of rendering, each in its own process (its own body markers)."""
+    copy_examples(project)
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    _options(project, workers=1, cache_dir="false")
+    serial = build_site(project)
+    assert serial.returncode == 0, serial.log
+    assert "0 from the cache" in serial.log and not (project / CACHE).exists()
+    reference = _tree(serial.site)
+    assert len([p for p in reference if p.startswith("incidents/inc-")]) == 18
+
+    (project / "mkdocs.yml").write_text(config, encoding="utf-8")
+    _options(project, workers=2)
+    cold = build_site(project)
+    assert cold.returncode == 0, cold.log
+    assert "0 from the cache" in cold.log and (project / CACHE).is_file()
+    assert _tree(cold.site) == reference
+    warm = build_site(project)
+    assert warm.returncode == 0, warm.log
+    [line] = [line for line in warm.log.splitlines() if "from the cache" in line]
+    assert line.endswith(" 0 rendered"), line
+    assert _tree(warm.site) == reference
+
+
+def test_an_edit_renders_only_the_pages_it_changes_and_the_cache_keeps_one_site(
+    project: Path,
+) -> None:
+    copy_examples(project)
+    assert build_in_process(project).returncode == 0
+    with sqlite3.connect(project / CACHE) as db:
+        (entries,) = db.execute("SELECT count(*) FROM pages").fetchone()
+    edited = next((project / "postmortems").glob("INC-2025-007*.md"))
+    edited.write_text(edited.read_text() + "\nOne more sentence, written later.\n")
+    build = build_in_process(project)
+    assert build.returncode == 0, build.log
+    [line] = [line for line in build.log.splitlines() if "from the cache" in line]
+    rendered = int(line.rsplit(" ", 2)[1])
+    assert 1 <= rendered <= 3, line  # the incident's page (and pages quoting its text)
+    assert "One more sentence, written later." in build.page("incidents/inc-2025-007/")
+    with sqlite3.connect(project / CACHE) as db:
+        (after,) = db.execute("SELECT count(*) FROM pages").fetchone()
+    assert after == entries  # the entry of the old version was dropped
+
+
+def test_a_damaged_cache_is_rendered_anew(project: Path) -> None:
+    copy_examples(project)
+    (project / CACHE).parent.mkdir(parents=True)
+    (project / CACHE).write_bytes(b"not a database" * 100)
+    first = build_in_process(project)
+    assert first.returncode == 0, first.log
+    second = build_in_process(project)
+    assert second.page("incidents/inc-2025-007/") == first.page("incidents/inc-2025-007/")
+    assert any(line.endswith(" 0 rendered") for line in second.log.splitlines()), second.log
+
+
+@pytest.mark.parametrize(
+    ("workers", "body"),
+    [(1, "[" * 6000), (2, "[" * 6000), (2, "- " * 2000 + "x")],
+    ids=["slow-serial", "slow-workers", "too-deep-workers"],
+)
+def test_the_time_budget_protects_mkdocs_build(project: Path, workers: int, body: str) -> None:
+    """Python-Markdown takes seconds on 6,000 `[` and recurses too deep on 2,000 list markers:
+    the page is written without its body, the warning names the file, `--strict` fails."""
+    copy_examples(project)
+    _options(project, workers=workers, render_budget=1)
+    slow = project / "postmortems" / "SEC-2025-050.md"
+    slow.write_text(post_mortem("SEC-2025-050", f"Before.\n\n{body}\n"))
+    started = time.monotonic()
+    build = build_site(project)
+    assert time.monotonic() - started < 60
+    assert build.returncode == 1
+    warnings = [line for line in build.log.splitlines() if "SEC-2025-050.md" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("WARNING"), build.log
+    page = build.page("incidents/sec-2025-050/")
+    assert "Not shown:" in page and "[[[[[[[[" not in page
+    assert "Not shown:" not in build.page("incidents/inc-2025-007/")
+    # A page written without its body is not cached: the next build reports it again.
+    again = build_site(project)
+    assert any("SEC-2025-050.md" in line for line in again.log.splitlines()), again.log
+
+
+SPAWNED = """
+import multiprocessing, sys
+multiprocessing.set_start_method(sys.argv[1], force=True)
+from postmortem_kb.render.sanitize import fence_body
+from postmortem_kb.render.workers import Job, finish_pages
+page = "# T\\n\\n" + fence_body(sys.stdin.read())
+result = finish_pages([Job(page, "a.md"), Job(page, "b.md")], ["toc"], {}, workers=2)
+print(result.pages[0].html)
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_started_afresh_clean_bodies_with_the_pages_markers(method: str) -> None:
+    """A worker that does not share the build's memory has body markers of its own; it is given
+    the build's, so a `<script>` in a body is still cleaned."""
+    result = subprocess.run(
+        [sys.executable, "-c", SPAWNED, method],
+        input=SCRIPT_BODY,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "<h1" in result.stdout
+    assert html_payloads(result.stdout, MARKS) == [] and "<script" not in result.stdout
