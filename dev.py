@@ -128,7 +128,13 @@ def unlocked_env(resolution: str) -> Env:
 def serve(args: list[str]) -> None:
     env = ensure_venv()
     address = args[0] if args and not args[0].startswith("-") else "127.0.0.1:8000"
-    options = [arg for arg in args if arg.startswith("-")]  # e.g. --dirty
+    options = [arg for arg in args if arg.startswith("-")]  # e.g. --strict
+    # A preview rebuilds only the pages an edit changes (--dirty); --full rebuilds every page
+    # (e.g. after changing the nav, which --dirty leaves stale on unchanged pages).
+    if "--full" in options:
+        options.remove("--full")
+    elif "--dirty" not in options:
+        options.append("--dirty")
     print(f"serving the example site on http://{address}/", flush=True)
     run(env.bin / "mkdocs", "serve", "--dev-addr", address, *options)
 

@@ -194,3 +194,31 @@ def test_workers_started_afresh_clean_bodies_with_the_pages_markers(method: str)
     assert result.returncode == 0, result.stderr
     assert "<h1" in result.stdout
     assert html_payloads(result.stdout, MARKS) == [] and "<script" not in result.stdout
+
+
+def _write_marker(folder: Path, text: str) -> None:
+    import os
+
+    (folder / "pid").write_text(str(os.getpid()))
+    (folder / "out").write_text(text)
+
+
+def test_background_work_runs_in_a_child_from_the_main_thread_and_inline_elsewhere(
+    tmp_path: Path,
+) -> None:
+    import os
+    import threading
+
+    from postmortem_kb.render.workers import Background
+
+    main, other = tmp_path / "main", tmp_path / "other"
+    main.mkdir(), other.mkdir()
+    Background(_write_marker, main, "from the main thread").wait()
+    assert (main / "out").read_text() == "from the main thread"
+    assert (main / "pid").read_text() != str(os.getpid())  # a child wrote it
+    thread = threading.Thread(
+        target=lambda: Background(_write_marker, other, "from a thread").wait()
+    )
+    thread.start(), thread.join()
+    assert (other / "out").read_text() == "from a thread"
+    assert (other / "pid").read_text() == str(os.getpid())  # written in this process

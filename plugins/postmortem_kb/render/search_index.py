@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence, Sized
 from functools import lru_cache
 from html import escape
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 from lunr.stemmer import porter_stemmer
@@ -100,8 +101,8 @@ def plain(markdown: str) -> str:
     return _SPACE.sub(" ", _MARKUP.sub(lambda m: m.group(1) or " ", markdown)).strip()
 
 
-def _fields(incident: Incident) -> list[tuple[str, str]]:
-    """(field, text) pairs of everything indexed about one incident."""
+def _fields(incident: Incident, sections: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(field, text) pairs of everything indexed about one incident (`sections`: `_sections`)."""
     pm = incident.model
     out = [("title", pm.title), ("services", " ".join(pm.services)), ("summary", pm.summary)]
     out += [("lessons", lesson) for lesson in pm.lessons_learned]
@@ -111,7 +112,7 @@ def _fields(incident: Incident) -> list[tuple[str, str]]:
     out += [("whys", f"{w.question} {w.answer}") for w in pm.whys]
     out += [("went", text) for text in (*pm.went_well, *pm.went_wrong, *pm.lucky)]
     out.append(("people", " ".join(pm.authors)))
-    out += [("body", text) for _, text in _sections(incident)]
+    out += [("body", text) for _, text in sections]
     return out
 
 
@@ -181,6 +182,14 @@ def _shards(index: Mapping[str, Sized]) -> list[tuple[str, list[str]]]:
     return out
 
 
+def write_search_index(corpus: Corpus, settings: Settings, site_dir: Path) -> None:
+    """Write every file of the search index into the built site at `site_dir`."""
+    for path, text in search_index_files(corpus, settings):
+        target = site_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
 def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str, str]]:
     """Every file of the search index as (site path, JSON text)."""
     if not settings.include_drafts:
@@ -192,7 +201,8 @@ def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str
     facets: dict[str, dict[str, list[int]]] = {name: defaultdict(list) for name in FACETS}
     for doc, incident in enumerate(incidents):
         weights: dict[str, int] = defaultdict(int)
-        for field, text in _fields(incident):
+        sections = _sections(incident)
+        for field, text in _fields(incident, sections):
             weight = WEIGHTS[field]
             stems = terms(text)
             counts: dict[str, int] = defaultdict(int)
@@ -231,7 +241,7 @@ def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str
                             else []
                         ),
                         *(["Action items", f"{a.id} {a.action}"] for a in pm.action_items),
-                        *([h, t] for h, t in _sections(incident)),
+                        *([h, t] for h, t in sections),
                     ],
                 }
             ),

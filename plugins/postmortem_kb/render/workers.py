@@ -8,10 +8,11 @@ file. The output does not depend on the number of workers: pages are returned in
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -224,3 +225,28 @@ def render_bodies(
     message per page whose bodies were left out."""
     pages, reasons = _run("bodies", jobs, extensions, configs, workers, budget)
     return pages, _failures(jobs, reasons)
+
+
+class Background:
+    """`task(*args)` run in a forked child process while the build goes on (on Linux and macOS,
+    from the main thread, where forking is safe), or in this process when `wait` is called.
+
+    The child inherits the build's data (the corpus) without copying it through a pipe; it must
+    only write files. `wait` returns once the task is done, whichever way it ran.
+    """
+
+    def __init__(self, task: Callable[..., None], *args: Any) -> None:
+        self._task, self._args = task, args
+        self._child: multiprocessing.process.BaseProcess | None = None
+        forking = "fork" in multiprocessing.get_all_start_methods()
+        if forking and threading.current_thread() is threading.main_thread():
+            self._child = multiprocessing.get_context("fork").Process(target=task, args=args)
+            self._child.start()
+
+    def wait(self) -> None:
+        """Wait for the child (again in this process if it failed), or run the task here."""
+        if self._child is not None:
+            self._child.join()
+            if self._child.exitcode == 0:
+                return
+        self._task(*self._args)

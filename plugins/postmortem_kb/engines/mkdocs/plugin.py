@@ -30,9 +30,9 @@ from ...render.cache import PageCache
 from ...render.pages import asset_text
 from ...render.paths import CSS, OVERRIDABLE, SEARCH_SCRIPT, SitePaths, folder_index, is_page
 from ...render.sanitize import sanitize_body_regions
-from ...render.search_index import search_index_files, search_loader
+from ...render.search_index import search_loader, write_search_index
 from ...render.site import generate_site
-from ...render.workers import Job, finish_pages
+from ...render.workers import Background, Job, finish_pages
 
 log = logging.getLogger("mkdocs.plugins.postmortem_kb")
 
@@ -128,6 +128,7 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self._previous: dict[str, int] = {}
         """Hash of each generated file's content in the previous build (kept across serve)."""
         self._serving = False
+        self._search: Background | None = None
         self._finished: dict[str, FinishedPage] = {}
         """Each generated page's finished HTML, by source URI (placed by `_FinishedPage`)."""
         self.options = Options()
@@ -369,15 +370,25 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         head, tail = output.rsplit("</body>", 1)
         return f"{head}{loader}\n</body>{tail}"
 
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        """Start writing the search index (render/search_index.py) into the site, in a child
+        process while MkDocs renders the pages with the theme (which uses one core)."""
+        if self.corpus is not None:
+            site_dir = Path(config.site_dir)
+            self._search = Background(write_search_index, self.corpus, self.settings, site_dir)
+        return env
+
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """Write the search index (render/search_index.py) into the built site."""
-        if self.corpus is None:
-            return
-        site_dir = Path(config.site_dir)
-        for path, text in search_index_files(self.corpus, self.settings):
-            target = site_dir / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+        """The search index is written by now."""
+        if self._search is not None:
+            self._search.wait()
+            self._search = None
+
+    def on_build_error(self, *, error: Exception) -> None:
+        """A failed build still waits for its child process (no process is left behind)."""
+        if self._search is not None:
+            self._search.wait()
+            self._search = None
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         server.watch(str(self.source_dir))
