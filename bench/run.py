@@ -185,26 +185,45 @@ def child_main(argv: list[str]) -> None:
 # --- project setup ----------------------------------------------------------------------------
 
 
-def _site_config(postmortems: bool, nav: list[Any]) -> dict[str, Any]:
-    """The repository's mkdocs.yml settings (theme, extensions), with or without the plugin."""
+PLUGIN = "postmortem-kb"
+
+
+def _plugin_config() -> dict[str, Any]:
+    """The repository's mkdocs.yml as the plugin project's: its theme, extensions, navigation and
+    plugin list (no theme `search`: the plugin has its own), the plugin reading `postmortems/`."""
     import yaml
 
-    base = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
-    plugins: list[Any] = ["search"]
-    if postmortems:
-        plugins.append({"postmortem-kb": {"postmortems_dir": "postmortems"}})
-    config = {
-        "site_name": base.get("site_name", "Post-mortems"),
+    config: dict[str, Any] = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    plugins: list[Any] = []
+    for entry in config.get("plugins", []):
+        if isinstance(entry, dict) and PLUGIN in entry:
+            entry = {PLUGIN: {**(entry[PLUGIN] or {}), "postmortems_dir": "postmortems"}}
+        plugins.append(entry)
+    if not any(isinstance(entry, dict) and PLUGIN in entry for entry in plugins):
+        plugins.append({PLUGIN: {"postmortems_dir": "postmortems"}})
+    return {**config, "docs_dir": "docs", "site_dir": "site", "plugins": plugins}
+
+
+def _plain_config(plugin_config: dict[str, Any]) -> dict[str, Any]:
+    """A plain mkdocs-material site: the same theme and extensions, Material's default `search`,
+    the hand-written pages and the incident list in the nav, the incident pages out of it."""
+    guides = [
+        entry
+        for section in plugin_config.get("nav", [])
+        for title, value in section.items()
+        if title == "Guide" and isinstance(value, list)
+        for entry in value
+    ]
+    return {
+        "site_name": plugin_config.get("site_name", "Post-mortems"),
         "docs_dir": "docs",
         "site_dir": "site",
-        "theme": base["theme"],
-        "plugins": plugins,
-        "markdown_extensions": base.get("markdown_extensions", []),
-        "nav": nav,
+        "theme": plugin_config["theme"],
+        "plugins": ["search"],
+        "markdown_extensions": plugin_config.get("markdown_extensions", []),
+        "nav": [{"Home": "index.md"}, {"Incidents": "incidents/index.md"}, {"Guide": guides}],
+        "not_in_nav": "/incidents/inc-*.md\n",
     }
-    if not postmortems:
-        config["not_in_nav"] = "/incidents/inc-*.md\n"
-    return config
 
 
 def _write_config(path: Path, config: dict[str, Any]) -> None:
@@ -214,31 +233,29 @@ def _write_config(path: Path, config: dict[str, Any]) -> None:
 
 
 def prepare(work: Path, count: int, seed: int) -> tuple[Path, Path]:
-    """The plugin project and the plain project of one corpus size (regenerated when stale)."""
+    """The plugin project and the plain project of one corpus size (the corpus regenerated when
+    stale, the two mkdocs.yml written anew from the repository's every time)."""
     sys.path.insert(0, str(HERE))
     from generate import generate
 
     stamp = f"{count}:{seed}:{(HERE / 'generate.py').stat().st_mtime_ns}"
     plugin_dir, plain_dir = work / "plugin", work / "plain"
     corpus = plugin_dir / "postmortems"
-    if (work / ".stamp").exists() and (work / ".stamp").read_text() == stamp:
-        return plugin_dir, plain_dir
-    shutil.rmtree(work, ignore_errors=True)
-    for project in (plugin_dir, plain_dir):
-        shutil.copytree(ROOT / "docs", project / "docs")
-        shutil.copytree(ROOT / "overrides", project / "overrides")
-    paths = generate(corpus, count, seed)
+    if not (work / ".stamp").exists() or (work / ".stamp").read_text() != stamp:
+        shutil.rmtree(work, ignore_errors=True)
+        for project in (plugin_dir, plain_dir):
+            shutil.copytree(ROOT / "docs", project / "docs")
+            shutil.copytree(ROOT / "overrides", project / "overrides")
+        _plain_pages(plain_dir / "docs", generate(corpus, count, seed))
+        (work / ".stamp").write_text(stamp)
+    plugin_config = _plugin_config()
+    _write_config(plugin_dir / "mkdocs.yml", plugin_config)
+    _write_config(plain_dir / "mkdocs.yml", _plain_config(plugin_config))
+    return plugin_dir, plain_dir
 
-    nav = [
-        {"Home": "index.md"},
-        {"Incidents": "incidents/index.md"},
-        {"Guide": [{"Writing a post-mortem": "guide/writing.md"}]},
-    ]
-    _write_config(plugin_dir / "mkdocs.yml", _site_config(True, nav))
-    _write_config(plain_dir / "mkdocs.yml", _site_config(False, nav))
 
-    # The plain site: each body as a page with its title, a home page and a list of incidents.
-    docs = plain_dir / "docs"
+def _plain_pages(docs: Path, paths: list[Path]) -> None:
+    """The plain site: each body as a page with its title, a home page and a list of incidents."""
     (docs / "incidents").mkdir(parents=True)
     links = []
     for path in paths:
@@ -255,8 +272,6 @@ def prepare(work: Path, count: int, seed: int) -> tuple[Path, Path]:
         "# All incidents\n\n" + "\n".join(links) + "\n", encoding="utf-8"
     )
     (docs / "index.md").write_text("# Post-mortems\n\n[All incidents](incidents/index.md)\n")
-    (work / ".stamp").write_text(stamp)
-    return plugin_dir, plain_dir
 
 
 # --- measuring --------------------------------------------------------------------------------
@@ -292,8 +307,21 @@ def largest_page(site: Path) -> tuple[int, str]:
     return size, path.relative_to(site).as_posix().removesuffix("index.html")
 
 
-def search_index(site: Path) -> dict[str, float]:
-    """Size of Material's search index, and what each incident page contributes to it."""
+def search_index(site: Path) -> dict[str, Any]:
+    """Size of the site's search index and what it holds per incident: the plugin's own
+    (`search-index/`, many small files a search fetches a few of) or Material's (one file every
+    page view downloads)."""
+    own = site / "search-index"
+    if own.is_dir():
+        sizes = [p.stat().st_size for p in own.rglob("*") if p.is_file()]
+        incidents = len(list((own / "d").glob("*.json")))
+        return {
+            "kind": "plugin",
+            "bytes": sum(sizes),
+            "files": len(sizes),
+            "largest_file_kb": max(sizes, default=0) / 1024,
+            "per_incident_mean_kb": sum(sizes) / max(incidents, 1) / 1024,
+        }
     path = site / "search" / "search_index.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     per_incident: dict[str, int] = {}
@@ -305,8 +333,10 @@ def search_index(site: Path) -> dict[str, float]:
             per_incident[page] = per_incident.get(page, 0) + size
     sizes = sorted(per_incident.values()) or [0]
     return {
+        "kind": "material",
         "bytes": path.stat().st_size,
-        "incident_pages": len(per_incident),
+        "files": 1,
+        "largest_file_kb": path.stat().st_size / 1024,
         "per_incident_mean_kb": sum(sizes) / len(sizes) / 1024,
         "per_incident_max_kb": sizes[-1] / 1024,
     }
@@ -433,8 +463,9 @@ def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     lines += [
         "",
         "| N | site MB (a / b) | largest page MB (a) | search index MB (a / b)"
-        " | index KB per incident, mean / max (a) | (b) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        " | (a) plugin's index: files, largest KB | index KB per incident: (a) mean"
+        " | (b) mean / max |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         a, b = r["plugin"], r["plain"]
@@ -444,8 +475,9 @@ def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
             f"| {r['n']:,} | {_mb(a['site_bytes'])} / {_mb(b['site_bytes'])}"
             f" | {_mb(largest)} (`{where}`)"
             f" | {_mb(sa['bytes'])} / {_mb(sb['bytes'])}"
-            f" | {sa['per_incident_mean_kb']:.1f} / {sa['per_incident_max_kb']:.1f}"
-            f" | {sb['per_incident_mean_kb']:.1f} / {sb['per_incident_max_kb']:.1f} |"
+            f" | {sa['files']:,}, {sa['largest_file_kb']:.0f}"
+            f" | {sa['per_incident_mean_kb']:.1f}"
+            f" | {sb['per_incident_mean_kb']:.1f} / {sb.get('per_incident_max_kb', 0):.1f} |"
         )
     by_n = {r["n"]: r for r in results}
     pairs = [(n, n * 10) for n in sorted(by_n) if n * 10 in by_n]
