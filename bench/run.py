@@ -20,6 +20,7 @@ file's hand-written "Optimisation history" section) and the raw figures as JSON 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -27,6 +28,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -42,23 +44,115 @@ PACKAGES = ("mkdocs", "mkdocs-material", "pydantic", "pyyaml", "jinja2", "markdo
 # --- child-process tasks ----------------------------------------------------------------------
 
 
+PROC = Path("/proc")
+SAMPLE_S = 0.1
+"""How often the memory of a measured process tree is sampled."""
+
+
+def _rss_kib(pid: int) -> int:
+    """A process's resident set (VmRSS) in KiB; 0 when it is gone or a zombie."""
+    try:
+        status = (PROC / str(pid) / "status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _children_listed(pid: int) -> list[int]:
+    """Direct children of `pid`, from /proc/PID/task/*/children (CONFIG_PROC_CHILDREN)."""
+    found = []
+    for path in (PROC / str(pid) / "task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in path.read_text().split()]
+    return found
+
+
+def _children_scanned() -> dict[int, list[int]]:
+    """Parent id -> child ids of every process, from each /proc/PID/stat."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir(PROC):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])  # after "(comm)": state, then ppid
+        children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
+def tree_rss_kib(root: int) -> int:
+    """Summed VmRSS of `root` and all its descendants, in KiB (pages shared between them, as
+    between forked workers, are counted in each)."""
+    listed = (PROC / "self" / "task" / str(os.getpid()) / "children").exists()
+    scanned = {} if listed else _children_scanned()
+    total, stack, seen = 0, [root], set()
+    while stack:
+        pid = stack.pop()
+        if pid not in seen:
+            seen.add(pid)
+            total += _rss_kib(pid)
+            stack += _children_listed(pid) if listed else scanned.get(pid, [])
+    return total
+
+
+class TreeMemory:
+    """The peak summed RSS of a process tree, sampled every SAMPLE_S seconds in a thread while
+    the block runs (Linux only: elsewhere `peak_kib` stays 0)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_kib = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            self.peak_kib = max(self.peak_kib, tree_rss_kib(self.pid))
+            self.samples += 1
+            if self._stop.wait(SAMPLE_S):
+                return
+
+    def __enter__(self) -> TreeMemory:
+        if PROC.joinpath("self", "status").exists():
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
 def task_measure(command: list[str], log: Path) -> dict[str, Any]:
-    """Run `command` once; its wall time and peak RSS (this wrapper's only child)."""
+    """Run `command` once: its wall and CPU time, the peak RSS of its whole process tree
+    (sampled; never below the largest single process) and of its largest single process."""
     started = time.perf_counter()
     with log.open("w") as out:
-        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=out, text=True)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=out, text=True)
+        with TreeMemory(process.pid) as memory:
+            stdout, _ = process.communicate()
     wall = time.perf_counter() - started
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is KiB on Linux, bytes on macOS
+    largest = usage.ru_maxrss * scale / 2**20
     report: dict[str, Any] = {
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mb": usage.ru_maxrss * scale / 2**20,
-        "returncode": result.returncode,
+        "peak_rss_mb": max(memory.peak_kib / 1024, largest),
+        "tree_rss_sampled_mb": memory.peak_kib / 1024,
+        "tree_rss_samples": memory.samples,
+        "max_rss_one_process_mb": largest,
+        "returncode": process.returncode,
     }
-    last = result.stdout.strip().splitlines()[-1:] if result.stdout.strip() else []
+    last = stdout.strip().splitlines()[-1:] if stdout.strip() else []
     if last and last[0].startswith("{"):
         report["child"] = json.loads(last[0])
     return report
