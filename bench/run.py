@@ -25,11 +25,13 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -371,23 +373,59 @@ def _plain_pages(docs: Path, paths: list[Path]) -> None:
 # --- measuring --------------------------------------------------------------------------------
 
 
-def measure(command: Sequence[str | Path], log: Path, cwd: Path | None = None) -> dict[str, Any]:
-    """Run `command` under a fresh wrapper process; its wall time, peak RSS and child report."""
+ENV = {**os.environ, "SOURCE_DATE_EPOCH": REFERENCE_EPOCH, "NO_MKDOCS_2_WARNING": "1"}
+"""Every measured command's environment: a fixed "today", no MkDocs 2 notice."""
+
+
+def measure(
+    command: Sequence[str | Path], log: Path, cwd: Path | None = None, required: bool = True
+) -> dict[str, Any]:
+    """Run `command` under a fresh wrapper process; its wall time, peak RSS and child report.
+    A failure ends the benchmark, or with `required=False` is reported as `failed`."""
     wrapper = [sys.executable, str(Path(__file__).resolve()), "_measure", str(log), "--"]
-    env = {**os.environ, "SOURCE_DATE_EPOCH": REFERENCE_EPOCH}
     result = subprocess.run(
         [*wrapper, *(str(c) for c in command)],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=env,
+        env=ENV,
         check=True,
     )
     report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     if report["returncode"]:
         tail = log.read_text(errors="replace")[-2000:]
-        raise SystemExit(f"benchmark step failed: {' '.join(map(str, command))}\n{tail}")
+        message = f"benchmark step failed: {' '.join(map(str, command))}\n{tail}"
+        if required:
+            raise SystemExit(message)
+        print(message, flush=True)
+        report["failed"] = True
     return report
+
+
+def forget_cache(project: Path) -> None:
+    """Delete the plugin's cache folder (its `cache_dir` option, `.cache/postmortem-kb` by default,
+    relative to mkdocs.yml), so that the next build starts cold. Harmless if there is none."""
+    shutil.rmtree(project / ".cache", ignore_errors=True)
+
+
+EDIT = "One more sentence written by the benchmark"
+"""Appended, with a unique mark, to one post-mortem's body for the warm build and serve."""
+
+
+def edit_sentence() -> str:
+    """A sentence no page holds yet: found in a page, it shows that page was rebuilt."""
+    return f"{EDIT} (mark {uuid.uuid4().hex})."
+
+
+def incident_page(site: Path, postmortem: Path) -> str:
+    """The URL path of a post-mortem's page in a built site (`incidents/<id lower-cased>/`)."""
+    match = re.search(r"(?m)^id: *(\S+)", postmortem.read_text(encoding="utf-8"))
+    if match is None:
+        raise SystemExit(f"{postmortem.name}: no id in its front matter")
+    url = f"incidents/{match.group(1).lower()}/"
+    if not (site / url / "index.html").is_file():
+        raise SystemExit(f"{postmortem.name}: its page is not at {url} in {site}")
+    return url
 
 
 def folder_bytes(folder: Path) -> int:
@@ -443,23 +481,40 @@ def run_size(count: int, out: Path, seed: int, rebuild: bool) -> dict[str, Any]:
     plugin_dir, plain_dir = prepare(work, count, seed)
     print(f"N={count}: corpus ready in {time.perf_counter() - started:.1f} s", flush=True)
     mkdocs = [sys.executable, "-m", "mkdocs", "build", "--clean", "-f"]
+    config = plugin_dir / "mkdocs.yml"
     corpus = plugin_dir / "postmortems"
-    result: dict[str, Any] = {"n": count}
+    edited = sorted(corpus.glob("*.md"))[count // 2]
+    result: dict[str, Any] = {"n": count, "edited": edited.name}
 
-    steps: list[tuple[str, list[str | Path], Path]] = [
-        ("plugin", [*mkdocs, plugin_dir / "mkdocs.yml"], plugin_dir),
-        ("plain", [*mkdocs, plain_dir / "mkdocs.yml"], plain_dir),
-        ("validate", [sys.executable, __file__, "_task", "validate", corpus], plugin_dir),
-        ("parse", [sys.executable, __file__, "_task", "parse", corpus], plugin_dir),
-    ]
-    for name, command, cwd in steps:
-        report = measure(command, work / f"{name}.log", cwd)
+    def step(name: str, command: list[str | Path], cwd: Path, **options: Any) -> dict[str, Any]:
+        report = measure(command, work / f"{name}.log", cwd, **options)
         result[name] = report
-        print(f"N={count}: {name:8} {report['wall_s']:8.2f} s {report['peak_rss_mb']:8.0f} MB")
-    for name, project in (("plugin", plugin_dir), ("plain", plain_dir)):
-        result[name]["site_bytes"] = folder_bytes(project / "site")
-        result[name]["largest_page"] = largest_page(project / "site")
-        result[name]["search"] = search_index(project / "site")
+        print(f"N={count}: {name:10} {_cell(report):>22}", flush=True)
+        return report
+
+    # (a) cold: no cache from an earlier build; (a-warm) one post-mortem edited, cache kept.
+    forget_cache(plugin_dir)
+    step("plugin", [*mkdocs, config], plugin_dir)
+    site = plugin_dir / "site"
+    result["incident_url"] = url = incident_page(site, edited)
+    result["plugin"].update(
+        site_bytes=folder_bytes(site), largest_page=largest_page(site), search=search_index(site)
+    )
+    original, sentence = edited.read_bytes(), edit_sentence()
+    try:
+        edited.write_bytes(original + f"\n{sentence}\n".encode())
+        step("warm", [*mkdocs, config], plugin_dir)
+        result["warm"]["edit_shown"] = sentence in (site / url / "index.html").read_text("utf-8")
+    finally:
+        edited.write_bytes(original)
+
+    step("plain", [*mkdocs, plain_dir / "mkdocs.yml"], plain_dir)
+    site = plain_dir / "site"
+    result["plain"].update(
+        site_bytes=folder_bytes(site), largest_page=largest_page(site), search=search_index(site)
+    )
+    step("validate", [sys.executable, __file__, "_task", "validate", corpus], plugin_dir)
+    step("parse", [sys.executable, __file__, "_task", "parse", corpus], plugin_dir)
     if rebuild:
         edited = sorted(corpus.glob("*.md"))[count // 2]
         original = edited.read_bytes()
@@ -515,7 +570,12 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _cell(step: dict[str, Any]) -> str:
+def _cell(step: dict[str, Any] | None) -> str:
+    """A step's wall time and peak memory (of its process tree)."""
+    if step is None:
+        return "not run"
+    if step.get("failed"):
+        return "failed"
     return f"{step['wall_s']:.1f} s · {step['peak_rss_mb']:.0f} MB"
 
 
@@ -526,16 +586,19 @@ def _mb(value: float) -> str:
 def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     """The results as Markdown: timings, sizes, scaling, and the machine they were taken on."""
     lines = [
-        "| N | (a) plugin build | (b) plain build | a/b (CPU) | (c) validate | (d) parse floor"
+        "| N | (a) plugin build, cold | (b) plain build | a/b (CPU)"
+        " | (a-warm) plugin build, warm | warm/cold | (c) validate | (d) parse floor"
         " | c/d work (process) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
-        a, b, c, d = r["plugin"], r["plain"], r["validate"], r["parse"]
+        a, w, b, c, d = r["plugin"], r["warm"], r["plain"], r["validate"], r["parse"]
         cw, dw = c["child"]["work_s"], d["child"]["work_s"]
+        shown = "" if w.get("edit_shown", True) else " (edit not shown!)"
         lines.append(
             f"| {r['n']:,} | {_cell(a)} | {_cell(b)}"
             f" | {a['wall_s'] / b['wall_s']:.2f} ({a['cpu_s'] / b['cpu_s']:.2f})"
+            f" | {_cell(w)}{shown} | {w['wall_s'] / a['wall_s']:.0%}"
             f" | {_cell(c)} | {_cell(d)} | {cw / dw:.2f} ({c['wall_s'] / d['wall_s']:.2f}) |"
         )
     serve = [r for r in results if "rebuild" in r]
@@ -582,7 +645,7 @@ def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
             "| --- | --- | ---: | ---: |",
         ]
         for small, large in pairs:
-            for step in ("plugin", "plain", "validate", "parse"):
+            for step in ("plugin", "warm", "plain", "validate", "parse"):
                 s, g = by_n[small][step], by_n[large][step]
                 lines.append(
                     f"| {small:,} → {large:,} | {step} | {g['wall_s'] / s['wall_s']:.1f}"
