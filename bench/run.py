@@ -22,15 +22,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import http.client
 import json
 import os
 import platform
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Sequence
 from importlib import metadata
@@ -193,80 +197,9 @@ def task_parse(folder: Path) -> dict[str, Any]:
     return {"import_s": imported - started, "work_s": done - imported, "files": loaded}
 
 
-def task_rebuild(config_file: Path, edited: Path, dirty: bool = False) -> dict[str, Any]:
-    """(e) Two builds in one process, as `mkdocs serve [--dirty]` runs them, one file edited
-    between.
-
-    MkDocs keeps plugins that define `on_startup` across rebuilds, so the second build reuses the
-    plugin's CorpusLoader cache; the plugin's own share of each build is timed around on_files,
-    and the pages MkDocs renders (converts from Markdown) are counted.
-    """
-    os.chdir(config_file.parent)
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.structure.pages import Page
-    from postmortem_kb.engines.mkdocs.plugin import PostmortemPlugin, _FinishedPage
-
-    # MkDocs binds event methods when it loads a plugin, so time on_files on the class.
-    plugin_time = [0.0]
-    rendered = [0]
-    on_files = PostmortemPlugin.on_files
-    render = Page.render
-    place = _FinishedPage.render
-
-    def timed(self: PostmortemPlugin, files: Any, *, config: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return on_files(self, files, config=config)
-        finally:
-            plugin_time[0] += time.perf_counter() - start
-
-    def counted(self: Page, config: Any, files: Any) -> None:
-        rendered[0] += 1
-        render(self, config, files)
-
-    def placed(self: _FinishedPage, config: Any, files: Any) -> None:
-        rendered[0] += 1
-        place(self, config, files)
-
-    PostmortemPlugin.on_files = timed  # type: ignore[method-assign]
-    Page.render = counted  # type: ignore[method-assign]
-    _FinishedPage.render = placed  # type: ignore[method-assign]
-    builds: list[dict[str, Any]] = []
-    plugin: Any = None
-    for round_ in range(2):
-        config = load_config(config_file=str(config_file))
-        if round_ == 0:
-            config.plugins.on_startup(command="serve", dirty=dirty)
-            plugin = config.plugins["postmortem-kb"]
-        else:
-            text = edited.read_text(encoding="utf-8")
-            edited.write_text(text + "\nOne more sentence written while serving.\n")
-        plugin_time[0], rendered[0] = 0.0, 0
-        started = time.perf_counter()
-        build(config, dirty=dirty)
-        builds.append(
-            {
-                "build_s": time.perf_counter() - started,
-                "plugin_on_files_s": plugin_time[0],
-                "files_parsed": plugin.loader.files_parsed,
-                "pages_rendered": rendered[0],
-                "same_plugin_instance": config.plugins["postmortem-kb"] is plugin,
-            }
-        )
-    return {"first": builds[0], "rebuild": builds[1]}
-
-
-def task_rebuild_dirty(config_file: Path, edited: Path) -> dict[str, Any]:
-    """(e) The same with `mkdocs serve --dirty`: only modified pages are rendered again."""
-    return task_rebuild(config_file, edited, dirty=True)
-
-
 TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "validate": task_validate,
     "parse": task_parse,
-    "rebuild": task_rebuild,
-    "rebuild-dirty": task_rebuild_dirty,
 }
 
 
@@ -474,7 +407,107 @@ def search_index(site: Path) -> dict[str, Any]:
     }
 
 
-def run_size(count: int, out: Path, seed: int, rebuild: bool) -> dict[str, Any]:
+SERVE_STARTUP_S = 3600.0
+"""How long `mkdocs serve` may take to build the site before it answers."""
+POLL_S = 0.05
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _poll(
+    url: str, server: subprocess.Popen[bytes], timeout: float, wanted: str = ""
+) -> str | None:
+    """The page at `url` once it answers (and holds `wanted`), polled every POLL_S seconds;
+    None when `timeout` passes or the server exits first."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                page: str = response.read().decode("utf-8", errors="replace")
+            if wanted in page:
+                return page
+        except (OSError, http.client.HTTPException):
+            pass  # not up yet, or the page is being rebuilt (404)
+        time.sleep(POLL_S)
+    return None
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop the server's whole process group: Ctrl-C first (MkDocs then deletes its temporary
+    site), then SIGKILL for anything left."""
+    if not hasattr(os, "killpg"):
+        server.kill()
+        server.wait()
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGINT)
+    try:
+        server.wait(30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)  # workers the server left behind
+
+
+def serve_reload(
+    project: Path, edited: Path, url: str, log: Path, dirty: bool, timeout: float
+) -> dict[str, Any]:
+    """(e) `mkdocs serve [--dirty]` in `project`: once the first build is served, append a
+    sentence to `edited` and time from the write until its page (`url`) is served with it."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"]
+    command += ["-f", str(project / "mkdocs.yml"), *(["--dirty"] if dirty else [])]
+    scratch = log.with_suffix(".tmp")  # MkDocs serves from a temporary folder: ours, removed
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    report: dict[str, Any] = {"dirty": dirty, "timeout_s": timeout}
+    original, sentence = edited.read_bytes(), edit_sentence()
+    started = time.perf_counter()
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=project,
+            env={**ENV, "TMPDIR": str(scratch)},
+            start_new_session=True,
+        )
+        try:
+            with TreeMemory(server.pid) as memory:
+                up = _poll(base, server, SERVE_STARTUP_S) is not None
+                page = _poll(base + url, server, 60) if up else None
+                report["startup_s"] = time.perf_counter() - started
+                if page is not None:
+                    written = time.perf_counter()
+                    edited.write_bytes(original + f"\n{sentence}\n".encode())
+                    page = _poll(base + url, server, timeout, sentence)
+                    done = time.perf_counter()
+                    if page is not None:
+                        report["reload_s"] = done - written
+                    elif server.poll() is None:
+                        report["timed_out"] = True
+            report["peak_rss_mb"] = memory.peak_kib / 1024
+            if "reload_s" not in report and "timed_out" not in report:
+                report["failed"] = f"the server did not serve {url} (exit {server.poll()})"
+        finally:
+            _stop(server)
+            edited.write_bytes(original)
+            shutil.rmtree(scratch, ignore_errors=True)
+    if "failed" in report:
+        print(f"serve failed: {report['failed']}\n{log.read_text(errors='replace')[-2000:]}")
+    return report
+
+
+def run_size(
+    count: int, out: Path, seed: int, serve: dict[str, bool], timeout: float
+) -> dict[str, Any]:
     """Every measurement for one corpus size."""
     work = out / "work" / str(count)
     started = time.perf_counter()
@@ -508,6 +541,14 @@ def run_size(count: int, out: Path, seed: int, rebuild: bool) -> dict[str, Any]:
     finally:
         edited.write_bytes(original)
 
+    # (e) serve: edit to reloaded page, as `mkdocs serve` and `mkdocs serve --dirty` (cache kept).
+    for name, wanted in serve.items():
+        if wanted:
+            dirty = name == "serve-dirty"
+            report = serve_reload(plugin_dir, edited, url, work / f"{name}.log", dirty, timeout)
+            result[name] = report
+            print(f"N={count}: {name:10} {_serve_cell(report):>22}", flush=True)
+
     step("plain", [*mkdocs, plain_dir / "mkdocs.yml"], plain_dir)
     site = plain_dir / "site"
     result["plain"].update(
@@ -515,22 +556,7 @@ def run_size(count: int, out: Path, seed: int, rebuild: bool) -> dict[str, Any]:
     )
     step("validate", [sys.executable, __file__, "_task", "validate", corpus], plugin_dir)
     step("parse", [sys.executable, __file__, "_task", "parse", corpus], plugin_dir)
-    if rebuild:
-        edited = sorted(corpus.glob("*.md"))[count // 2]
-        original = edited.read_bytes()
-        for task in ("rebuild", "rebuild-dirty"):
-            try:
-                command = [sys.executable, __file__, "_task", task, plugin_dir / "mkdocs.yml"]
-                report = measure([*command, edited], work / f"{task}.log", plugin_dir)
-            finally:
-                edited.write_bytes(original)
-            result[task] = report
-            child = report["child"]["rebuild"]
-            print(
-                f"N={count}: {task:8} {child['build_s']:8.2f} s"
-                f" (plugin {child['plugin_on_files_s']:.2f} s,"
-                f" {child['pages_rendered']} pages rendered)"
-            )
+
     return result
 
 
@@ -579,6 +605,15 @@ def _cell(step: dict[str, Any] | None) -> str:
     return f"{step['wall_s']:.1f} s · {step['peak_rss_mb']:.0f} MB"
 
 
+def _serve_cell(report: dict[str, Any]) -> str:
+    """Seconds from the edit to the page served with it, or why there is no figure."""
+    if "reload_s" in report:
+        return f"{report['reload_s']:.2f} s"
+    if report.get("timed_out"):
+        return f"timed out (> {report['timeout_s']:.0f} s)"
+    return "failed"
+
+
 def _mb(value: float) -> str:
     return f"{value / 2**20:.1f}"
 
@@ -601,22 +636,29 @@ def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
             f" | {_cell(w)}{shown} | {w['wall_s'] / a['wall_s']:.0%}"
             f" | {_cell(c)} | {_cell(d)} | {cw / dw:.2f} ({c['wall_s'] / d['wall_s']:.2f}) |"
         )
-    serve = [r for r in results if "rebuild" in r]
-    if serve:
+    served = [r for r in results if "serve" in r or "serve-dirty" in r]
+    if served:
         lines += [
             "",
-            "| N | serve: rebuild after editing 1 file | plugin share | files parsed"
-            " | pages rendered | serve --dirty: rebuild | plugin share | pages rendered |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| N | (e) `mkdocs serve`: first build served | edit → page served with it"
+            " | peak MB | `serve --dirty`: first build served | edit → page served with it"
+            " | peak MB |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
-    for r in serve:
-        full, dirty = r["rebuild"]["child"]["rebuild"], r["rebuild-dirty"]["child"]["rebuild"]
-        lines.append(
-            f"| {r['n']:,} | {full['build_s']:.1f} s | {full['plugin_on_files_s']:.2f} s"
-            f" | {full['files_parsed']} | {full['pages_rendered']:,}"
-            f" | {dirty['build_s']:.1f} s | {dirty['plugin_on_files_s']:.2f} s"
-            f" | {dirty['pages_rendered']:,} |"
-        )
+    for r in served:
+        cells = []
+        for name in ("serve", "serve-dirty"):
+            report = r.get(name)
+            if report is None:
+                cells += ["not run"] * 3
+                continue
+            startup = report.get("startup_s")
+            cells += [
+                "" if startup is None else f"{startup:.1f} s",
+                _serve_cell(report),
+                f"{report['peak_rss_mb']:.0f}" if "peak_rss_mb" in report else "",
+            ]
+        lines.append(f"| {r['n']:,} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "| N | site MB (a / b) | largest page MB (a) | search index MB (a / b)"
@@ -686,16 +728,37 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=HERE / "out", help="work folder and JSON")
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
     parser.add_argument(
-        "--rebuild-up-to",
+        "--serve-up-to",
+        type=int,
+        default=10_000,
+        help="measure `mkdocs serve` (edit to reloaded page) for sizes up to this",
+    )
+    parser.add_argument(
+        "--serve-dirty-up-to",
         type=int,
         default=1000,
-        help="measure the serve rebuilds for sizes up to this (they cost four more builds)",
+        help="... and `mkdocs serve --dirty` for sizes up to this (each serve costs a build)",
+    )
+    parser.add_argument(
+        "--serve-timeout",
+        type=float,
+        default=600.0,
+        help="seconds to wait for the edited page before reporting 'timed out'",
     )
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     info = machine()
     out = args.out.resolve()
-    results = [run_size(n, out, args.seed, n <= args.rebuild_up_to) for n in sizes]
+    results = [
+        run_size(
+            n,
+            out,
+            args.seed,
+            {"serve": n <= args.serve_up_to, "serve-dirty": n <= args.serve_dirty_up_to},
+            args.serve_timeout,
+        )
+        for n in sizes
+    ]
     text = table(results, info)
     print()
     print(text, end="")
