@@ -557,6 +557,20 @@ def run_size(
     step("validate", [sys.executable, __file__, "_task", "validate", corpus], plugin_dir)
     step("parse", [sys.executable, __file__, "_task", "parse", corpus], plugin_dir)
 
+    # (f) ProperDocs runs the same plugin on the same project; (g) Zensical builds the tree
+    # `postmortem render` writes (with its engine config). Each starts cold, as (a) does.
+    forget_cache(plugin_dir)
+    properdocs = [sys.executable, "-m", "properdocs", "build", "--clean", "-f", config]
+    step("properdocs", properdocs, plugin_dir, required=False)
+    forget_cache(plugin_dir)
+    rendered = plugin_dir / "rendered"
+    shutil.rmtree(rendered, ignore_errors=True)
+    render = [sys.executable, "-m", "postmortem_kb.cli.main", "-f", config, "render"]
+    render += ["--out", rendered / "docs", "--engine-config", rendered / "mkdocs.yml"]
+    if not step("render", render, plugin_dir, required=False).get("failed"):
+        zensical = [sys.executable, "-m", "zensical", "build", "--clean"]
+        step("zensical", zensical, rendered, required=False)
+
     return result
 
 
@@ -659,6 +673,25 @@ def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
                 f"{report['peak_rss_mb']:.0f}" if "peak_rss_mb" in report else "",
             ]
         lines.append(f"| {r['n']:,} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| N | MkDocs (a) | ProperDocs (f) | Zensical from the rendered tree (g):"
+        " `postmortem render` | `zensical build` | render + build |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        render, zensical = r.get("render"), r.get("zensical")
+        both = "not run"
+        if render and zensical and not (render.get("failed") or zensical.get("failed")):
+            wall = render["wall_s"] + zensical["wall_s"]
+            peak = max(render["peak_rss_mb"], zensical["peak_rss_mb"])
+            both = f"{wall:.1f} s · {peak:.0f} MB"
+        elif render or zensical:
+            both = "failed"
+        lines.append(
+            f"| {r['n']:,} | {_cell(r['plugin'])} | {_cell(r.get('properdocs'))}"
+            f" | {_cell(render)} | {_cell(zensical)} | {both} |"
+        )
     lines += [
         "",
         "| N | site MB (a / b) | largest page MB (a) | search index MB (a / b)"
