@@ -1,20 +1,31 @@
-"""Benchmark: the plugin's build against plain mkdocs-material, and validation against parsing.
+"""Benchmark: the plugin's build against plain mkdocs-material, cold and warm, `mkdocs serve`,
+validation against parsing, and the other engines; checked against issue 17's targets.
 
-    python3 dev.py bench                         # N = 100, 1,000 and 10,000 (takes minutes)
+    python3 dev.py bench                         # N = 100, 1,000 and 10,000 (takes long)
     python3 dev.py bench --sizes 100,1000        # a quicker run
     .venv/bin/python bench/run.py --help         # the same, without dev.py
 
-For each N it generates a seeded synthetic corpus (`bench/generate.py`) and measures, each in a
-fresh child process: (a) `mkdocs build` with the plugin; (b) a plain mkdocs-material build of
-the same Markdown bodies without the plugin, same navigation (incident pages out of the nav);
-(c) the core's validation of the corpus (`CorpusLoader`, what `postmortem validate` runs);
-(d) the parse floor: every front matter loaded with PyYAML's C loader; and (e) a `mkdocs serve`
-style rebuild after editing one post-mortem (same plugin instance, as `on_startup` keeps it;
-and again as `mkdocs serve --dirty` runs them; for N up to `--rebuild-up-to`, 1,000 by default,
-as it costs four more builds).
-Wall time, CPU time and peak RSS come from `getrusage(RUSAGE_CHILDREN)` in a wrapper process for
-that one measurement. It prints a Markdown table, writes it to `bench/results.md` (keeping that
-file's hand-written "Optimisation history" section) and the raw figures as JSON to `bench/out/`.
+For each N it generates a seeded synthetic corpus (`bench/generate.py`) and two projects: the
+plugin project, with this repository's mkdocs.yml (its theme, extensions, nav and plugins:
+`tags` and `postmortem-kb`, no theme `search`), and a plain mkdocs-material project of the same
+Markdown bodies with Material's default `search`, incident pages out of the nav. Each step runs
+in a fresh process:
+
+- (a) `mkdocs build` of the plugin project, cold (the plugin's cache folder deleted first), and
+  (a-warm) the same again after appending a sentence to one post-mortem, cache kept;
+- (b) `mkdocs build` of the plain project;
+- (c) the core's validation of the corpus (`CorpusLoader`, what `postmortem validate` runs) and
+  (d) the parse floor: every front matter loaded with PyYAML's C loader;
+- (e) `mkdocs serve` (and `serve --dirty`) of the plugin project: seconds from appending a
+  sentence to one post-mortem until its page is served with it;
+- (f) ProperDocs building the plugin project, and (g) `postmortem render` then Zensical building
+  the rendered tree.
+
+Wall time, CPU time and peak memory come from a wrapper process for each step; memory is the
+summed RSS of the step's whole process tree, sampled every 0.1 s. It prints Markdown tables (the
+targets first), writes them to `bench/results.md` (keeping that file's hand-written
+"Optimisation history" section) and, with `--readme`, into README.md's Performance section, and
+the raw figures as JSON to `bench/out/`.
 """
 
 from __future__ import annotations
@@ -383,6 +394,7 @@ def search_index(site: Path) -> dict[str, Any]:
         return {
             "kind": "plugin",
             "bytes": sum(sizes),
+            "incident_pages": incidents,
             "files": len(sizes),
             "largest_file_kb": max(sizes, default=0) / 1024,
             "per_incident_mean_kb": sum(sizes) / max(incidents, 1) / 1024,
@@ -400,6 +412,7 @@ def search_index(site: Path) -> dict[str, Any]:
     return {
         "kind": "material",
         "bytes": path.stat().st_size,
+        "incident_pages": len(per_incident),
         "files": 1,
         "largest_file_kb": path.stat().st_size / 1024,
         "per_incident_mean_kb": sum(sizes) / len(sizes) / 1024,
@@ -561,7 +574,9 @@ def run_size(
     # `postmortem render` writes (with its engine config). Each starts cold, as (a) does.
     forget_cache(plugin_dir)
     properdocs = [sys.executable, "-m", "properdocs", "build", "--clean", "-f", config]
-    step("properdocs", properdocs, plugin_dir, required=False)
+    properdocs_site = plugin_dir / "site-properdocs"  # (a)'s site stays as measured
+    step("properdocs", [*properdocs, "-d", properdocs_site], plugin_dir, required=False)
+    shutil.rmtree(properdocs_site, ignore_errors=True)
     forget_cache(plugin_dir)
     rendered = plugin_dir / "rendered"
     shutil.rmtree(rendered, ignore_errors=True)
@@ -632,9 +647,78 @@ def _mb(value: float) -> str:
     return f"{value / 2**20:.1f}"
 
 
+NOT_MEASURED = "not measured in this run"
+
+
+def _cold_ratio(r: dict[str, Any]) -> tuple[float | None, str]:
+    a, b = r["plugin"], r["plain"]
+    ratio = a["wall_s"] / b["wall_s"]
+    return ratio, f"{ratio:.2f}x ({a['wall_s']:.1f} s / {b['wall_s']:.1f} s)"
+
+
+def _warm_share(r: dict[str, Any]) -> tuple[float | None, str]:
+    a, w = r["plugin"], r["warm"]
+    share = w["wall_s"] / a["wall_s"]
+    return share, f"{share:.0%} ({w['wall_s']:.1f} s / {a['wall_s']:.1f} s)"
+
+
+def _serve_seconds(r: dict[str, Any]) -> tuple[float | None, str] | None:
+    report = r.get("serve")
+    if report is None:
+        return None
+    return report.get("reload_s"), _serve_cell(report)
+
+
+def _cold_peak(r: dict[str, Any]) -> tuple[float | None, str]:
+    """In GB (10^9 bytes); the tables' MB are MiB, so 1.5 GB is 1,431 MB."""
+    mb = r["plugin"]["peak_rss_mb"]
+    gb = mb * 2**20 / 1e9
+    return gb, f"{gb:.2f} GB ({mb:.0f} MB)"
+
+
+Figure = Callable[[dict[str, Any]], tuple[float | None, str] | None]
+TARGETS: list[tuple[str, int, float, Figure]] = [
+    ("(a) cold build ≤ 1.3x (b) plain mkdocs-material, wall", 1000, 1.3, _cold_ratio),
+    ("(a) cold build ≤ 1.3x (b) plain mkdocs-material, wall", 10000, 1.3, _cold_ratio),
+    ("(a-warm) build after editing 1 file ≤ 15 % of (a) cold", 10000, 0.15, _warm_share),
+    ("`mkdocs serve`: edit → page served with it ≤ 1 s", 1000, 1.0, _serve_seconds),
+    ("`mkdocs serve`: edit → page served with it ≤ 3 s", 10000, 3.0, _serve_seconds),
+    ("peak memory of (a), whole process tree ≤ 1.5 GB", 10000, 1.5, _cold_peak),
+]
+"""Issue 17's targets: what, at which N, the limit and the figure (value in the limit's unit,
+and as shown; None when that size or step did not run)."""
+
+
+def target_table(results: list[dict[str, Any]]) -> list[str]:
+    """One row per target: the figure measured in this run and whether it meets the target."""
+    by_n = {r["n"]: r for r in results}
+    lines = ["| target | N | measured | result |", "| --- | ---: | ---: | --- |"]
+    for label, n, limit, figure in TARGETS:
+        found = figure(by_n[n]) if n in by_n else None
+        if found is None:
+            shown, verdict = NOT_MEASURED, NOT_MEASURED
+        else:
+            value, shown = found
+            verdict = "met" if value is not None and value <= limit else "not met"
+        lines.append(f"| {label} | {n:,} | {shown} | {verdict} |")
+    return lines
+
+
 def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
-    """The results as Markdown: timings, sizes, scaling, and the machine they were taken on."""
+    """The results as Markdown: targets, timings, engines, sizes, scaling, and the machine."""
+    sizes = sorted(r["n"] for r in results)
+    missing = sorted({n for _, n, _, _ in TARGETS} - set(sizes))
     lines = [
+        f"Sizes run: {', '.join(f'{n:,}' for n in sizes)}."
+        + (
+            f" **A quick run**: the targets at {' and '.join(f'{n:,}' for n in missing)}"
+            " are not measured."
+            if missing
+            else ""
+        ),
+        "",
+        *target_table(results),
+        "",
         "| N | (a) plugin build, cold | (b) plain build | a/b (CPU)"
         " | (a-warm) plugin build, warm | warm/cold | (c) validate | (d) parse floor"
         " | c/d work (process) |",
@@ -729,6 +813,11 @@ def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     packages = ", ".join(f"{k} {v}" for k, v in info["packages"].items())
     lines += [
         "",
+        "Times are wall-clock seconds (CPU in the a/b brackets). Peak MB is the resident memory of"
+        " the step's whole process tree, summed over its processes and sampled every 0.1 s (pages"
+        " that forked workers share are counted in each); the JSON also has the largest single"
+        " process (`max_rss_one_process_mb`). (a) and the engines start with no plugin cache.",
+        "",
         f"Machine: {info['cores']} cores, {info['memory']} RAM, {info['platform']}"
         f" ({info['processor']}), Python {info['python']}; {packages}"
         f"; LibYAML {'yes' if info['libyaml'] else 'no'}. Load average at start"
@@ -739,6 +828,19 @@ def table(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
 
 
 HISTORY_HEADING = "## Optimisation history"
+README = ROOT / "README.md"
+README_START = "<!-- bench/run.py --readme writes the figures from here -->"
+README_END = "<!-- ... to here -->"
+
+
+def write_readme(path: Path, text: str) -> None:
+    """Replace the figures between the README's two markers with `text`."""
+    readme = path.read_text(encoding="utf-8")
+    start, end = readme.find(README_START), readme.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{path.name}: no {README_START!r} ... {README_END!r} markers")
+    start += len(README_START)
+    path.write_text(f"{readme[:start]}\n\n{text}\n{readme[end:]}", encoding="utf-8")
 
 
 def kept_history(results: Path) -> str:
@@ -778,6 +880,11 @@ def main(argv: list[str] | None = None) -> None:
         default=600.0,
         help="seconds to wait for the edited page before reporting 'timed out'",
     )
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="also write the figures into README.md's Performance section (between its markers)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     info = machine()
@@ -801,12 +908,13 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / f"results-{stamp}.json").write_text(json.dumps(raw, indent=2))
     args.results.parent.mkdir(parents=True, exist_ok=True)
     history = kept_history(args.results)
-    args.results.write_text(
-        "# Benchmark results\n\nProduced by `python3 dev.py bench"
-        f" --sizes {','.join(map(str, sizes))}` (see `bench/run.py`).\n\n{text}{history}",
-        encoding="utf-8",
-    )
+    command = " ".join(["python3 dev.py bench", *(a for a in argv if a != "--readme")])
+    text = f"Produced by `{command}` (see `bench/run.py`). {text}"
+    args.results.write_text(f"# Benchmark results\n\n{text}{history}", encoding="utf-8")
     print(f"\nwrote {args.results} and {args.out / f'results-{stamp}.json'}")
+    if args.readme:
+        write_readme(README, text)
+        print(f"wrote the figures into {README}")
 
 
 if __name__ == "__main__":
