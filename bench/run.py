@@ -55,7 +55,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 REFERENCE_EPOCH = "1763856000"  # 2025-11-23: a fixed "today" so every run renders the same
-PACKAGES = ("mkdocs", "mkdocs-material", "pydantic", "pyyaml", "jinja2", "markdown", "lunr")
+PACKAGES = (
+    *("mkdocs", "mkdocs-material", "properdocs", "zensical"),
+    *("pydantic", "pyyaml", "jinja2", "markdown", "lunr"),
+)
 
 
 # --- child-process tasks ----------------------------------------------------------------------
@@ -322,7 +325,7 @@ ENV = {**os.environ, "SOURCE_DATE_EPOCH": REFERENCE_EPOCH, "NO_MKDOCS_2_WARNING"
 
 
 def measure(
-    command: Sequence[str | Path], log: Path, cwd: Path | None = None, required: bool = True
+    command: Sequence[object], log: Path, cwd: Path | None = None, required: bool = True
 ) -> dict[str, Any]:
     """Run `command` under a fresh wrapper process; its wall time, peak RSS and child report.
     A failure ends the benchmark, or with `required=False` is reported as `failed`."""
@@ -532,7 +535,7 @@ def run_size(
     edited = sorted(corpus.glob("*.md"))[count // 2]
     result: dict[str, Any] = {"n": count, "edited": edited.name}
 
-    def step(name: str, command: list[str | Path], cwd: Path, **options: Any) -> dict[str, Any]:
+    def step(name: str, command: Sequence[object], cwd: Path, **options: Any) -> dict[str, Any]:
         report = measure(command, work / f"{name}.log", cwd, **options)
         result[name] = report
         print(f"N={count}: {name:10} {_cell(report):>22}", flush=True)
