@@ -255,7 +255,14 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
     def _finish(self, generated: list[tuple[_GeneratedFile, str]], config: MkDocsConfig) -> None:
         """Have the core finish every generated page (in worker processes, from the cache where
         it can) and give each file its finished page."""
-        jobs = [Job(meta.get_data(file.content_string)[0], source) for file, source in generated]
+        jobs: list[Job] = []
+        for file, source in generated:
+            text = file.content_string
+            markdown = meta.get_data(text)[0]
+            jobs.append(Job(markdown, source))
+            # MkDocs reads only the front matter of a finished page (page.meta); its Markdown
+            # is not kept twice more (file and page) for the whole build.
+            file.content_string = text[: len(text) - len(markdown)]
         cache = None
         if self.options.cache_dir is not None:
             cache = PageCache(self.root / self.options.cache_dir)
