@@ -3,11 +3,14 @@
 Each crafted file is checked in a child process (a super-linear scanner would otherwise hold
 the suite for minutes): `CorpusLoader` (YAML, schema, lint) and the render layer's work on the
 body before Markdown (sections, heading attributes, unclosed HTML) must each take under
-BUDGET_SECONDS of CPU. A property test does the same in-process for random bodies.
+BUDGET_SECONDS of CPU (validation: or FLOOR_FACTOR times LibYAML's own load of the file's front
+matter, on a machine where that alone takes longer). A property test does the same in-process
+for random bodies.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -27,6 +30,9 @@ from postmortem_kb.render.sanitize import fence_sections
 
 BUDGET_SECONDS = 2.0
 """CPU seconds one file's validation (and, apart, its pre-Markdown rendering) may take."""
+FLOOR_FACTOR = 3
+"""...or this many times LibYAML's own time to load the file's front matter, if more: the same
+limit on a slower machine (the benchmark's validate/parse ratio is about 1.5 on real files)."""
 SIZE = MAX_FILE_BYTES - 8 * 1024
 """Each crafted file's size: just under the loader's limit once its front matter is added."""
 
@@ -86,7 +92,16 @@ print(json.dumps(measure(Path(sys.argv[1]))))
 
 
 def measure(path: Path) -> dict[str, float]:
-    """CPU seconds to validate the file at `path`, and to prepare its body for Markdown."""
+    """CPU seconds to validate the file at `path`, to prepare its body for Markdown, and to
+    load its front matter with LibYAML alone (the floor of reading it, on this machine)."""
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    front = text[4:].partition("\n---\n")[0] if text.startswith("---\n") else ""
+    started = time.process_time()
+    with contextlib.suppress(yaml.YAMLError):
+        yaml.load(front, Loader=yaml.CSafeLoader)
+    floor = time.process_time() - started
     started = time.process_time()
     corpus = CorpusLoader().load_files([path], path.parent, path.parent)
     validated = time.process_time()
@@ -94,7 +109,7 @@ def measure(path: Path) -> dict[str, float]:
     if corpus.incidents:
         fence_sections(split_body(corpus.incidents[0].document.body), md_text)
         rendered = time.process_time()
-    return {"validate": validated - started, "render": rendered - validated}
+    return {"validate": validated - started, "render": rendered - validated, "floor": floor}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -114,7 +129,11 @@ def test_a_crafted_file_is_checked_in_bounded_time(case: str, tmp_path: Path) ->
         pytest.fail(f"{case}: still running after 30 s")
     assert result.returncode == 0, result.stderr
     seconds = json.loads(result.stdout)
-    assert seconds["validate"] < BUDGET_SECONDS, (case, seconds)
+    # A file whose front matter LibYAML itself takes long to read may take a few times that.
+    assert seconds["validate"] < max(BUDGET_SECONDS, FLOOR_FACTOR * seconds["floor"]), (
+        case,
+        seconds,
+    )
     assert seconds["render"] < BUDGET_SECONDS, (case, seconds)
 
 
