@@ -180,7 +180,7 @@ print(result.pages[0].html)
 """
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
 def test_workers_started_afresh_clean_bodies_with_the_pages_markers(method: str) -> None:
     """A worker that does not share the build's memory has body markers of its own; it is given
     the build's, so a `<script>` in a body is still cleaned."""

@@ -104,6 +104,18 @@ def _alone(job: Job, setup: tuple[Any, ...], budget: float) -> tuple[Any, str | 
             return _apply(without_bodies(job.markdown, reason, _markers)), reason
 
 
+FRESH_WORKERS_FROM = 500
+"""From this many pages on, workers start from a fresh process (forkserver) rather than as a
+fork of the build: a fork shares the build's whole memory (the corpus, every page), and pages
+of it get copied into each worker as Python touches their objects. Both give the same pages."""
+
+
+def _context(jobs: int) -> multiprocessing.context.BaseContext:
+    if jobs >= FRESH_WORKERS_FROM and "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context()
+
+
 def worker_count() -> int:
     """Every core this process may use."""
     try:
@@ -133,7 +145,9 @@ def _run(
         outcomes = []
     else:
         size = max(1, min(count, len(jobs)))
-        with ProcessPoolExecutor(max_workers=size, initializer=_start, initargs=setup) as pool:
+        with ProcessPoolExecutor(
+            max_workers=size, mp_context=_context(len(jobs)), initializer=_start, initargs=setup
+        ) as pool:
             # Pages go in chunks: fewer round trips between processes than one at a time.
             step = max(1, min(16, len(jobs) // (size * 8)))
             chunks = [jobs[i : i + step] for i in range(0, len(jobs), step)]
