@@ -119,8 +119,8 @@ class PageRenderer:
         self._token = f"pmkb{secrets.token_hex(8)}"
 
     def finish(self, page_markdown: str) -> FinishedPage:
-        """The page (Markdown without front matter) as finished HTML."""
-        text, blocks = stash_html_blocks(page_markdown, self._token)
+        """The page (its Markdown; a front matter block is left out) as finished HTML."""
+        text, blocks = stash_html_blocks(without_front_matter(page_markdown), self._token)
         self._markdown.reset()
         converted = self._markdown.convert(text)
         converted = restore_html_blocks(converted, blocks, self._token)
@@ -134,6 +134,15 @@ class PageRenderer:
             {html.unescape(m.group(1) or m.group(2) or "") for m in _ANCHOR.finditer(converted)}
         )
         return FinishedPage(converted, toc, title, anchors)
+
+
+_FRONT_MATTER = re.compile(r"-{3}[ \t]*\n(?:.*?\n)?(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
+
+
+def without_front_matter(page: str) -> str:
+    """A generated page's Markdown after its YAML front matter, as MkDocs splits it off."""
+    match = _FRONT_MATTER.match(page)
+    return page if match is None else page[match.end() :].lstrip("\n")
 
 
 def _safe_token(token: Mapping[str, Any]) -> TocToken:

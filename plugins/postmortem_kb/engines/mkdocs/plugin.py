@@ -18,14 +18,13 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
-from mkdocs.utils import meta
 
 from ...core.anchors import safe_anchor
 from ...core.corpus import Corpus, CorpusLoader
 from ...core.loader import display_path
 from ...core.options import Options, OptionsError, validate_options
 from ...core.problems import Level, printable
-from ...render.bodies import FinishedPage
+from ...render.bodies import FinishedPage, without_front_matter
 from ...render.cache import PageCache
 from ...render.pages import asset_text
 from ...render.paths import CSS, OVERRIDABLE, SEARCH_SCRIPT, SitePaths, folder_index, is_page
@@ -217,9 +216,10 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         for collision in site.collisions:
             log.warning(f"postmortem-kb: {collision.message()}")
         self._paths = site.paths
+        pages, site.pages = site.pages, []  # each page's text lives on in its File only
         by_dest = {file.dest_uri: file for file in files}
         finished: list[tuple[_GeneratedFile, str]] = []
-        for page in site.pages:
+        for page in pages:
             # With an explicit nav, on_nav places the in_nav pages itself; without one, MkDocs
             # lists them. Either way no generated page is reported as "not in nav".
             in_auto_nav = page.in_nav and config.nav is None
@@ -248,6 +248,7 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             content = page.content
             if is_page(page.path) and isinstance(content, str) and _THEME_LISTING not in content:
                 finished.append((file, page.source or page.path))
+        del pages
         self._finish(finished, config)
         files.append(File.generated(config, CSS, content=asset_text(CSS)))
         return files
@@ -258,11 +259,10 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         jobs: list[Job] = []
         for file, source in generated:
             text = file.content_string
-            markdown = meta.get_data(text)[0]
-            jobs.append(Job(markdown, source))
+            jobs.append(Job(text, source))  # the core leaves the front matter out
             # MkDocs reads only the front matter of a finished page (page.meta); its Markdown
-            # is not kept twice more (file and page) for the whole build.
-            file.content_string = text[: len(text) - len(markdown)]
+            # is not kept for the rest of the build.
+            file.content_string = text[: len(text) - len(without_front_matter(text))]
         cache = None
         if self.options.cache_dir is not None:
             cache = PageCache(self.root / self.options.cache_dir)
