@@ -53,17 +53,9 @@ class FinishedPage:
     """Every `id` and `name` in the HTML (what links to `#anchor` may point at)."""
 
 
-def _new_markdown(
-    extensions: Sequence[str], configs: Mapping[str, Mapping[str, Any]]
-) -> markdown.Markdown:
-    return markdown.Markdown(
-        extensions=list(extensions),
-        extension_configs={name: dict(value) for name, value in configs.items()},
-    )
-
-
-class BodyRenderer:
-    """Converts body regions with one set of Markdown extensions (a site's)."""
+class _Renderer:
+    """One Markdown converter with a site's extensions, and the markers of the generating
+    process."""
 
     def __init__(
         self,
@@ -71,8 +63,15 @@ class BodyRenderer:
         configs: Mapping[str, Mapping[str, Any]],
         markers: tuple[str, str] = MARKERS,
     ) -> None:
-        self._markdown = _new_markdown(extensions, configs)
+        self._markdown = markdown.Markdown(
+            extensions=list(extensions),
+            extension_configs={name: dict(value) for name, value in configs.items()},
+        )
         self._markers = markers
+
+
+class BodyRenderer(_Renderer):
+    """Converts body regions with one set of Markdown extensions (a site's)."""
 
     def body(self, text: str) -> str:
         """One piece of author Markdown as sanitised HTML with safe heading ids."""
@@ -101,7 +100,7 @@ class _FirstHeading(Treeprocessor):
             break
 
 
-class PageRenderer:
+class PageRenderer(_Renderer):
     """Converts whole generated pages with one set of Markdown extensions (a site's, which
     include `toc`: the table of contents comes from it)."""
 
@@ -111,11 +110,10 @@ class PageRenderer:
         configs: Mapping[str, Mapping[str, Any]],
         markers: tuple[str, str] = MARKERS,
     ) -> None:
-        self._markdown = _new_markdown(extensions, configs)
+        super().__init__(extensions, configs, markers)
         self._first = _FirstHeading(self._markdown)
         # Close to the end, as MkDocs registers its own: after `toc` has set the ids.
         self._markdown.treeprocessors.register(self._first, "pmkb_first_heading", 1)
-        self._markers = markers
         self._token = f"pmkb{secrets.token_hex(8)}"
 
     def finish(self, page_markdown: str) -> FinishedPage:
