@@ -25,12 +25,11 @@ import markdown
 from markdown.treeprocessors import Treeprocessor
 
 from ..core.anchors import safe_anchor
-from .passthrough import restore_html_blocks, stash_html_blocks
+from .passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
 from .sanitize import MARKERS, replace_regions, sanitize_body_regions, sanitize_html
 
 _HEADING_ID = re.compile(r'<(h[1-6]) id="([^"]*)"')
 _HREF = re.compile(r'href="#([^"]*)"')
-_ANCHOR = re.compile(r"""<[a-zA-Z][^>]*?\s(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 BODY_CLASS = "pmkb-body"
 """Class of the `<div>` that holds a pre-rendered body region."""
@@ -128,10 +127,7 @@ class PageRenderer(_Renderer):
         title = None
         if self._first.first_h1 is not None:
             title = _title(toc, safe_anchor(self._first.first_h1))
-        anchors = sorted(
-            {html.unescape(m.group(1) or m.group(2) or "") for m in _ANCHOR.finditer(converted)}
-        )
-        return FinishedPage(converted, toc, title, anchors)
+        return FinishedPage(converted, toc, title, sorted(anchor_ids([converted])))
 
 
 _FRONT_MATTER = re.compile(r"-{3}[ \t]*\n(?:.*?\n)?(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)

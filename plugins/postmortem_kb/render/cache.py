@@ -108,13 +108,14 @@ class PageCache:
 
     @staticmethod
     def _open(path: Path) -> sqlite3.Connection:
+        table = "CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, page BLOB)"
         try:
             db = sqlite3.connect(path)
-            db.execute("CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, page BLOB)")
+            db.execute(table)
         except sqlite3.DatabaseError:  # not a database (e.g. a truncated file): start again
             path.unlink(missing_ok=True)
             db = sqlite3.connect(path)
-            db.execute("CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, page BLOB)")
+            db.execute(table)
         return db
 
     def get(self, keys: Sequence[str]) -> dict[str, FinishedPage]:

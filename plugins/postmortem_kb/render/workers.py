@@ -47,8 +47,8 @@ class _Budget(Exception):
 
 
 _renderer: PageRenderer | BodyRenderer | None = None
-_markers: tuple[str, str] = MARKERS
-_setup: tuple[Any, ...] = ()
+_setup: tuple[Any, ...] = ("finish", (), {}, MARKERS)
+"""What this worker was set up with (`_start`'s arguments): kind, extensions, configs, markers."""
 
 
 def _start(
@@ -59,9 +59,8 @@ def _start(
 ) -> None:
     """Set up a worker: its renderer, with the body markers of the process that made the pages
     (a worker started afresh has markers of its own, which the pages do not carry)."""
-    global _renderer, _markers, _setup
+    global _renderer, _setup
     _renderer = RENDERERS[kind](extensions, configs, markers)
-    _markers = markers
     _setup = (kind, extensions, configs, markers)
 
 
@@ -89,8 +88,14 @@ def _render(markdown: str, budget: float) -> tuple[Any, str | None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    _start(*_setup)  # a conversion cut short leaves Markdown's parser state behind
-    return _apply(without_bodies(markdown, reason, _markers)), reason
+    return _without_bodies(markdown, reason), reason
+
+
+def _without_bodies(markdown: str, reason: str) -> Any:
+    """The page with a notice for each body, from a fresh renderer (a conversion cut short
+    leaves Markdown's parser state behind)."""
+    _start(*_setup)
+    return _apply(without_bodies(markdown, reason, _setup[3]))
 
 
 def _alone(job: Job, setup: tuple[Any, ...], budget: float) -> tuple[Any, str | None]:
@@ -101,7 +106,7 @@ def _alone(job: Job, setup: tuple[Any, ...], budget: float) -> tuple[Any, str | 
         except BrokenProcessPool:
             reason = "rendering its body crashed the worker process"
             _start(*setup)
-            return _apply(without_bodies(job.markdown, reason, _markers)), reason
+            return _without_bodies(job.markdown, reason), reason
 
 
 FRESH_WORKERS_FROM = 500

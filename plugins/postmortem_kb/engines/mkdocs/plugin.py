@@ -387,12 +387,13 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """The search index is written by now."""
-        if self._search is not None:
-            self._search.wait()
-            self._search = None
+        self._wait_for_search()
 
     def on_build_error(self, *, error: Exception) -> None:
         """A failed build still waits for its child process (no process is left behind)."""
+        self._wait_for_search()
+
+    def _wait_for_search(self) -> None:
         if self._search is not None:
             self._search.wait()
             self._search = None
