@@ -104,9 +104,11 @@ def test_serial_parallel_and_cached_builds_are_byte_identical(project: Path) -> 
     cold = build_site(project)
     assert cold.returncode == 0, cold.log
     assert "0 from the cache" in cold.log and (project / CACHE).is_file()
+    assert "18 parsed this build, 0 from the file cache" in cold.log
     assert _tree(cold.site) == reference
     warm = build_site(project)
     assert warm.returncode == 0, warm.log
+    assert "0 parsed this build, 18 from the file cache" in warm.log  # core/file_cache.py
     [line] = [line for line in warm.log.splitlines() if "from the cache" in line]
     assert line.endswith(" 0 rendered"), line
     assert _tree(warm.site) == reference

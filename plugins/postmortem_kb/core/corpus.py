@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .collector import collector_paused
+from .file_cache import Checked, FileCache
 from .followup import FollowUp
 from .links import link_problems
 from .lint import LintConfig, with_lint
-from .loader import Document, LoadError, display_path, read_document
+from .loader import Document, LoadError, display_path, parse_document, read_text
 from .metrics import IncidentMetrics, incident_metrics
 from .problems import Level, Problem
 from .regulations import RegulationRegistry
@@ -69,31 +70,33 @@ class Corpus:
         return {incident.key: incident for incident in self.incidents}
 
 
-@dataclass
-class _FileResult:
-    stamp: tuple[int, int]
-    document: Document | None
-    model: PostMortem | None
-    problems: list[Problem]
-    raw_id: str | None = None
-    """The front matter's `id` of a file that failed validation, when it is text."""
+CHUNK = 500
+"""Files read, then looked up in the file cache, per round (bounds the text held at once)."""
 
 
 class CorpusLoader:
-    """Loads a folder of post-mortems, re-reading only files whose mtime or size changed."""
+    """Loads a folder of post-mortems. A file whose mtime and size are unchanged since the last
+    `load` is not read again; with a `cache_dir`, a file read before, by any build, is found by
+    content hash (file_cache.py) instead of parsed and validated again."""
 
     def __init__(
         self,
         registry: RegulationRegistry | None = None,
         lint: LintConfig | None = None,
         follow_up: FollowUp | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.registry = registry or RegulationRegistry()
         self.lint = lint or LintConfig()
         self.follow_up = follow_up or FollowUp()
-        self._cache: dict[Path, _FileResult] = {}
+        self.cache_dir = cache_dir
+        self._cache: dict[Path, tuple[tuple[int, int], str | None, Checked]] = {}
+        """Each file of the last load: its mtime and size, its file-cache key (None when it
+        could not be read) and what it gave."""
         self.files_parsed = 0
-        """How many files the last `load` actually parsed (the rest came from the cache)."""
+        """How many files the last `load` parsed and validated."""
+        self.files_cached = 0
+        """How many files the last `load` found in the file cache (by content hash)."""
 
     def load(self, directory: Path, display_root: Path | None = None) -> Corpus:
         """Load every `*.md` file under `directory` (recursively, in path order)."""
@@ -107,11 +110,18 @@ class CorpusLoader:
         Files below `within` (the post-mortems folder) must stay inside it (loader.refusal).
         """
         paths = sorted(paths)
-        self.files_parsed = 0
-        results: list[_FileResult] = []
-        with collector_paused(age_survivors=True):
-            for path in paths:
-                results.append(self._load_file(path, display_root, within))
+        self.files_parsed = self.files_cached = 0
+        results: list[Checked] = []
+        cache = FileCache(self.cache_dir, self.registry, self.lint, self.follow_up)
+        used: list[str] = []
+        try:
+            with collector_paused(age_survivors=True):
+                for start in range(0, len(paths), CHUNK):
+                    chunk = paths[start : start + CHUNK]
+                    results.extend(self._load_chunk(chunk, display_root, within, cache, used))
+            cache.prune(used)
+        finally:
+            cache.close()
         wanted = set(paths)  # one set: pruning the cache stays linear
         self._cache = {p: r for p, r in self._cache.items() if p in wanted}
 
@@ -151,30 +161,66 @@ class CorpusLoader:
         ]
         return Corpus(incidents, problems, displays, unbuilt)
 
-    def _load_file(self, path: Path, display_root: Path, within: Path | None) -> _FileResult:
+    def _load_chunk(
+        self,
+        paths: list[Path],
+        display_root: Path,
+        within: Path | None,
+        cache: FileCache,
+        used: list[str],
+    ) -> list[Checked]:
+        """Load `paths`: unchanged since the last load, from the file cache, or parsed."""
+        results: dict[Path, Checked] = {}
+        stamps: dict[Path, tuple[int, int]] = {}
+        keys: dict[Path, str | None] = {}
+        texts: dict[str, tuple[Path, str, str]] = {}
+        """Cache key -> (path, display path, text) of each file read."""
+        for path in paths:
+            try:
+                stat = path.lstat()
+                stamps[path] = (stat.st_mtime_ns, stat.st_size)
+            except OSError:
+                stamps[path] = (0, 0)
+            kept = self._cache.get(path)
+            if kept is not None and kept[0] == stamps[path]:
+                keys[path], results[path] = kept[1], kept[2]
+                continue
+            display = display_path(path, display_root)
+            try:
+                text = read_text(path, display, within)
+            except LoadError as exc:
+                keys[path] = None
+                results[path] = Checked(None, None, exc.problems, exc.declared_id)
+                continue
+            key = keys[path] = cache.key(path, display, text)
+            texts[key] = (path, display, text)
+        used.extend(key for key in keys.values() if key is not None)
+        found = cache.get({key: (path, display) for key, (path, display, _) in texts.items()})
+        self.files_cached += len(found)
+        parsed: dict[str, Checked] = {}
+        for key, (path, display, text) in texts.items():
+            checked = found.get(key)
+            if checked is None:
+                checked = parsed[key] = self._check(path, display, text)
+            results[path] = checked
+        self.files_parsed += len(parsed)
+        cache.put(parsed)
+        for path, checked in results.items():
+            self._cache[path] = (stamps[path], keys[path], checked)
+        return [results[path] for path in paths]
+
+    def _check(self, path: Path, display: str, text: str) -> Checked:
+        """Parse, validate and lint one file's text."""
         try:
-            stat = path.lstat()
-            stamp = (stat.st_mtime_ns, stat.st_size)
-        except OSError:
-            stamp = (0, 0)
-        cached = self._cache.get(path)
-        if cached is not None and cached.stamp == stamp:
-            return cached
-        self.files_parsed += 1
-        display = display_path(path, display_root)
-        try:
-            document = read_document(path, display, within)
+            document = parse_document(text, path, display)
         except LoadError as exc:
-            result = _FileResult(stamp, None, None, exc.problems, exc.declared_id)
-        else:
-            model, problems = validate_document(document, self.registry, self.follow_up)
-            problems = with_lint(document, model, problems, self.lint)
-            raw_id = document.data.get("id") if model is None else None
-            result = _FileResult(
-                stamp, _kept(document), model, problems, raw_id if isinstance(raw_id, str) else None
-            )
-        self._cache[path] = result
-        return result
+            return Checked(None, None, exc.problems, exc.declared_id)
+        model, problems = validate_document(document, self.registry, self.follow_up)
+        problems = with_lint(document, model, problems, self.lint)
+        raw_id = document.data.get("id") if model is None else None
+        return Checked(
+            _kept(document), model, problems, raw_id if isinstance(raw_id, str) else None
+        )
 
 
 CROSS_FILE_FIELDS = frozenset({"id", "related", "recurrence_of"})

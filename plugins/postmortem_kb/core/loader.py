@@ -171,32 +171,38 @@ def read_document(path: Path, display_path: str, within: Path | None = None) -> 
     The file is first checked (`refusal`), then opened without following a link and read up to
     MAX_FILE_BYTES.
     """
+    return parse_document(read_text(path, display_path, within), path, display_path)
 
-    def fail(line: int, message: str, field_: str = FRONT_MATTER_FIELD) -> LoadError:
-        return LoadError([Problem(display_path, line, field_, message)])
+
+def read_text(path: Path, display_path: str, within: Path | None = None) -> str:
+    """The text of one file, line breaks made `\\n`; raise LoadError naming file, line and cause
+    when it cannot be read: refused (`refusal`, checked before a byte is read), larger than
+    MAX_FILE_BYTES (never read further), or not UTF-8."""
+
+    def fail(line: int, message: str) -> LoadError:
+        return LoadError([Problem(display_path, line, FILE_FIELD, message)])
 
     refused = refusal(path, within)
     if refused is not None:
-        raise fail(1, refused, FILE_FIELD)
+        raise fail(1, refused)
     try:
         raw = _read_bounded(path, MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise fail(1, f"cannot read file: {exc.strerror or exc}", FILE_FIELD) from None
+        raise fail(1, f"cannot read file: {exc.strerror or exc}") from None
     if len(raw) > MAX_FILE_BYTES:
         size = max(len(raw), os.lstat(path).st_size)
         message = (
             f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
             " (link to logs and dumps instead of pasting them)"
         )
-        raise fail(1, message, FILE_FIELD)
+        raise fail(1, message)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         message = f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save as UTF-8"
-        raise fail(line, message, FILE_FIELD) from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return parse_document(text, path, display_path)
+        raise fail(line, message) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _read_bounded(path: Path, limit: int) -> bytes:

@@ -371,7 +371,7 @@ class Options(_Section):
     """Headings of the authors' own -> the section they are shown in (extends PLACEMENT)."""
     follow_up: FollowUpOptions = Field(default_factory=FollowUpOptions)
     cache_dir: Annotated[str | None, BeforeValidator(_optional_folder)] = ".cache/postmortem-kb"
-    """Folder of the page cache kept across builds, relative to mkdocs.yml (false: none)."""
+    """Folder of the page and file caches kept across builds, beside mkdocs.yml (false: none)."""
     workers: Annotated[int | None, BeforeValidator(_workers)] = None
     """Processes that render pages (null: one per core; 1: in the build's own process)."""
     render_budget: Annotated[float, BeforeValidator(_seconds)] = 20.0

@@ -171,9 +171,24 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self.settings = self.options.settings(
             use_directory_urls=config.use_directory_urls, preview=self._serving
         )
-        wanted = (self.settings.regulations, self.options.lint.config(), self.settings.follow_up)
+        cache_dir = self.options.cache_dir
+        wanted = (
+            self.settings.regulations,
+            self.options.lint.config(),
+            self.settings.follow_up,
+            None if cache_dir is None else root / cache_dir,
+        )
         loader = self.loader
-        if loader is None or (loader.registry, loader.lint, loader.follow_up) != wanted:
+        if (
+            loader is None
+            or (
+                loader.registry,
+                loader.lint,
+                loader.follow_up,
+                loader.cache_dir,
+            )
+            != wanted
+        ):
             self.loader = CorpusLoader(*wanted)
         custom_dir = config.theme.custom_dir
         self.overrides = Path(custom_dir) if custom_dir else None
@@ -202,7 +217,8 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             log.log(level, problem.format())
         log.info(
             f"{len(corpus.files)} post-mortem files, {len(corpus.incidents)} valid,"
-            f" {self.loader.files_parsed} parsed this build"
+            f" {self.loader.files_parsed} parsed this build,"
+            f" {self.loader.files_cached} from the file cache"
         )
         docs_dir = Path(config.docs_dir)
         self._generated = set()

@@ -1,0 +1,183 @@
+"""Validated files kept across builds by content hash (core/file_cache.py, issue 17): a corpus
+loaded from the cache is exactly the corpus loading the files again gives, for valid, invalid and
+hostile files; an edit re-parses only the file edited; anything that changes the outcome misses
+the cache; a damaged or tampered cache is loaded around, never trusted."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, ROOT, build_site, copy_examples
+from postmortem_kb.core.corpus import Corpus, CorpusLoader
+from postmortem_kb.core.file_cache import CACHE_FILE
+from postmortem_kb.core.followup import FollowUp
+from postmortem_kb.core.lint import LintConfig, LintLevel
+from postmortem_kb.core.schema import Severity
+
+sys.path.insert(0, str(ROOT / "bench"))
+from generate import generate
+
+BAD_INPUTS = Path(__file__).resolve().parent / "bad_inputs"
+
+
+def _facts(corpus: Corpus) -> dict[str, object]:
+    """Everything a build reads of a corpus, in comparable form (the fields each model's file
+    set included: metrics read which fields were given)."""
+    return {
+        "files": corpus.files,
+        "unbuilt": corpus.unbuilt,
+        "problems": [p.format() + f" [{p.level.value} {p.rule}]" for p in corpus.problems],
+        "incidents": [
+            (
+                incident.document,
+                incident.model,
+                incident.model.model_dump_json(exclude_unset=True),
+                incident.metrics,
+            )
+            for incident in corpus.incidents
+        ],
+    }
+
+
+def _corpus_folder(tmp_path: Path) -> Path:
+    """The examples, every bad input and 30 generated post-mortems, in one folder."""
+    folder = tmp_path / "postmortems"
+    shutil.copytree(EXAMPLES, folder)
+    for case in BAD_INPUTS.glob("*.md"):
+        shutil.copy(case, folder / f"bad_{case.name}")
+    generate(folder / "generated", 30, seed=11)
+    return folder
+
+
+def _rows(cache: Path) -> int:
+    with sqlite3.connect(cache / CACHE_FILE) as db:
+        (count,) = db.execute("SELECT COUNT(*) FROM files").fetchone()
+    return int(count)
+
+
+def test_a_corpus_from_the_cache_is_the_corpus_loading_gives(tmp_path: Path) -> None:
+    folder = _corpus_folder(tmp_path)
+    follow_up = FollowUp(approval=frozenset({Severity.SEV1}))
+    fresh = CorpusLoader(follow_up=follow_up).load(folder, tmp_path)
+    assert len(fresh.incidents) >= 45 and len(fresh.unbuilt) >= 40  # both kinds are covered
+    assert any(p.rule == "approval" for p in fresh.problems)
+    assert any(p.level.value == "warning" for p in fresh.problems)
+
+    cache = tmp_path / "cache"
+    first = CorpusLoader(follow_up=follow_up, cache_dir=cache)
+    assert _facts(first.load(folder, tmp_path)) == _facts(fresh)
+    files = len(fresh.files)
+    assert (first.files_parsed, first.files_cached) == (files, 0)
+
+    second = CorpusLoader(follow_up=follow_up, cache_dir=cache)  # a new build
+    from_cache = second.load(folder, tmp_path)
+    # Files that cannot be read (a refused name, bytes that are not UTF-8) are never cached.
+    assert second.files_parsed == 0 and second.files_cached >= files - 2
+    assert _facts(from_cache) == _facts(fresh)
+
+
+def test_an_edit_parses_only_the_edited_file_and_the_cache_keeps_one_corpus(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "postmortems"
+    generate(folder, 12, seed=5)
+    cache = tmp_path / "cache"
+    CorpusLoader(cache_dir=cache).load(folder, tmp_path)
+    assert _rows(cache) == 12
+
+    edited, removed = sorted(folder.glob("*.md"))[:2]
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(text + "\nAn edited line.\n", encoding="utf-8")
+    removed.unlink()
+    loader = CorpusLoader(cache_dir=cache)
+    corpus = loader.load(folder, tmp_path)
+    assert (loader.files_parsed, loader.files_cached) == (1, 10)
+    assert len(corpus.incidents) == 11
+    # Cross-file rules run over every file, cached or not: links to the removed one are errors.
+    removed_id = removed.name[: len("INC-2021-00002")]
+    assert corpus.problems and all(removed_id in p.message for p in corpus.problems)
+    assert sum("An edited line." in i.document.body for i in corpus.incidents) == 1
+    assert _rows(cache) == 11  # the removed file's entry and the edited file's old one are gone
+
+
+def test_settings_that_change_the_outcome_miss_the_cache(tmp_path: Path) -> None:
+    folder = shutil.copytree(EXAMPLES, tmp_path / "postmortems")
+    cache = tmp_path / "cache"
+    CorpusLoader(cache_dir=cache).load(folder, tmp_path)
+
+    loader = CorpusLoader(lint=LintConfig(levels=(("blame", LintLevel.ERROR),)), cache_dir=cache)
+    loader.load(folder, tmp_path)
+    assert loader.files_cached == 0 and loader.files_parsed == 18
+    moved = CorpusLoader(cache_dir=cache)
+    moved.load(folder, tmp_path / "postmortems")  # another display path: messages name it
+    assert moved.files_cached == 0
+
+
+def _entries(cache: Path) -> list[tuple[str, bytes]]:
+    with sqlite3.connect(cache / CACHE_FILE) as db:
+        return [(key, bytes(value)) for key, value in db.execute("SELECT * FROM files")]
+
+
+def _tamper(cache: Path, key: str, value: bytes) -> None:
+    with sqlite3.connect(cache / CACHE_FILE) as db:
+        db.execute("UPDATE files SET value = ? WHERE key = ?", (value, key))
+
+
+def test_entries_are_json_and_a_tampered_or_damaged_entry_is_loaded_again(
+    tmp_path: Path,
+) -> None:
+    folder = shutil.copytree(EXAMPLES, tmp_path / "postmortems")
+    cache = tmp_path / "cache"
+    fresh = CorpusLoader(cache_dir=cache).load(folder, tmp_path)
+    entries = _entries(cache)
+    assert len(entries) == 18
+    stored = [json.loads(zlib.decompress(value)) for _, value in entries]  # data, not pickle
+    assert all(isinstance(entry["model"], str) for entry in stored)
+
+    # A model the schema rejects (a severity that does not exist) and bytes that are no entry.
+    (key_a, _), (key_b, _) = entries[:2]
+    bad_model = json.loads(stored[0]["model"])
+    bad_model["severity"] = "<script>"
+    _tamper(
+        cache,
+        key_a,
+        zlib.compress(json.dumps({**stored[0], "model": json.dumps(bad_model)}).encode()),
+    )
+    _tamper(cache, key_b, b"not an entry")
+    loader = CorpusLoader(cache_dir=cache)
+    again = loader.load(folder, tmp_path)
+    assert (loader.files_parsed, loader.files_cached) == (2, 16)
+    assert _facts(again) == _facts(fresh)
+
+    (cache / CACHE_FILE).write_bytes(b"truncated")  # not a database: started again
+    loader = CorpusLoader(cache_dir=cache)
+    assert _facts(loader.load(folder, tmp_path)) == _facts(fresh)
+    assert loader.files_parsed == 18 and _rows(cache) == 18
+
+
+@pytest.mark.parametrize("cache_dir", ["false", None])
+def test_a_build_reports_the_files_it_took_from_the_cache(
+    project: Path, cache_dir: str | None
+) -> None:
+    copy_examples(project)
+    if cache_dir is not None:
+        config = project / "mkdocs.yml"
+        anchor = "      postmortems_dir: postmortems\n"
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace(anchor, f"{anchor}      cache_dir: {cache_dir}\n"))
+    cold = build_site(project)
+    warm = build_site(project)
+    assert cold.returncode == warm.returncode == 0, warm.log
+    assert "18 parsed this build, 0 from the file cache" in cold.log
+    if cache_dir is None:
+        assert "0 parsed this build, 18 from the file cache" in warm.log
+        assert (project / ".cache" / "postmortem-kb" / CACHE_FILE).is_file()
+    else:
+        assert "18 parsed this build, 0 from the file cache" in warm.log
+        assert not (project / ".cache").exists()
