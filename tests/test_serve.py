@@ -168,3 +168,65 @@ def test_a_published_build_has_no_banner_and_no_notices(project: Path) -> None:
     for url in ("", "trends/", "incidents/inc-2025-007/"):
         html = (result.site / url / "index.html").read_text(encoding="utf-8")
         assert "data-unbuilt-banner" not in html and "pmkb-lifecycle--published" not in html
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    files = (path for path in folder.rglob("*") if path.is_file())
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in files}
+
+
+def _fresh_serve_build(project: Path, site: Path) -> dict[str, bytes]:
+    """The site a new `mkdocs serve` would build first (its own plugins, nothing reused)."""
+    kept = dict(MkDocsConfig.plugins.plugin_cache)
+    try:
+        config, _ = _serve_builds(project, dirty=False)
+        config.site_dir = str(site)
+        build(config)  # type: ignore[arg-type]
+    finally:
+        MkDocsConfig.plugins.plugin_cache.clear()
+        MkDocsConfig.plugins.plugin_cache.update(kept)
+    return _tree(site)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_serve_reuses_unchanged_pages_and_gives_the_site_a_new_serve_gives(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """render/site.py `Reuse`, search_index.py `SearchMemo`, workers.py `memo`: after every kind
+    of edit, the rebuilt site is byte for byte the one a new serve builds, and a body edit makes
+    only its incident page (plus the incident list and home page) again."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", REFERENCE_EPOCH)
+    monkeypatch.chdir(project)
+    files = copy_examples(project)
+    folder = project / "postmortems"
+    config, plugin = _serve_builds(project, dirty=False)
+    build(config)  # type: ignore[arg-type]
+    site = project / "site"
+    one, two, three = files[0], files[5], files[9]
+    original = two.read_text(encoding="utf-8")
+    severity = next(line for line in three.read_text().split("\n") if line.startswith("severity:"))
+    other = "severity: SEV-3" if "SEV-3" not in severity else "severity: SEV-2"
+    edits = [
+        ("a body", lambda: _edit(one, "\n## ", "\nA sentence added while serving.\n\n## "), 3),
+        ("a title", lambda: _edit(two, "\ntitle: ", "\ntitle: Retitled "), None),
+        ("a severity", lambda: _edit(three, severity, other), None),
+        ("an error", lambda: _edit(three, "\nid: ", "\nunknown_field: 1\nid: "), None),
+        ("a fix", lambda: _edit(three, "\nunknown_field: 1\n", "\n"), None),
+        ("a removal", lambda: two.unlink(), None),
+        ("an addition", lambda: (folder / "restored.md").write_text(original), None),
+        ("nothing", lambda: None, 2),
+    ]
+    for what, edit, made in edits:
+        edit()
+        build(load_config(config_file=str(project / "mkdocs.yml"), site_dir=str(site)))
+        assert plugin._reuse is not None
+        if made is not None:
+            assert plugin._reuse.made == made, what
+        else:
+            assert plugin._reuse.made > 3, what  # aggregates made again
+        assert _tree(site) == _fresh_serve_build(project, project / "reference"), what

@@ -201,6 +201,22 @@ def template_loader(overrides: Path | None) -> jinja2.BaseLoader:
     return jinja2.ChoiceLoader(loaders)
 
 
+def templates_stamp(overrides: Path | None) -> list[tuple[str, int, int]]:
+    """Every template file a build can use (overrides and package) with its mtime and size:
+    equal stamps mean the same templates (a preview compares them between rebuilds)."""
+    folders = [Path(str(resources.files("postmortem_kb.render").joinpath("templates")))]
+    if overrides is not None:
+        folders.insert(0, overrides / TEMPLATE_FOLDER)
+    stamp = []
+    for folder in folders:
+        for root, dirs, files in os.walk(folder):
+            dirs.sort()
+            for name in sorted(files):
+                status = os.stat(os.path.join(root, name))
+                stamp.append((os.path.join(root, name), status.st_mtime_ns, status.st_size))
+    return stamp
+
+
 def render_text(name: str, overrides: Path | None, context: dict[str, Any]) -> str:
     """A plain-text template (no HTML escaping) found like the pages' templates, e.g. the file
     `postmortem new` writes. Its `yaml` filter quotes a string as a YAML double-quoted scalar."""
@@ -365,9 +381,14 @@ class PageBuilder:
             meta["title"] = html.escape(title, quote=True)
         return GeneratedPage(path, self.with_meta(meta, markdown), in_nav=in_nav)
 
-    def related(self, corpus: Corpus) -> dict[str, Related]:
-        """Related incidents of every incident of `corpus`, computed once per corpus."""
-        if self._related is None or self._related[0] is not corpus:
+    def related(
+        self, corpus: Corpus, known: dict[str, Related] | None = None
+    ) -> dict[str, Related]:
+        """Related incidents of every incident of `corpus`, computed once per corpus (`known`:
+        what they are, computed before from equal front matter)."""
+        if known is not None:
+            self._related = (corpus, known)
+        elif self._related is None or self._related[0] is not corpus:
             self._related = (corpus, related_incidents(corpus.incidents))
         return self._related[1]
 
@@ -534,11 +555,20 @@ class PageBuilder:
             ),
         ]
 
-    def core_pages(self, corpus: Corpus, site_title: str) -> list[GeneratedPage]:
+    def core_pages(
+        self,
+        corpus: Corpus,
+        site_title: str,
+        incident_page: Callable[[Incident], GeneratedPage] | None = None,
+    ) -> list[GeneratedPage]:
         """Incident pages, the list of all incidents and the home page (the group pages, with
-        their figures, come from the analytics provider)."""
+        their figures, come from the analytics provider). `incident_page`: what gives each
+        incident's page (by default `self.incident_page`)."""
         groups = self.groups(corpus)
-        pages = [self.incident_page(incident, corpus) for incident in corpus.incidents]
+        if incident_page is None:
+            pages = [self.incident_page(incident, corpus) for incident in corpus.incidents]
+        else:
+            pages = [incident_page(incident) for incident in corpus.incidents]
         newest_first = sorted(corpus.incidents, key=lambda i: i.model.started, reverse=True)
         pages.append(
             self.aggregate_page(

@@ -15,7 +15,8 @@ import posixpath
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..core.corpus import Corpus, Incident
@@ -157,6 +158,7 @@ class SitePaths:
         self.prefix = settings.url_prefix
         self.use_directory_urls = settings.use_directory_urls
         self._claims: dict[str, list[str]] = {}
+        self._recording: list[tuple[str, str]] | None = None
         self._urls: dict[str, dict[str, str]] = {}  # base directory -> target -> URL
         for path, what in self.fixed():
             self.claim(path, what)
@@ -314,6 +316,18 @@ class SitePaths:
         claimants = self._claims.setdefault(path, [])
         if what not in claimants:
             claimants.append(what)
+        if self._recording is not None:
+            self._recording.append((path, what))
+
+    @contextmanager
+    def recording(self) -> Iterator[list[tuple[str, str]]]:
+        """Every claim made inside the block, in order (to make them again: `claim`)."""
+        claims: list[tuple[str, str]] = []
+        self._recording = claims
+        try:
+            yield claims
+        finally:
+            self._recording = None
 
     def is_claimed(self, path: str) -> bool:
         """True when something claimed `path`."""

@@ -24,6 +24,7 @@ import re
 from array import array
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence, Sized
+from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
 from itertools import pairwise
@@ -182,16 +183,80 @@ def _shards(index: Mapping[str, Sized]) -> list[tuple[str, list[str]]]:
     return out
 
 
-def write_search_index(corpus: Corpus, settings: Settings, site_dir: Path) -> None:
-    """Write every file of the search index into the built site at `site_dir`."""
-    for path, text in search_index_files(corpus, settings):
+@dataclass
+class SearchMemo:
+    """A preview's previous search index (`mkdocs serve` keeps one across rebuilds): each
+    incident's terms, facet values and result entry, reused while its front matter, body, URL
+    and the reference date are equal, and what each file held, so unchanged files are not
+    written again."""
+
+    entries: dict[str, tuple[tuple[object, ...], _Entry]] = field(default_factory=dict)
+    written: dict[str, int] = field(default_factory=dict)
+
+
+_Entry = tuple[dict[str, int], dict[str, list[str]], str]
+"""One incident's term weights, facet values and result entry (JSON)."""
+
+
+def write_search_index(
+    corpus: Corpus, settings: Settings, site_dir: Path, memo: SearchMemo | None = None
+) -> None:
+    """Write every file of the search index into the built site at `site_dir` (with `memo`,
+    only the files whose content changed since the previous build)."""
+    written: dict[str, int] = {}
+    for path, text in search_index_files(corpus, settings, memo):
         target = site_dir / path
+        digest = written[path] = hash(text)
+        if memo is not None and memo.written.get(path) == digest and target.is_file():
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
+    if memo is not None:
+        memo.written = written
 
 
-def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str, str]]:
-    """Every file of the search index as (site path, JSON text)."""
+def _entry(incident: Incident, settings: Settings, url: str) -> _Entry:
+    """What the index holds of one incident: its term weights, facet values and result entry."""
+    weights: dict[str, int] = defaultdict(int)
+    sections = _sections(incident)
+    for field_name, text in _fields(incident, sections):
+        weight = WEIGHTS[field_name]
+        stems = terms(text)
+        counts: dict[str, int] = defaultdict(int)
+        for term in stems:
+            counts[term] += 1
+        if field_name in PHRASE_FIELDS:
+            for pair in pairwise(stems):
+                counts[" ".join(pair)] += 1
+        for term, count in counts.items():
+            weights[term] += weight * min(count, MAX_COUNT)
+    weights["#" + normal_id(incident.id)] += ID_WEIGHT
+    for service in incident.model.services:
+        weights["@" + service] += SERVICE_WEIGHT
+    weights["=" + " ".join(terms(incident.model.title))] += TITLE_WEIGHT
+    values = _facets(incident, settings)
+    pm = incident.model
+    result = {
+        "id": pm.id,
+        "title": pm.title,
+        "url": url,
+        "facets": values,
+        "summary": pm.summary,
+        "sections": [
+            *(["Lessons learned", lesson] for lesson in pm.lessons_learned),
+            *([["Root cause", pm.root_cause.summary]] if pm.root_cause is not None else []),
+            *(["Action items", f"{a.id} {a.action}"] for a in pm.action_items),
+            *([h, t] for h, t in sections),
+        ],
+    }
+    return dict(weights), values, dumps(result)
+
+
+def search_index_files(
+    corpus: Corpus, settings: Settings, memo: SearchMemo | None = None
+) -> Iterator[tuple[str, str]]:
+    """Every file of the search index as (site path, JSON text); `memo` reuses the entries of
+    incidents unchanged since the previous build."""
     if not settings.include_drafts:
         corpus = without_drafts(corpus)
     paths = SitePaths(settings, corpus)
@@ -199,53 +264,25 @@ def search_index_files(corpus: Corpus, settings: Settings) -> Iterator[tuple[str
     index: dict[str, array[int]] = defaultdict(lambda: array("l"))
     """term -> [doc, weight, doc, weight, ...], docs ascending (a compact array per term)."""
     facets: dict[str, dict[str, list[int]]] = {name: defaultdict(list) for name in FACETS}
+    previous = memo.entries if memo is not None else {}
+    entries: dict[str, tuple[tuple[object, ...], _Entry]] = {}
     for doc, incident in enumerate(incidents):
-        weights: dict[str, int] = defaultdict(int)
-        sections = _sections(incident)
-        for field, text in _fields(incident, sections):
-            weight = WEIGHTS[field]
-            stems = terms(text)
-            counts: dict[str, int] = defaultdict(int)
-            for term in stems:
-                counts[term] += 1
-            if field in PHRASE_FIELDS:
-                for pair in pairwise(stems):
-                    counts[" ".join(pair)] += 1
-            for term, count in counts.items():
-                weights[term] += weight * min(count, MAX_COUNT)
-        weights["#" + normal_id(incident.id)] += ID_WEIGHT
-        for service in incident.model.services:
-            weights["@" + service] += SERVICE_WEIGHT
-        weights["=" + " ".join(terms(incident.model.title))] += TITLE_WEIGHT
+        url = paths.dest(paths.incident(incident))
+        inputs = (incident.model, incident.document.body, url, settings.reference_date)
+        kept = previous.get(incident.key)
+        entry = kept[1] if kept is not None and kept[0] == inputs else None
+        if entry is None:
+            entry = _entry(incident, settings, url)
+        entries[incident.key] = (inputs, entry)
+        weights, values, result = entry
         for term, weight in weights.items():
             index[term].extend((doc, weight))
-        values = _facets(incident, settings)
         for name, found in values.items():
             for value in found:
                 facets[name][value].append(doc)
-        pm = incident.model
-        yield (
-            paths.search_doc(doc),
-            dumps(
-                {
-                    "id": pm.id,
-                    "title": pm.title,
-                    "url": paths.dest(paths.incident(incident)),
-                    "facets": values,
-                    "summary": pm.summary,
-                    "sections": [
-                        *(["Lessons learned", lesson] for lesson in pm.lessons_learned),
-                        *(
-                            [["Root cause", pm.root_cause.summary]]
-                            if pm.root_cause is not None
-                            else []
-                        ),
-                        *(["Action items", f"{a.id} {a.action}"] for a in pm.action_items),
-                        *([h, t] for h, t in sections),
-                    ],
-                }
-            ),
-        )
+        yield paths.search_doc(doc), result
+    if memo is not None:
+        memo.entries = entries
     shard_of: dict[str, int] = {}
     for number, (prefix, shard) in enumerate(_shards(index)):
         shard_of[prefix] = number

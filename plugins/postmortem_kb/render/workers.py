@@ -205,11 +205,14 @@ def finish_pages(
     workers: int | None = None,
     budget: float = DEFAULT_BUDGET,
     cache: PageCache | None = None,
+    memo: dict[str, FinishedPage] | None = None,
 ) -> Finished:
     """Every job's page as finished HTML (bodies.PageRenderer), in order, and one message per
     page whose bodies were left out. Pages in `cache` are taken from it; the others are
     rendered and stored, and entries for no job of this build are dropped.
 
+    `memo` (a preview's, with a cache): the pages of the previous build by cache key, taken
+    from memory before the cache is read; it is left holding this build's pages.
     `workers=1` renders in this process (no pool); more use a process pool of that size.
     """
     if cache is None:
@@ -217,7 +220,8 @@ def finish_pages(
         return Finished(pages, _failures(jobs, reasons))
     site = identity("finish", extensions, configs)
     keys = [page_key(site, job.markdown) for job in jobs]
-    found = cache.get(keys)
+    known = {key: memo[key] for key in keys if memo is not None and key in memo}
+    found = known | cache.get([key for key in keys if key not in known])
     missing = [index for index, key in enumerate(keys) if key not in found]
     todo = [jobs[i] for i in missing]
     rendered, reasons = _run("finish", todo, extensions, configs, workers, budget)
@@ -229,6 +233,10 @@ def finish_pages(
     cache.update(fresh, keys)
     by_index = dict(zip(missing, rendered, strict=True))
     pages = [by_index[i] if i in by_index else found[key] for i, key in enumerate(keys)]
+    if memo is not None:
+        memo.clear()
+        memo.update(found)
+        memo.update(fresh)
     return Finished(pages, _failures(todo, reasons), cached=len(keys) - len(missing))
 
 
@@ -254,11 +262,12 @@ class Background:
     only write files. `wait` returns once the task is done, whichever way it ran.
     """
 
-    def __init__(self, task: Callable[..., None], *args: Any) -> None:
+    def __init__(self, task: Callable[..., None], *args: Any, inline: bool = False) -> None:
+        """`inline`: always run in this process (a task that keeps state for the next build)."""
         self._task, self._args = task, args
         self._child: multiprocessing.process.BaseProcess | None = None
         forking = "fork" in multiprocessing.get_all_start_methods()
-        if forking and threading.current_thread() is threading.main_thread():
+        if not inline and forking and threading.current_thread() is threading.main_thread():
             self._child = multiprocessing.get_context("fork").Process(target=task, args=args)
             self._child.start()
 

@@ -29,8 +29,8 @@ from ...render.cache import PageCache
 from ...render.pages import asset_text
 from ...render.paths import CSS, OVERRIDABLE, SEARCH_SCRIPT, SitePaths, folder_index, is_page
 from ...render.sanitize import sanitize_body_regions
-from ...render.search_index import search_loader, write_search_index
-from ...render.site import generate_site
+from ...render.search_index import SearchMemo, search_loader, write_search_index
+from ...render.site import Reuse, generate_site
 from ...render.workers import Background, Job, finish_pages
 
 log = logging.getLogger("mkdocs.plugins.postmortem_kb")
@@ -127,6 +127,11 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self._previous: dict[str, int] = {}
         """Hash of each generated file's content in the previous build (kept across serve)."""
         self._serving = False
+        self._reuse: Reuse | None = None
+        self._search_memo: SearchMemo | None = None
+        self._finished_memo: dict[str, FinishedPage] | None = None
+        """A preview's finished pages of the previous build, by page-cache key."""
+        """A preview's previous pages, reused where their inputs are unchanged (render/site.py)."""
         self._search: Background | None = None
         self._finished: dict[str, FinishedPage] = {}
         """Each generated page's finished HTML, by source URI (placed by `_FinishedPage`)."""
@@ -161,6 +166,9 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         Serving is a preview: files with errors get a page that lists them (Settings.preview).
         """
         self._serving = command == "serve"
+        self._reuse = Reuse() if self._serving else None
+        self._search_memo = SearchMemo() if self._serving else None
+        self._finished_memo = {} if self._serving else None
         _escape_mkdocs_logs()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -226,7 +234,9 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         docs_pages = frozenset(file.src_uri for file in files.documentation_pages())
         previous, self._previous = self._previous, {}
         settings = dataclasses.replace(self.settings, docs_pages=docs_pages)
-        site = generate_site(corpus, settings, self.overrides, config.site_name)
+        site = generate_site(corpus, settings, self.overrides, config.site_name, self._reuse)
+        if self._reuse is not None:
+            log.info(f"postmortem-kb: {self._reuse.made} pages made again, the rest reused")
         self._incidents_index = site.paths.incidents_index
         self._incident_pages = set()
         for collision in site.collisions:
@@ -290,6 +300,7 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
                 workers=self.options.workers,
                 budget=self.options.render_budget,
                 cache=cache,
+                memo=self._finished_memo,
             )
         finally:
             if cache is not None:
@@ -398,7 +409,10 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         process while MkDocs renders the pages with the theme (which uses one core)."""
         if self.corpus is not None:
             site_dir = Path(config.site_dir)
-            self._search = Background(write_search_index, self.corpus, self.settings, site_dir)
+            memo = self._search_memo  # a preview keeps it across rebuilds: not in a child
+            self._search = Background(
+                write_search_index, self.corpus, self.settings, site_dir, memo, inline=bool(memo)
+            )
         return env
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
