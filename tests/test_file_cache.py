@@ -1,7 +1,8 @@
 """Validated files kept across builds by content hash (core/file_cache.py, issue 17): a corpus
 loaded from the cache is exactly the corpus loading the files again gives, for valid, invalid and
 hostile files; an edit re-parses only the file edited; anything that changes the outcome misses
-the cache; a damaged or tampered cache is loaded around, never trusted."""
+the cache; a damaged or tampered cache is loaded around, never trusted. Files parsed in worker
+processes give the same corpus too."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import sqlite3
 import sys
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import EXAMPLES, ROOT, build_site, copy_examples
+from postmortem_kb.core import corpus as corpus_module
+from postmortem_kb.core import processes
 from postmortem_kb.core.corpus import Corpus, CorpusLoader
 from postmortem_kb.core.file_cache import CACHE_FILE
 from postmortem_kb.core.followup import FollowUp
@@ -181,3 +185,34 @@ def test_a_build_reports_the_files_it_took_from_the_cache(
     else:
         assert "18 parsed this build, 0 from the file cache" in warm.log
         assert not (project / ".cache").exists()
+
+
+@pytest.mark.parametrize("fresh_from", [10_000, 1], ids=["fork", "forkserver"])
+def test_files_parsed_in_worker_processes_give_the_same_corpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_from: int
+) -> None:
+    folder = _corpus_folder(tmp_path)
+    follow_up = FollowUp(approval=frozenset({Severity.SEV1}))
+    serial = CorpusLoader(follow_up=follow_up).load(folder, tmp_path)
+    monkeypatch.setattr(corpus_module, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(processes, "FRESH_WORKERS_FROM", fresh_from)
+    started: list[int] = []
+    monkeypatch.setattr(
+        corpus_module.ProcessPoolExecutor,
+        "__init__",
+        _counting(corpus_module.ProcessPoolExecutor.__init__, started),
+    )
+    loader = CorpusLoader(follow_up=follow_up, workers=2)
+    parallel = loader.load(folder, tmp_path)
+    assert started == [2]  # one pool of two workers for the whole load
+    unreadable = {p.path for p in serial.problems if p.field == "file"}  # never parsed
+    assert loader.files_parsed == len(serial.files) - len(unreadable)
+    assert _facts(parallel) == _facts(serial)
+
+
+def _counting(init: Any, started: list[int]) -> Any:
+    def counted(self: Any, max_workers: int, *args: Any, **kwargs: Any) -> None:
+        started.append(max_workers)
+        init(self, max_workers, *args, **kwargs)
+
+    return counted

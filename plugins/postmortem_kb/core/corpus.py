@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +19,7 @@ from .lint import LintConfig, with_lint
 from .loader import Document, LoadError, display_path, parse_document, read_text
 from .metrics import IncidentMetrics, incident_metrics
 from .problems import Level, Problem
+from .processes import context, worker_count
 from .regulations import RegulationRegistry
 from .schema import PostMortem, Status, id_key
 from .validation import corpus_problems, validate_document
@@ -72,6 +77,81 @@ class Corpus:
 
 CHUNK = 500
 """Files read, then looked up in the file cache, per round (bounds the text held at once)."""
+PARALLEL_FROM = 100
+"""Files to parse in one round from which they are parsed in worker processes."""
+_Todo = tuple[Path, str, str]
+"""A file to parse: its path, display path and text."""
+_CHECKER: tuple[RegulationRegistry, LintConfig, FollowUp] | None = None
+"""A worker process's settings (`_start_worker`)."""
+
+
+def _start_worker(settings: tuple[RegulationRegistry, LintConfig, FollowUp]) -> None:
+    global _CHECKER
+    _CHECKER = settings
+
+
+def _check_many(todo: list[_Todo]) -> list[Checked]:
+    """Parse, validate and lint files in a worker process."""
+    assert _CHECKER is not None
+    return [check(path, display, text, *_CHECKER) for path, display, text in todo]
+
+
+def check(
+    path: Path,
+    display: str,
+    text: str,
+    registry: RegulationRegistry,
+    lint: LintConfig,
+    follow_up: FollowUp,
+) -> Checked:
+    """Parse, validate and lint one file's text."""
+    try:
+        document = parse_document(text, path, display)
+    except LoadError as exc:
+        return Checked(None, None, exc.problems, exc.declared_id)
+    model, problems = validate_document(document, registry, follow_up)
+    problems = with_lint(document, model, problems, lint)
+    raw_id = document.data.get("id") if model is None else None
+    return Checked(_kept(document), model, problems, raw_id if isinstance(raw_id, str) else None)
+
+
+class _Parser:
+    """Parses files in this process, or, for a round of at least PARALLEL_FROM files when the
+    loader may use several workers (and from the main thread, where starting them is safe), in
+    a pool of worker processes started on first use. The results are the same either way."""
+
+    def __init__(self, loader: CorpusLoader, files: int) -> None:
+        self._settings = (loader.registry, loader.lint, loader.follow_up)
+        count = worker_count() if loader.workers is None else loader.workers
+        self._count = min(count, max(1, files // PARALLEL_FROM))
+        self._pool: ProcessPoolExecutor | None = None
+        self._files = files
+
+    def __call__(self, todo: list[_Todo]) -> list[Checked]:
+        here = threading.current_thread() is threading.main_thread()
+        if self._count <= 1 or len(todo) < PARALLEL_FROM or not here:
+            return [check(*item, *self._settings) for item in todo]
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self._count,
+                mp_context=context(self._files),
+                initializer=_start_worker,
+                initargs=(self._settings,),
+            )
+        step = max(1, len(todo) // (self._count * 4))
+        parts = [todo[i : i + step] for i in range(0, len(todo), step)]
+        try:
+            futures = [self._pool.submit(_check_many, part) for part in parts]
+            return [checked for future in futures for checked in future.result()]
+        except BrokenProcessPool:  # a worker died: parse here, as without workers
+            self.close()
+            self._count = 1
+            return [check(*item, *self._settings) for item in todo]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 class CorpusLoader:
@@ -85,11 +165,14 @@ class CorpusLoader:
         lint: LintConfig | None = None,
         follow_up: FollowUp | None = None,
         cache_dir: Path | None = None,
+        workers: int | None = 1,
     ) -> None:
+        """`workers`: processes that parse files (None: one per core; 1: this one)."""
         self.registry = registry or RegulationRegistry()
         self.lint = lint or LintConfig()
         self.follow_up = follow_up or FollowUp()
         self.cache_dir = cache_dir
+        self.workers = workers
         self._cache: dict[Path, tuple[tuple[int, int], str | None, Checked]] = {}
         """Each file of the last load: its mtime and size, its file-cache key (None when it
         could not be read) and what it gave."""
@@ -113,14 +196,18 @@ class CorpusLoader:
         self.files_parsed = self.files_cached = 0
         results: list[Checked] = []
         cache = FileCache(self.cache_dir, self.registry, self.lint, self.follow_up)
+        parse = _Parser(self, len(paths))
         used: list[str] = []
         try:
             with collector_paused(age_survivors=True):
                 for start in range(0, len(paths), CHUNK):
                     chunk = paths[start : start + CHUNK]
-                    results.extend(self._load_chunk(chunk, display_root, within, cache, used))
+                    results.extend(
+                        self._load_chunk(chunk, display_root, within, cache, used, parse)
+                    )
             cache.prune(used)
         finally:
+            parse.close()
             cache.close()
         wanted = set(paths)  # one set: pruning the cache stays linear
         self._cache = {p: r for p, r in self._cache.items() if p in wanted}
@@ -168,6 +255,7 @@ class CorpusLoader:
         within: Path | None,
         cache: FileCache,
         used: list[str],
+        parse: Callable[[list[_Todo]], list[Checked]],
     ) -> list[Checked]:
         """Load `paths`: unchanged since the last load, from the file cache, or parsed."""
         results: dict[Path, Checked] = {}
@@ -197,30 +285,15 @@ class CorpusLoader:
         used.extend(key for key in keys.values() if key is not None)
         found = cache.get({key: (path, display) for key, (path, display, _) in texts.items()})
         self.files_cached += len(found)
-        parsed: dict[str, Checked] = {}
-        for key, (path, display, text) in texts.items():
-            checked = found.get(key)
-            if checked is None:
-                checked = parsed[key] = self._check(path, display, text)
-            results[path] = checked
+        missing = [key for key in texts if key not in found]
+        parsed = dict(zip(missing, parse([texts[key] for key in missing]), strict=True))
+        for key, (path, _, _) in texts.items():
+            results[path] = found[key] if key in found else parsed[key]
         self.files_parsed += len(parsed)
         cache.put(parsed)
         for path, checked in results.items():
             self._cache[path] = (stamps[path], keys[path], checked)
         return [results[path] for path in paths]
-
-    def _check(self, path: Path, display: str, text: str) -> Checked:
-        """Parse, validate and lint one file's text."""
-        try:
-            document = parse_document(text, path, display)
-        except LoadError as exc:
-            return Checked(None, None, exc.problems, exc.declared_id)
-        model, problems = validate_document(document, self.registry, self.follow_up)
-        problems = with_lint(document, model, problems, self.lint)
-        raw_id = document.data.get("id") if model is None else None
-        return Checked(
-            _kept(document), model, problems, raw_id if isinstance(raw_id, str) else None
-        )
 
 
 CROSS_FILE_FIELDS = frozenset({"id", "related", "recurrence_of"})

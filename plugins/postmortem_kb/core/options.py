@@ -373,7 +373,7 @@ class Options(_Section):
     cache_dir: Annotated[str | None, BeforeValidator(_optional_folder)] = ".cache/postmortem-kb"
     """Folder of the page and file caches kept across builds, beside mkdocs.yml (false: none)."""
     workers: Annotated[int | None, BeforeValidator(_workers)] = None
-    """Processes that render pages (null: one per core; 1: in the build's own process)."""
+    """Processes that parse files and render pages (null: one per core; 1: the build's own)."""
     render_budget: Annotated[float, BeforeValidator(_seconds)] = 20.0
     """Seconds one page may take to render; a page over it is written without its bodies."""
 

@@ -67,6 +67,11 @@ class Store:
         except (OSError, sqlite3.Error):
             self._db = None
 
+    @property
+    def enabled(self) -> bool:
+        """False when nothing is kept (no file, or it could not be opened)."""
+        return self._db is not None
+
     def _open(self, path: Path) -> sqlite3.Connection:
         create = f"CREATE TABLE IF NOT EXISTS {self._table} (key TEXT PRIMARY KEY, value BLOB)"
         try:

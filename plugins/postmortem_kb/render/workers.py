@@ -9,7 +9,6 @@ file. The output does not depend on the number of workers: pages are returned in
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from ..core.processes import context, worker_count
 from .bodies import BodyRenderer, FinishedPage, PageRenderer, without_bodies
 from .cache import PageCache, identity, page_key
 from .sanitize import MARKERS
@@ -109,26 +109,6 @@ def _alone(job: Job, setup: tuple[Any, ...], budget: float) -> tuple[Any, str | 
             return _without_bodies(job.markdown, reason), reason
 
 
-FRESH_WORKERS_FROM = 500
-"""From this many pages on, workers start from a fresh process (forkserver) rather than as a
-fork of the build: a fork shares the build's whole memory (the corpus, every page), and pages
-of it get copied into each worker as Python touches their objects. Both give the same pages."""
-
-
-def _context(jobs: int) -> multiprocessing.context.BaseContext:
-    if jobs >= FRESH_WORKERS_FROM and "forkserver" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("forkserver")
-    return multiprocessing.get_context()
-
-
-def worker_count() -> int:
-    """Every core this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _run(
     kind: str,
     jobs: Sequence[Job],
@@ -151,7 +131,7 @@ def _run(
     else:
         size = max(1, min(count, len(jobs)))
         with ProcessPoolExecutor(
-            max_workers=size, mp_context=_context(len(jobs)), initializer=_start, initargs=setup
+            max_workers=size, mp_context=context(len(jobs)), initializer=_start, initargs=setup
         ) as pool:
             # Pages go in chunks: fewer round trips between processes than one at a time.
             step = max(1, min(16, len(jobs) // (size * 8)))

@@ -185,17 +185,15 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             self.options.lint.config(),
             self.settings.follow_up,
             None if cache_dir is None else root / cache_dir,
+            self.options.workers,
         )
         loader = self.loader
-        if (
-            loader is None
-            or (
-                loader.registry,
-                loader.lint,
-                loader.follow_up,
-                loader.cache_dir,
-            )
-            != wanted
+        if loader is None or wanted != (
+            loader.registry,
+            loader.lint,
+            loader.follow_up,
+            loader.cache_dir,
+            loader.workers,
         ):
             self.loader = CorpusLoader(*wanted)
         custom_dir = config.theme.custom_dir
