@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .collector import collector_paused
-from .file_cache import Checked, FileCache
+from .file_cache import Checked, FileCache, identity
 from .followup import FollowUp
 from .links import link_problems
 from .lint import LintConfig, with_lint
@@ -173,6 +173,10 @@ class CorpusLoader:
         self.follow_up = follow_up or FollowUp()
         self.cache_dir = cache_dir
         self.workers = workers
+        self._identity = ""
+        """What every file-cache entry depends on besides its file (read once: the core's code)."""
+        if cache_dir is not None:
+            self._identity = identity(self.registry, self.lint, self.follow_up)
         self._cache: dict[Path, tuple[tuple[int, int], str | None, Checked]] = {}
         """Each file of the last load: its mtime and size, its file-cache key (None when it
         could not be read) and what it gave."""
@@ -195,7 +199,7 @@ class CorpusLoader:
         paths = sorted(paths)
         self.files_parsed = self.files_cached = 0
         results: list[Checked] = []
-        cache = FileCache(self.cache_dir, self.registry, self.lint, self.follow_up)
+        cache = FileCache(self.cache_dir, self.registry, self._identity)
         parse = _Parser(self, len(paths))
         used: list[str] = []
         try:

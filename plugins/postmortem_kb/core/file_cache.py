@@ -115,16 +115,11 @@ def decode(blob: bytes, path: Path, display_path: str, registry: RegulationRegis
 class FileCache:
     """The validated files of earlier builds in `folder` (None: no cache, nothing is kept)."""
 
-    def __init__(
-        self,
-        folder: Path | None,
-        registry: RegulationRegistry,
-        lint: LintConfig,
-        follow_up: FollowUp,
-    ) -> None:
+    def __init__(self, folder: Path | None, registry: RegulationRegistry, identity: str) -> None:
+        """`identity`: `identity(...)` of the settings the files are validated with."""
         self._store = Store(None if folder is None else folder / CACHE_FILE, "files")
         self.registry = registry
-        self.identity = identity(registry, lint, follow_up) if folder is not None else ""
+        self.identity = identity
 
     def key(self, path: Path, display_path: str, text: str) -> str:
         return file_key(self.identity, path, display_path, text)

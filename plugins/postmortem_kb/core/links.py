@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .problems import Problem
-from .sections import fenced_code
+from .sections import without_fenced_code
 
 _LINK = re.compile(r"\]\([ \t]*<?([^()\s<>]+)>?(?:[ \t]+\"[^\"\n]*\")?[ \t]*\)")
 """An inline link's target: `[text](target)` or `[text](<target> "title")`."""
 _CODE_SPAN = re.compile(r"`+[^`\n]*`+")
-_NOT_NEWLINE = re.compile(r"[^\n]")
 
 
 @dataclass(frozen=True)
@@ -33,14 +32,8 @@ class BodyLink:
 
 def _prose(body: str) -> str:
     """The body with fenced code and code spans blanked, every offset kept (line breaks stay)."""
-    blocks, _ = fenced_code(body)
-    out: list[str] = []
-    position = 0
-    for start, end in blocks:
-        out += [body[position:start], _NOT_NEWLINE.sub(" ", body[start:end])]
-        position = end
-    out.append(body[position:])
-    return _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), "".join(out))
+    text = without_fenced_code(body, keep_offsets=True)
+    return _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def markdown_links(body: str, source: Path) -> Iterator[BodyLink]:

@@ -79,6 +79,7 @@ _HEADING = re.compile(r"\n(#{1,6})[ \t]+([^\n]+)")
 _SETEXT = re.compile(r"\n(?=([^\n]+)\n([=-]+)[ \t]*(?:\n|$))")
 """Zero-width after the newline, so that an underline can itself be underlined (overlaps)."""
 _FENCE = re.compile(r"\n(`{3,}|~{3,})([^\n]*)")
+_NOT_NEWLINE = re.compile(r"[^\n]")
 
 
 @dataclass
@@ -239,16 +240,19 @@ def fenced_code(body: str) -> tuple[list[tuple[int, int]], int | None]:
     return blocks, None if opening is None else opening.start()
 
 
-def without_fenced_code(text: str) -> str:
+def without_fenced_code(text: str, *, keep_offsets: bool = False) -> str:
     """`text` with its fenced code blocks blanked, line breaks kept (for checks of the prose and
-    the raw HTML, which Markdown looks for once code is set aside)."""
+    the raw HTML, which Markdown looks for once code is set aside). `keep_offsets`: every other
+    character of a block becomes a space, so every offset in the text stays where it was."""
     blocks, _ = fenced_code(text)
     if not blocks:
         return text
     out: list[str] = []
     position = 0
     for start, end in blocks:
-        out += [text[position:start], "\n" * text.count("\n", start, end)]
+        code = text[start:end]
+        blank = _NOT_NEWLINE.sub(" ", code) if keep_offsets else "\n" * code.count("\n")
+        out += [text[position:start], blank]
         position = end
     out.append(text[position:])
     return "".join(out)

@@ -67,6 +67,10 @@ class _Renderer:
             extension_configs={name: dict(value) for name, value in configs.items()},
         )
         self._markers = markers
+        self._extend()
+
+    def _extend(self) -> None:
+        """Add to the converter what this kind of renderer needs (nothing by default)."""
 
 
 class BodyRenderer(_Renderer):
@@ -103,13 +107,7 @@ class PageRenderer(_Renderer):
     """Converts whole generated pages with one set of Markdown extensions (a site's, which
     include `toc`: the table of contents comes from it)."""
 
-    def __init__(
-        self,
-        extensions: Sequence[str],
-        configs: Mapping[str, Mapping[str, Any]],
-        markers: tuple[str, str] = MARKERS,
-    ) -> None:
-        super().__init__(extensions, configs, markers)
+    def _extend(self) -> None:
         self._first = _FirstHeading(self._markdown)
         # Close to the end, as MkDocs registers its own: after `toc` has set the ids.
         self._markdown.treeprocessors.register(self._first, "pmkb_first_heading", 1)

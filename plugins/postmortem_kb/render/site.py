@@ -25,7 +25,7 @@ AGGREGATES: list[Provider] = [
     learning_pages,
 ]
 """The features after the core pages (incident pages, the incident list and the home page).
-They are given the corpus without bodies (`without_bodies`): what they show is made from the
+They are given the corpus without bodies (`front_matter_only`): what they show is made from the
 front matter, so an edit to a body does not change them."""
 
 
@@ -69,13 +69,19 @@ def site_corpus(corpus: Corpus, settings: Settings) -> Corpus:
     return corpus if settings.include_drafts else without_drafts(corpus)
 
 
-def without_bodies(corpus: Corpus) -> Corpus:
+def front_matter_only(corpus: Corpus) -> Corpus:
     """The corpus with every incident's body left out (what the aggregates are made from)."""
     incidents = [
         Incident(dataclasses.replace(i.document, body=""), i.model, i.metrics)
         for i in corpus.incidents
     ]
     return Corpus(incidents, corpus.problems, corpus.files, corpus.unbuilt)
+
+
+def _aggregates(builder: PageBuilder, corpus: Corpus, site_title: str) -> list[GeneratedPage]:
+    """Every page of the AGGREGATES providers, made from the front matter only."""
+    bodiless = front_matter_only(corpus)
+    return [page for provider in AGGREGATES for page in provider(builder, bodiless, site_title)]
 
 
 def generate_site(
@@ -96,10 +102,9 @@ def generate_site(
     with collector_paused():
         if reuse is None:
             generated = builder.core_pages(corpus, site_title)
-            bodiless = without_bodies(corpus)
-            generated += [page for p in AGGREGATES for page in p(builder, bodiless, site_title)]
+            generated += _aggregates(builder, corpus, site_title)
         else:
-            generated = _reusing(reuse, builder, corpus, settings, overrides, site_title)
+            generated = _reusing(reuse, builder, corpus, overrides, site_title)
     pages: dict[str, GeneratedPage] = {}
     for page in generated:
         if not paths.is_claimed(page.path):  # a file no path method named
@@ -113,14 +118,13 @@ def _reusing(
     reuse: Reuse,
     builder: PageBuilder,
     corpus: Corpus,
-    settings: Settings,
     overrides: Path | None,
     site_title: str,
 ) -> list[GeneratedPage]:
     """`generate_site`'s pages, reusing from `reuse` what is unchanged (and keeping the rest)."""
     paths = builder.paths
     site = (
-        settings,
+        builder.settings,
         site_title,
         templates_stamp(overrides),
         [(i.key, i.id, paths.incident(i), i.document.path) for i in corpus.incidents],
@@ -166,8 +170,7 @@ def _reusing(
             paths.claim(path, what)
         return generated + kept[1]
     with paths.recording() as claims:
-        bodiless = without_bodies(corpus)
-        aggregates = [page for p in AGGREGATES for page in p(builder, bodiless, site_title)]
+        aggregates = _aggregates(builder, corpus, site_title)
     reuse.made += len(aggregates)
     reuse.aggregates = (inputs, aggregates, claims)
     return generated + aggregates

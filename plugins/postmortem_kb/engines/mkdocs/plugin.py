@@ -128,10 +128,11 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         """Hash of each generated file's content in the previous build (kept across serve)."""
         self._serving = False
         self._reuse: Reuse | None = None
+        """A preview's previous pages, reused where their inputs are unchanged (render/site.py)."""
         self._search_memo: SearchMemo | None = None
+        """A preview's previous search index entries (render/search_index.py)."""
         self._finished_memo: dict[str, FinishedPage] | None = None
         """A preview's finished pages of the previous build, by page-cache key."""
-        """A preview's previous pages, reused where their inputs are unchanged (render/site.py)."""
         self._search: Background | None = None
         self._finished: dict[str, FinishedPage] = {}
         """Each generated page's finished HTML, by source URI (placed by `_FinishedPage`)."""
@@ -409,7 +410,12 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             site_dir = Path(config.site_dir)
             memo = self._search_memo  # a preview keeps it across rebuilds: not in a child
             self._search = Background(
-                write_search_index, self.corpus, self.settings, site_dir, memo, inline=bool(memo)
+                write_search_index,
+                self.corpus,
+                self.settings,
+                site_dir,
+                memo,
+                inline=memo is not None,
             )
         return env
 
