@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
@@ -177,6 +177,22 @@ class Finished:
     """Pages taken from the cache."""
 
 
+@dataclass
+class FinishedMemo:
+    """A preview's finished pages of the previous build (`mkdocs serve` keeps one across
+    rebuilds): each page by its cache key, and each source's Markdown with its key, so the
+    same text (the very object a reused page hands on) is not hashed again."""
+
+    pages: dict[str, FinishedPage] = field(default_factory=dict)
+    keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def key(self, site: str, job: Job) -> str:
+        kept = self.keys.get(job.source)
+        if kept is not None and kept[0] is job.markdown:
+            return kept[1]
+        return page_key(site, job.markdown)
+
+
 def finish_pages(
     jobs: Sequence[Job],
     extensions: Sequence[str],
@@ -185,22 +201,23 @@ def finish_pages(
     workers: int | None = None,
     budget: float = DEFAULT_BUDGET,
     cache: PageCache | None = None,
-    memo: dict[str, FinishedPage] | None = None,
+    memo: FinishedMemo | None = None,
 ) -> Finished:
     """Every job's page as finished HTML (bodies.PageRenderer), in order, and one message per
     page whose bodies were left out. Pages in `cache` are taken from it; the others are
     rendered and stored, and entries for no job of this build are dropped.
 
-    `memo` (a preview's, with a cache): the pages of the previous build by cache key, taken
-    from memory before the cache is read; it is left holding this build's pages.
+    `memo` (a preview's, with a cache): the pages of the previous build, taken from memory
+    before the cache is read; it is left holding this build's pages.
     `workers=1` renders in this process (no pool); more use a process pool of that size.
     """
     if cache is None:
         pages, reasons = _run("finish", jobs, extensions, configs, workers, budget)
         return Finished(pages, _failures(jobs, reasons))
     site = identity("finish", extensions, configs)
-    keys = [page_key(site, job.markdown) for job in jobs]
-    known = {key: memo[key] for key in keys if memo is not None and key in memo}
+    keys = [page_key(site, job.markdown) if memo is None else memo.key(site, job) for job in jobs]
+    kept = memo.pages if memo is not None else {}
+    known = {key: kept[key] for key in keys if key in kept}
     found = known | cache.get([key for key in keys if key not in known])
     missing = [index for index, key in enumerate(keys) if key not in found]
     todo = [jobs[i] for i in missing]
@@ -214,9 +231,8 @@ def finish_pages(
     by_index = dict(zip(missing, rendered, strict=True))
     pages = [by_index[i] if i in by_index else found[key] for i, key in enumerate(keys)]
     if memo is not None:
-        memo.clear()
-        memo.update(found)
-        memo.update(fresh)
+        memo.pages = found | fresh
+        memo.keys = {job.source: (job.markdown, key) for job, key in zip(jobs, keys, strict=True)}
     return Finished(pages, _failures(todo, reasons), cached=len(keys) - len(missing))
 
 
