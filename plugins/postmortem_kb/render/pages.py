@@ -555,22 +555,22 @@ class PageBuilder:
             ),
         ]
 
-    def core_pages(
-        self,
-        corpus: Corpus,
-        site_title: str,
-        incident_page: Callable[[Incident], GeneratedPage] | None = None,
+    def incident_pages(
+        self, corpus: Corpus, incident_page: Callable[[Incident], GeneratedPage] | None = None
     ) -> list[GeneratedPage]:
-        """Incident pages, the list of all incidents and the home page (the group pages, with
-        their figures, come from the analytics provider). `incident_page`: what gives each
-        incident's page (by default `self.incident_page`)."""
-        groups = self.groups(corpus)
+        """Every incident's page. `incident_page`: what gives one (by default
+        `self.incident_page`)."""
         if incident_page is None:
-            pages = [self.incident_page(incident, corpus) for incident in corpus.incidents]
-        else:
-            pages = [incident_page(incident) for incident in corpus.incidents]
+            return [self.incident_page(incident, corpus) for incident in corpus.incidents]
+        return [incident_page(incident) for incident in corpus.incidents]
+
+    def index_pages(self, corpus: Corpus, site_title: str) -> list[GeneratedPage]:
+        """The list of all incidents, the home page and, in a preview, the pages of files that
+        give no incident (the group pages, with their figures, come from the analytics
+        provider)."""
+        groups = self.groups(corpus)
         newest_first = sorted(corpus.incidents, key=lambda i: i.model.started, reverse=True)
-        pages.append(
+        pages = [
             self.aggregate_page(
                 self.paths.incidents_index,
                 self.render(
@@ -582,7 +582,7 @@ class PageBuilder:
                 ),
                 in_nav=True,
             )
-        )
+        ]
         severity_counts = Counter(i.model.severity.value for i in corpus.incidents)
         pages.append(
             self.aggregate_page(
@@ -605,5 +605,6 @@ class PageBuilder:
             )
         )
         if self.settings.preview:
-            pages.extend(self.unbuilt_pages(corpus, {page.path for page in pages}))
+            taken = {self.paths.incident(i) for i in corpus.incidents}
+            pages.extend(self.unbuilt_pages(corpus, taken | {page.path for page in pages}))
         return pages

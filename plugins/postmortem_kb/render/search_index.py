@@ -187,11 +187,17 @@ def _shards(index: Mapping[str, Sized]) -> list[tuple[str, list[str]]]:
 class SearchMemo:
     """A preview's previous search index (`mkdocs serve` keeps one across rebuilds): each
     incident's terms, facet values and result entry, reused while its front matter, body, URL
-    and the reference date are equal, and what each file held, so unchanged files are not
-    written again."""
+    and the reference date are equal; the postings and shards, patched where only some
+    incidents' terms changed and the incidents' order did not; and what each file held, so
+    unchanged files are not written again."""
 
     entries: dict[str, tuple[tuple[object, ...], _Entry]] = field(default_factory=dict)
     written: dict[str, int] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    """The incidents' keys in doc order, when `index` and `shards` are those of that order."""
+    index: dict[str, array[int]] = field(default_factory=dict)
+    shards: list[tuple[str, list[str], str]] = field(default_factory=list)
+    """Each shard's prefix, terms and JSON text."""
 
 
 _Entry = tuple[dict[str, int], dict[str, list[str]], str]
@@ -252,6 +258,25 @@ def _entry(incident: Incident, settings: Settings, url: str) -> _Entry:
     return dict(weights), values, dumps(result)
 
 
+def _patch(
+    index: dict[str, array[int]], doc: int, old: Mapping[str, int], new: Mapping[str, int]
+) -> set[str]:
+    """Give one incident (`doc`) its new term weights in `index`, in place; the terms whose
+    postings changed."""
+    changed = {term for term in old.keys() | new.keys() if old.get(term) != new.get(term)}
+    for term in changed:
+        postings = index.get(term, array("l"))
+        pairs = [(d, w) for d, w in zip(postings[::2], postings[1::2], strict=True) if d != doc]
+        if term in new:
+            pairs.append((doc, new[term]))
+            pairs.sort()
+        if pairs:
+            index[term] = array("l", [n for pair in pairs for n in pair])
+        else:
+            index.pop(term, None)
+    return changed
+
+
 def search_index_files(
     corpus: Corpus, settings: Settings, memo: SearchMemo | None = None
 ) -> Iterator[tuple[str, str]]:
@@ -261,11 +286,17 @@ def search_index_files(
         corpus = without_drafts(corpus)
     paths = SitePaths(settings, corpus)
     incidents = sorted(corpus.incidents, key=lambda i: (i.model.started, i.id), reverse=True)
-    index: dict[str, array[int]] = defaultdict(lambda: array("l"))
+    order = [incident.key for incident in incidents]
+    patching = memo is not None and memo.order == order
+    index: dict[str, array[int]] = memo.index if memo is not None and patching else {}
     """term -> [doc, weight, doc, weight, ...], docs ascending (a compact array per term)."""
+    old_shards = memo.shards if memo is not None and patching else []
+    if memo is not None:  # until this build's index is complete
+        memo.order, memo.index, memo.shards = [], {}, []
     facets: dict[str, dict[str, list[int]]] = {name: defaultdict(list) for name in FACETS}
     previous = memo.entries if memo is not None else {}
     entries: dict[str, tuple[tuple[object, ...], _Entry]] = {}
+    changed: set[str] = set()
     for doc, incident in enumerate(incidents):
         url = paths.dest(paths.incident(incident))
         inputs = (incident.model, incident.document.body, url, settings.reference_date)
@@ -275,8 +306,11 @@ def search_index_files(
             entry = _entry(incident, settings, url)
         entries[incident.key] = (inputs, entry)
         weights, values, result = entry
-        for term, weight in weights.items():
-            index[term].extend((doc, weight))
+        if not patching:
+            for term, weight in weights.items():
+                index.setdefault(term, array("l")).extend((doc, weight))
+        elif kept is None or kept[1] is not entry:
+            changed |= _patch(index, doc, {} if kept is None else kept[1][0], weights)
         for name, found in values.items():
             for value in found:
                 facets[name][value].append(doc)
@@ -284,10 +318,18 @@ def search_index_files(
     if memo is not None:
         memo.entries = entries
     shard_of: dict[str, int] = {}
+    shards: list[tuple[str, list[str], str]] = []
     for number, (prefix, shard) in enumerate(_shards(index)):
         shard_of[prefix] = number
-        postings = {term: _postings(index[term]) for term in shard}
-        yield paths.search_shard(number), dumps(postings)
+        old = old_shards[number] if number < len(old_shards) else None
+        if old is not None and old[:2] == (prefix, shard) and changed.isdisjoint(shard):
+            text = old[2]
+        else:
+            text = dumps({term: _postings(index[term]) for term in shard})
+        shards.append((prefix, shard, text))
+        yield paths.search_shard(number), text
+    if memo is not None:
+        memo.order, memo.index, memo.shards = order, index, shards
     facet_values: dict[str, list[list[Any]]] = {}
     for name in FACETS:
         lists = facets[name]

@@ -21,10 +21,11 @@ Provider = Callable[[PageBuilder, Corpus, str], Iterable[GeneratedPage]]
 """A feature that adds pages or files: (builder, corpus, site title) -> generated files."""
 
 AGGREGATES: list[Provider] = [
+    PageBuilder.index_pages,
     analytics_provider,
     learning_pages,
 ]
-"""The features after the core pages (incident pages, the incident list and the home page).
+"""Every page after the incident pages: the incident list and home page, then the features.
 They are given the corpus without bodies (`front_matter_only`): what they show is made from the
 front matter, so an edit to a body does not change them."""
 
@@ -101,7 +102,7 @@ def generate_site(
     paths = builder.paths
     with collector_paused():
         if reuse is None:
-            generated = builder.core_pages(corpus, site_title)
+            generated = builder.incident_pages(corpus)
             generated += _aggregates(builder, corpus, site_title)
         else:
             generated = _reusing(reuse, builder, corpus, overrides, site_title)
@@ -156,8 +157,7 @@ def _reusing(
         reuse.incidents[incident.key] = (inputs, page)
         return page
 
-    generated = builder.core_pages(corpus, site_title, incident_page)
-    reuse.made += len(generated) - len(corpus.incidents)  # the list, the home page...
+    generated = builder.incident_pages(corpus, incident_page)
     inputs = (
         [(i.model, i.metrics, i.document.display_path) for i in corpus.incidents],
         corpus.problems,
