@@ -14,7 +14,7 @@ from pathlib import Path
 from .collector import collector_paused
 from .file_cache import Checked, FileCache, identity
 from .followup import FollowUp
-from .links import link_problems
+from .links import BodyLink, link_problems, markdown_links
 from .lint import LintConfig, with_lint
 from .loader import Document, LoadError, display_path, parse_document, read_text
 from .metrics import IncidentMetrics, incident_metrics
@@ -180,6 +180,8 @@ class CorpusLoader:
         self._cache: dict[Path, tuple[tuple[int, int], str | None, Checked]] = {}
         """Each file of the last load: its mtime and size, its file-cache key (None when it
         could not be read) and what it gave."""
+        self._links: dict[Path, tuple[str, list[BodyLink]]] = {}
+        """Each valid file's body and its links to post-mortem files, from the last load."""
         self.files_parsed = 0
         """How many files the last `load` parsed and validated."""
         self.files_cached = 0
@@ -232,14 +234,24 @@ class CorpusLoader:
         problems.extend(cross)
         incidents = [rec for i, rec in enumerate(records) if i not in dropped]
         with_page = {os.path.normpath(rec.document.path): rec for rec in incidents}
+        documents = [i.document for i in incidents]
+        links, self._links = self._links, {}
+
+        def links_of(body: str, path: Path) -> list[BodyLink]:
+            """A body's links, found again only when its text is not the last load's."""
+            kept = links.get(path)
+            found = kept[1] if kept is not None and kept[0] is body else None
+            if found is None:
+                found = list(markdown_links(body, path))
+            self._links[path] = (body, found)
+            return found
+
         problems.extend(
             link_problems(
-                [
-                    (d.path, d.display_path, d.body, d.body_line)
-                    for d in (i.document for i in incidents)
-                ],
+                [(d.path, d.display_path, d.body, d.body_line) for d in documents],
                 with_page,
                 paths,
+                links_of,
             )
         )
         incidents.sort(key=lambda inc: (inc.model.started, inc.id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,15 +58,17 @@ def link_problems(
     documents: Sequence[tuple[Path, str, str, int]],
     valid: Mapping[str, object],
     all_files: Sequence[Path],
+    links_of: Callable[[str, Path], Iterable[BodyLink]] = markdown_links,
 ) -> list[Problem]:
     """A relative link into a post-mortems folder that names no file there, or a file that
     gives no incident page, as `path:line`. `documents` are (path, display path, body, first
-    body line); `valid` is keyed by the normalised path of each file that has a page."""
+    body line); `valid` is keyed by the normalised path of each file that has a page;
+    `links_of` gives a body's links (`markdown_links`, or a loader's memo of it)."""
     files = {os.path.normpath(p) for p in all_files}
     folders = _folders(all_files)
     problems: list[Problem] = []
     for path, display, body, body_line in documents:
-        for link in markdown_links(body, path):
+        for link in links_of(body, path):
             if link.path in valid or os.path.dirname(link.path) not in folders:
                 continue
             line = body_line + body.count("\n", 0, link.start)
