@@ -4,6 +4,7 @@ builds; the site is byte-identical however it was rendered."""
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import subprocess
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import build_in_process, build_site, copy_examples
+from conftest import REFERENCE_EPOCH, build_in_process, build_site, copy_examples
 from payloads import html_payloads
 from security_corpus import SCRIPT_BODY, TOC_BODY, post_mortem
 
@@ -224,3 +225,46 @@ def test_background_work_runs_in_a_child_from_the_main_thread_and_inline_elsewhe
     thread.start(), thread.join()
     assert (other / "out").read_text() == "from a thread"
     assert (other / "pid").read_text() == str(os.getpid())  # written in this process
+
+
+UNGUARDED = """import logging
+import sys
+
+import postmortem_kb.core.processes as processes
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(levelname)s %(message)s")
+processes.FRESH_WORKERS_FROM = 1  # every pool starts afresh, as for 500 pages and more
+build(load_config(config_file={config!r}))
+print("built")
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork")
+def test_a_script_that_builds_without_a_main_guard_gets_every_page_with_its_body(
+    project: Path,
+) -> None:
+    """Workers started afresh import the main module again, so a script that builds at module
+    level breaks their pool (processes.start_pool): the build falls back to forked workers
+    once, says so once, and every page keeps its body."""
+    copy_examples(project)
+    _options(project, workers=2, cache_dir="false")
+    script = project / "unguarded.py"
+    script.write_text(UNGUARDED.format(config=str(project / "mkdocs.yml")), encoding="utf-8")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": REFERENCE_EPOCH, "NO_MKDOCS_2_WARNING": "1"}
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=project
+    )
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    assert result.stdout.rstrip().endswith("built"), log[-3000:]
+    notices = [line for line in log.splitlines() if "could not start" in line]
+    assert len(notices) == 1 and "started by forkserver" in notices[0], notices
+    assert "written without" not in log and "crashed" not in log
+    [source] = [
+        p for p in (project / "postmortems").glob("*.md") if "id: INC-2024-018" in p.read_text()
+    ]
+    headings = re.findall(r"(?m)^## (.+)$", source.read_text(encoding="utf-8"))
+    page = (project / "site" / "incidents" / "inc-2024-018" / "index.html").read_text("utf-8")
+    assert headings and all(heading in page for heading in headings), headings

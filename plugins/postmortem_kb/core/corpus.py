@@ -19,7 +19,7 @@ from .lint import LintConfig, with_lint
 from .loader import Document, LoadError, display_path, parse_document, read_text
 from .metrics import IncidentMetrics, incident_metrics
 from .problems import Level, Problem
-from .processes import context, worker_count
+from .processes import start_pool, worker_count
 from .regulations import RegulationRegistry
 from .schema import PostMortem, Status, id_key
 from .validation import corpus_problems, validate_document
@@ -132,12 +132,10 @@ class _Parser:
         if self._count <= 1 or len(todo) < PARALLEL_FROM or not here:
             return [check(*item, *self._settings) for item in todo]
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                self._count,
-                mp_context=context(self._files),
-                initializer=_start_worker,
-                initargs=(self._settings,),
-            )
+            self._pool = start_pool(self._count, self._files, _start_worker, (self._settings,))
+            if self._pool is None:
+                self._count = 1
+                return [check(*item, *self._settings) for item in todo]
         step = max(1, len(todo) // (self._count * 4))
         parts = [todo[i : i + step] for i in range(0, len(todo), step)]
         try:

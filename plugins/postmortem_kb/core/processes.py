@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import multiprocessing.context
 import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+log = logging.getLogger("mkdocs.plugins.postmortem_kb")
 
 FRESH_WORKERS_FROM = 500
 """From this many tasks on, workers start from a fresh process (forkserver) rather than as a
@@ -25,3 +32,45 @@ def worker_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def _ready() -> None:
+    """A worker's first task: it shows the pool could start."""
+
+
+_FAILED: set[str] = set()
+"""Start methods whose workers could not start in this process (they will not start later)."""
+
+
+def start_pool(
+    size: int, tasks: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
+) -> ProcessPoolExecutor | None:
+    """A started pool of `size` workers for `tasks` tasks, or None when none can start.
+
+    Workers started afresh import the main module again: a script that runs a build at module
+    level, without an `if __name__ == "__main__":` guard, breaks every such pool. Workers
+    forked from the build are then used, for the rest of the process, with one notice (or,
+    where they cannot start either, None: the caller does the work in its own process).
+    """
+    methods = [context(tasks).get_start_method()]
+    if "fork" in multiprocessing.get_all_start_methods():
+        methods.append("fork")
+    for method in dict.fromkeys(m for m in methods if m not in _FAILED):
+        pool = ProcessPoolExecutor(
+            size,
+            mp_context=multiprocessing.get_context(method),
+            initializer=initializer,
+            initargs=initargs,
+        )
+        try:
+            pool.submit(_ready).result()
+        except BrokenProcessPool:
+            pool.shutdown(wait=True, cancel_futures=True)
+            _FAILED.add(method)
+            log.info(
+                f"postmortem-kb: worker processes started by {method} could not start (a script"
+                ' that runs a build needs an `if __name__ == "__main__":` guard); not using them'
+            )
+            continue
+        return pool
+    return None

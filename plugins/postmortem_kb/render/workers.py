@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from ..core.processes import context, worker_count
+from ..core.processes import start_pool, worker_count
 from .bodies import BodyRenderer, FinishedPage, PageRenderer, without_bodies
 from .cache import PageCache, identity, page_key
 from .sanitize import MARKERS
@@ -76,7 +76,16 @@ def _expired(signum: int, frame: FrameType | None) -> None:
 
 
 def _render(markdown: str, budget: float) -> tuple[Any, str | None]:
-    """(page, None), or (page without its bodies, why) when it failed or ran out of time."""
+    """(page, None), or (page without its bodies, why) when it failed or ran out of time.
+
+    The budget is kept by an alarm, which only the main thread can set: elsewhere (a `serve`
+    rebuild) pages go to workers, unless no worker can start at all (processes.start_pool)."""
+    if threading.current_thread() is not threading.main_thread():
+        try:
+            return _apply(markdown), None
+        except RecursionError:
+            reason = "its body is nested too deeply to render"
+            return _without_bodies(markdown, reason), reason
     previous = signal.signal(signal.SIGALRM, _expired)
     signal.setitimer(signal.ITIMER_REAL, budget)
     try:
@@ -123,16 +132,15 @@ def _run(
     # The budget's alarm can only be set in the main thread: elsewhere (a `serve` rebuild)
     # even a single page goes to a worker.
     here = threading.current_thread() is threading.main_thread()
-    if here and (count <= 1 or len(jobs) <= 1):
+    size = max(1, min(count, len(jobs)))
+    pool = None
+    if jobs and not (here and (count <= 1 or len(jobs) <= 1)):
+        pool = start_pool(size, len(jobs), _start, setup)
+    if pool is None:
         _start(*setup)
         outcomes = [_render(job.markdown, budget) for job in jobs]
-    elif not jobs:
-        outcomes = []
     else:
-        size = max(1, min(count, len(jobs)))
-        with ProcessPoolExecutor(
-            max_workers=size, mp_context=context(len(jobs)), initializer=_start, initargs=setup
-        ) as pool:
+        with pool:
             # Pages go in chunks: fewer round trips between processes than one at a time.
             step = max(1, min(16, len(jobs) // (size * 8)))
             chunks = [jobs[i : i + step] for i in range(0, len(jobs), step)]
