@@ -15,6 +15,7 @@ from postmortem_kb.core.schema import RootCauseCategory, Severity
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+import run as run_module  # noqa: E402
 from generate import generate  # noqa: E402
 
 
@@ -91,8 +92,10 @@ def test_run_measures_every_step_and_prints_the_table(tmp_path: Path) -> None:
     for step in steps:
         assert result[step]["returncode"] == 0, step
         assert result[step]["wall_s"] > 0 and result[step]["peak_rss_mb"] > 0
-        # The whole process tree holds at least its largest process.
+        # The whole process tree holds at least its largest process; Pss counts shared pages
+        # once, so the tree's Pss is at most its summed RSS.
         assert result[step]["peak_rss_mb"] >= result[step]["max_rss_one_process_mb"] > 0
+        assert 0 < result[step]["tree_pss_sampled_mb"] <= result[step]["tree_rss_sampled_mb"]
     assert result["warm"]["edit_shown"] is True
     assert result["validate"]["child"] == {
         **result["validate"]["child"],
@@ -115,10 +118,19 @@ def test_run_measures_every_step_and_prints_the_table(tmp_path: Path) -> None:
     # `mkdocs serve` and `serve --dirty` served the edited page with the edit, then stopped;
     # the edited post-mortem is as it was.
     assert result["incident_url"].startswith("incidents/inc-")
-    for name in ("serve", "serve-dirty"):
+    # The engine alone: plain mkdocs-material's `serve --dirty`, the same edit to its copy.
+    for name in ("serve", "serve-dirty", "plain-serve-dirty"):
         assert result[name]["reload_s"] > 0 and result[name]["peak_rss_mb"] > 0, name
     edited = tmp_path / "out" / "work" / "20" / "plugin" / "postmortems" / result["edited"]
     assert "written by the benchmark" not in edited.read_text()
+    plain_page = tmp_path / "out" / "work" / "20" / "plain" / "docs" / result["incident_url"]
+    assert "written by the benchmark" not in plain_page.with_suffix(".md").read_text()
+    assert "plain `serve --dirty`:" not in text  # no target at N = 20, so no floor shown
+    # Had it been N = 1,000: each target's row shows the engine alone beside the figure.
+    rows = run_module.target_table([{**result, "n": 1000}])
+    plain_serve = f"plain `serve --dirty`: {result['plain-serve-dirty']['reload_s']:.2f} s"
+    assert sum(plain_serve in row for row in rows) == 1
+    assert sum("(b) alone: " in row or "(b) + (c): " in row for row in rows) == 1
 
 
 def test_readme_figures_are_replaced_between_the_markers(tmp_path: Path) -> None:

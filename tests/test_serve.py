@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from conftest import (
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
+from postmortem_kb.core.collector import IdleCollector
 
 
 def _page_of(post_mortem: Path) -> str:
@@ -231,3 +235,46 @@ def test_serve_reuses_unchanged_pages_and_gives_the_site_a_new_serve_gives(
         else:
             assert plugin._reuse.made > 1, what  # aggregates made again
         assert _tree(site) == _fresh_serve_build(project, project / "reference"), what
+
+
+class _Cycle:
+    """An object in a reference cycle: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def _cycle() -> weakref.ref[_Cycle]:
+    return weakref.ref(_Cycle())
+
+
+def test_a_preview_collects_its_garbage_after_a_rebuild_not_during_it() -> None:
+    """core/collector.py `IdleCollector`: the collector is off while a rebuild runs, a full
+    collection runs shortly after it, and a rebuild that starts first holds it off again."""
+    was_enabled = gc.isenabled()
+    collector = IdleCollector(delay=0.2)
+    try:
+        collector.rebuilding()
+        assert not gc.isenabled()
+        garbage = _cycle()
+        gc.collect(0)  # what the rebuild's allocations would start, were the collector on
+        collector.built()
+        deadline = time.monotonic() + 10
+        while (garbage(), gc.isenabled()) != (None, was_enabled) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert garbage() is None and gc.isenabled() == was_enabled
+
+        collector.rebuilding()
+        kept = _cycle()
+        collector.built()
+        collector.rebuilding()  # an edit saved before the collection: it waits for this build
+        time.sleep(0.5)
+        assert kept() is not None and not gc.isenabled()
+        collector.built()
+        deadline = time.monotonic() + 10
+        while (kept(), gc.isenabled()) != (None, was_enabled) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert kept() is None and gc.isenabled() == was_enabled
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -290,7 +290,8 @@ def search_index_files(
     patching = memo is not None and memo.order == order
     index: dict[str, array[int]] = memo.index if memo is not None and patching else {}
     """term -> [doc, weight, doc, weight, ...], docs ascending (a compact array per term)."""
-    old_shards = memo.shards if memo is not None and patching else []
+    old_shards = {s[0]: s for s in memo.shards} if memo is not None and patching else {}
+    """The previous build's shards by prefix (a split shard renumbers every shard after it)."""
     if memo is not None:  # until this build's index is complete
         memo.order, memo.index, memo.shards = [], {}, []
     facets: dict[str, dict[str, list[int]]] = {name: defaultdict(list) for name in FACETS}
@@ -321,8 +322,8 @@ def search_index_files(
     shards: list[tuple[str, list[str], str]] = []
     for number, (prefix, shard) in enumerate(_shards(index)):
         shard_of[prefix] = number
-        old = old_shards[number] if number < len(old_shards) else None
-        if old is not None and old[:2] == (prefix, shard) and changed.isdisjoint(shard):
+        old = old_shards.get(prefix)
+        if old is not None and old[1] == shard and changed.isdisjoint(shard):
             text = old[2]
         else:
             text = dumps({term: _postings(index[term]) for term in shard})

@@ -22,6 +22,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
 from ...core.anchors import safe_anchor
+from ...core.collector import IdleCollector
 from ...core.corpus import Corpus, CorpusLoader
 from ...core.loader import display_path
 from ...core.options import Options, OptionsError, validate_options
@@ -152,6 +153,9 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         """A preview's previous search index entries (render/search_index.py)."""
         self._finished_memo: FinishedMemo | None = None
         """A preview's finished pages of the previous build (render/workers.py)."""
+        self._collector: IdleCollector | None = None
+        """A preview's garbage collector, held off while it rebuilds (core/collector.py)."""
+        self._built = False
         self._templates: _CompiledTemplates | None = None
         """A preview's compiled theme templates, kept across rebuilds."""
         self._search: Background | None = None
@@ -189,6 +193,8 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         """
         self._serving = command == "serve"
         self._reuse = Reuse() if self._serving else None
+        self._collector = IdleCollector() if self._serving else None
+        self._built = False
         self._search_memo = SearchMemo() if self._serving else None
         self._finished_memo = FinishedMemo() if self._serving else None
         self._templates = _CompiledTemplates() if self._serving else None
@@ -196,6 +202,8 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         _escape_mkdocs_logs()  # also when a build is started without on_startup
+        if self._collector is not None and self._built:
+            self._collector.rebuilding()  # a preview's rebuild: no full collection in it
         root = Path(config.config_file_path).parent
         self.source_dir = (root / self.options.postmortems_dir).resolve()
         self.root = root
@@ -445,12 +453,19 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         return env
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """The search index is written by now."""
+        """The search index is written by now; a preview collects its garbage soon after."""
         self._wait_for_search()
+        self._after_build()
 
     def on_build_error(self, *, error: Exception) -> None:
         """A failed build still waits for its child process (no process is left behind)."""
         self._wait_for_search()
+        self._after_build()
+
+    def _after_build(self) -> None:
+        self._built = True
+        if self._collector is not None:
+            self._collector.built()
 
     def _wait_for_search(self) -> None:
         if self._search is not None:
