@@ -178,6 +178,8 @@ class CorpusLoader:
         self._cache: dict[Path, tuple[tuple[int, int], str | None, Checked]] = {}
         """Each file of the last load: its mtime and size, its file-cache key (None when it
         could not be read) and what it gave."""
+        self._metrics: dict[Path, tuple[PostMortem, IncidentMetrics]] = {}
+        """Each valid file's model and its metrics, from the last load."""
         self._links: dict[Path, tuple[str, list[BodyLink]]] = {}
         """Each valid file's body and its links to post-mortem files, from the last load."""
         self.files_parsed = 0
@@ -219,10 +221,16 @@ class CorpusLoader:
         displays = [display_path(p, display_root) for p in paths]
         problems = [p for r in results for p in r.problems]
         valid = [r for r in results if r.model is not None and r.document is not None]
-        records = [
-            Incident(r.document, r.model, incident_metrics(r.model))  # type: ignore[arg-type]
-            for r in valid
-        ]
+        metrics, self._metrics = self._metrics, {}
+        records = []
+        for r in valid:
+            assert r.document is not None and r.model is not None
+            kept = metrics.get(r.document.path)
+            found = kept[1] if kept is not None and kept[0] is r.model else None
+            if found is None:
+                found = incident_metrics(r.model)
+            self._metrics[r.document.path] = (r.model, found)
+            records.append(Incident(r.document, r.model, found))
         invalid = {
             id_key(r.raw_id): display
             for display, r in zip(displays, results, strict=True)
