@@ -69,29 +69,27 @@ SAMPLE_S = 0.1
 """How often the memory of a measured process tree is sampled."""
 
 
-def _rss_kib(pid: int) -> int:
-    """A process's resident set (VmRSS) in KiB; 0 when it is gone or a zombie."""
+def _proc_kib(pid: int, name: str, field: str) -> int:
+    """A `field:` line of /proc/PID/`name`, in KiB; 0 when the process is gone or unreadable."""
     try:
-        status = (PROC / str(pid) / "status").read_text()
+        text = (PROC / str(pid) / name).read_text()
     except OSError:
         return 0
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
+    for line in text.splitlines():
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+def _rss_kib(pid: int) -> int:
+    """A process's resident set (VmRSS) in KiB; 0 when it is gone or a zombie."""
+    return _proc_kib(pid, "status", "VmRSS")
 
 
 def _pss_kib(pid: int) -> int:
-    """A process's proportional set (Pss, from smaps_rollup) in KiB: pages it shares with other
-    processes, such as forked workers, counted by share; 0 when it is gone or unreadable."""
-    try:
-        rollup = (PROC / str(pid) / "smaps_rollup").read_text()
-    except OSError:
-        return 0
-    for line in rollup.splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1])
-    return 0
+    """A process's proportional set (Pss) in KiB: pages it shares with other processes, such as
+    forked workers, counted by share."""
+    return _proc_kib(pid, "smaps_rollup", "Pss")
 
 
 def _children_listed(pid: int) -> list[int]:
