@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from .collector import collector_paused
 from .file_cache import Checked, FileCache, identity
@@ -152,6 +153,25 @@ class _Parser:
             self._pool = None
 
 
+_Source = TypeVar("_Source")
+_Value = TypeVar("_Value")
+
+
+def _reused(
+    last: dict[Path, tuple[_Source, _Value]],
+    now: dict[Path, tuple[_Source, _Value]],
+    path: Path,
+    source: _Source,
+    compute: Callable[[_Source], _Value],
+) -> _Value:
+    """`compute(source)`, or the last load's value for `path` while its source is the very same
+    object (a file unchanged since the last load); recorded in `now` for the next load."""
+    kept = last.get(path)
+    value = kept[1] if kept is not None and kept[0] is source else compute(source)
+    now[path] = (source, value)
+    return value
+
+
 class CorpusLoader:
     """Loads a folder of post-mortems. A file whose mtime and size are unchanged since the last
     `load` is not read again; with a `cache_dir`, a file read before, by any build, is found by
@@ -225,12 +245,9 @@ class CorpusLoader:
         records = []
         for r in valid:
             assert r.document is not None and r.model is not None
-            kept = metrics.get(r.document.path)
-            found = kept[1] if kept is not None and kept[0] is r.model else None
-            if found is None:
-                found = incident_metrics(r.model)
-            self._metrics[r.document.path] = (r.model, found)
-            records.append(Incident(r.document, r.model, found))
+            model = r.model
+            found = _reused(metrics, self._metrics, r.document.path, model, incident_metrics)
+            records.append(Incident(r.document, model, found))
         invalid = {
             id_key(r.raw_id): display
             for display, r in zip(displays, results, strict=True)
@@ -245,12 +262,7 @@ class CorpusLoader:
 
         def links_of(body: str, path: Path) -> list[BodyLink]:
             """A body's links, found again only when its text is not the last load's."""
-            kept = links.get(path)
-            found = kept[1] if kept is not None and kept[0] is body else None
-            if found is None:
-                found = list(markdown_links(body, path))
-            self._links[path] = (body, found)
-            return found
+            return _reused(links, self._links, path, body, lambda b: list(markdown_links(b, path)))
 
         problems.extend(
             link_problems(

@@ -80,14 +80,10 @@ def _render(markdown: str, budget: float) -> tuple[Any, str | None]:
 
     The budget is kept by an alarm, which only the main thread can set: elsewhere (a `serve`
     rebuild) pages go to workers, unless no worker can start at all (processes.start_pool)."""
-    if threading.current_thread() is not threading.main_thread():
-        try:
-            return _apply(markdown), None
-        except RecursionError:
-            reason = "its body is nested too deeply to render"
-            return _without_bodies(markdown, reason), reason
-    previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, budget)
+    timed = threading.current_thread() is threading.main_thread()
+    if timed:
+        previous = signal.signal(signal.SIGALRM, _expired)
+        signal.setitimer(signal.ITIMER_REAL, budget)
     try:
         return _apply(markdown), None
     except _Budget:
@@ -95,8 +91,9 @@ def _render(markdown: str, budget: float) -> tuple[Any, str | None]:
     except RecursionError:
         reason = "its body is nested too deeply to render"
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
     return _without_bodies(markdown, reason), reason
 
 
@@ -132,9 +129,11 @@ def _run(
     # The budget's alarm can only be set in the main thread: elsewhere (a `serve` rebuild)
     # even a single page goes to a worker.
     here = threading.current_thread() is threading.main_thread()
+    if not jobs:
+        return [], []
     size = max(1, min(count, len(jobs)))
     pool = None
-    if jobs and not (here and (count <= 1 or len(jobs) <= 1)):
+    if not (here and (count <= 1 or len(jobs) <= 1)):
         pool = start_pool(size, len(jobs), _start, setup)
     if pool is None:
         _start(*setup)
