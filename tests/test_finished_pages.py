@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import REFERENCE_EPOCH, build_in_process, build_site, copy_examples
 from payloads import html_payloads
+from postmortem_kb.render.pages import GeneratedPage
+from postmortem_kb.render.workers import Job
 from security_corpus import SCRIPT_BODY, TOC_BODY, post_mortem
 
 MARKS = ("pwned", "pmkb-xss")
@@ -144,6 +146,72 @@ def test_a_damaged_cache_is_rendered_anew(project: Path) -> None:
     second = build_in_process(project)
     assert second.page("incidents/inc-2025-007/") == first.page("incidents/inc-2025-007/")
     assert any(line.endswith(" 0 rendered") for line in second.log.splitlines()), second.log
+
+
+@pytest.mark.parametrize(
+    "text", ["", "plain", "Tomás — ☐ → ✓", "a lone \ud800 surrogate", "x" * 200_000 + "é"]
+)
+def test_a_generated_page_gives_back_exactly_its_text(text: str) -> None:
+    """Pages are held packed (core/packed.py): what is read is what was made, equal pages
+    compare equal, and a job takes the page's packed text as it is."""
+    page = GeneratedPage("incidents/a.md", text, "postmortems/a.md")
+    assert page.content == text and page.is_text
+    assert page == GeneratedPage("incidents/a.md", text, "postmortems/a.md")
+    assert page != GeneratedPage("incidents/a.md", text + " ", "postmortems/a.md")
+    job = Job.of_page(page)
+    assert job.packed is page.packed and job.markdown == text
+    assert job.source == "postmortems/a.md"
+    assert GeneratedPage("data/x.bin", b"\x00\xff").content == b"\x00\xff"
+
+
+def test_a_damaged_cache_entry_is_rendered_anew(project: Path) -> None:
+    """Entries hold each page's HTML packed as the build holds it, with a checksum: an entry
+    whose bytes changed on disk is not placed, the page is rendered again."""
+    copy_examples(project)
+    first = build_in_process(project)
+    assert first.returncode == 0, first.log
+    with sqlite3.connect(project / CACHE) as db:
+        rows = db.execute("SELECT rowid, value FROM pages").fetchall()
+        rowid, value = max(rows, key=lambda row: len(row[1]))
+        damaged = value[:-40] + bytes(b ^ 0x55 for b in value[-40:])
+        db.execute("UPDATE pages SET value = ? WHERE rowid = ?", (damaged, rowid))
+    second = build_in_process(project)
+    assert second.returncode == 0, second.log
+    assert any(line.endswith(" 1 rendered") for line in second.log.splitlines()), second.log
+    assert _tree(second.site) == _tree(first.site)
+
+
+HOOKS = """
+def on_page_content(html, page, **kwargs):
+    if page.file.src_uri == "incidents/inc-2025-007.md":
+        return html.replace("</h1>", "</h1><p>Added by a hook.</p>", 1)
+    return html
+
+
+def on_page_context(context, page, **kwargs):
+    if page.file.src_uri == "incidents/inc-2024-018.md":
+        with open("content-read-by-a-hook.html", "w", encoding="utf-8") as out:
+            out.write(page.content)
+    return context
+"""
+
+
+def test_other_plugins_read_and_change_finished_pages_as_text(project: Path) -> None:
+    """Finished pages are held packed between MkDocs' conversion and writing: another plugin
+    (here MkDocs hooks) still reads each page's whole HTML and keeps what it changes."""
+    copy_examples(project)
+    plain = build_in_process(project)
+    before = plain.page("incidents/inc-2025-007/")
+    (project / "hooks.py").write_text(HOOKS, encoding="utf-8")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "hooks:\n  - hooks.py\n")
+    hooked = build_in_process(project)
+    assert hooked.returncode == 0, hooked.log
+    page = hooked.page("incidents/inc-2025-007/")
+    assert "<p>Added by a hook.</p>" in page
+    assert page.replace("<p>Added by a hook.</p>", "", 1) == before
+    read = (project / "content-read-by-a-hook.html").read_text(encoding="utf-8")
+    assert len(read) > 5000 and read in hooked.page("incidents/inc-2024-018/")
 
 
 @pytest.mark.parametrize(

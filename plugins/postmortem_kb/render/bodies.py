@@ -25,6 +25,7 @@ import markdown
 from markdown.treeprocessors import Treeprocessor
 
 from ..core.anchors import safe_anchor
+from ..core.packed import pack, unpack
 from .passthrough import anchor_ids, restore_html_blocks, stash_html_blocks
 from .sanitize import MARKERS, replace_regions, sanitize_body_regions, sanitize_html
 
@@ -43,13 +44,24 @@ TocToken = dict[str, Any]
 class FinishedPage:
     """A generated page as finished HTML: what an engine places without converting anything."""
 
-    html: str
+    packed: bytes
+    """The HTML, packed (core/packed.py): `html` unpacks it, one page at a time."""
     toc: list[TocToken]
     """Every heading, nested, with the ids the HTML carries."""
     title: str | None
     """The page's first element when it is an H1, as escaped text (themes print it as is)."""
     anchors: list[str]
     """Every `id` and `name` in the HTML (what links to `#anchor` may point at)."""
+
+    @classmethod
+    def of(
+        cls, html: str, toc: list[TocToken], title: str | None, anchors: list[str]
+    ) -> FinishedPage:
+        return cls(pack(html), toc, title, anchors)
+
+    @property
+    def html(self) -> str:
+        return unpack(self.packed)
 
 
 class _Renderer:
@@ -125,7 +137,7 @@ class PageRenderer(_Renderer):
         title = None
         if self._first.first_h1 is not None:
             title = _title(toc, safe_anchor(self._first.first_h1))
-        return FinishedPage(converted, toc, title, sorted(anchor_ids([converted])))
+        return FinishedPage.of(converted, toc, title, sorted(anchor_ids([converted])))
 
 
 _FRONT_MATTER = re.compile(r"-{3}[ \t]*\n(?:.*?\n)?(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)

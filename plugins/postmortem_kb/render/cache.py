@@ -25,7 +25,7 @@ from .sanitize import MARKERS
 
 CACHE_FILE = "pages.sqlite"
 """The cache's one file in the cache folder."""
-SCHEMA = 1
+SCHEMA = 2
 """Bumped when the stored form changes."""
 LIBRARIES = ("markdown", "pymdown-extensions", "nh3", "pygments", "postmortem-kb")
 """Libraries whose version changes what a page renders to."""
@@ -68,13 +68,25 @@ def _find_all(text: str, part: str) -> Iterable[int]:
 
 
 def _encode(page: FinishedPage) -> bytes:
-    data = {"html": page.html, "toc": page.toc, "title": page.title, "anchors": page.anchors}
-    return zlib.compress(json.dumps(data, ensure_ascii=False).encode(), 1)
+    """The page's table of contents, title and anchors (JSON, compressed), then its packed
+    HTML as it is held in memory (not unpacked to be stored, nor when it is found again)."""
+    data = {
+        "toc": page.toc,
+        "title": page.title,
+        "anchors": page.anchors,
+        "crc": zlib.crc32(page.packed),
+    }
+    meta = zlib.compress(json.dumps(data, ensure_ascii=False).encode(), 1)
+    return len(meta).to_bytes(4, "big") + meta + page.packed
 
 
 def _decode(blob: bytes) -> FinishedPage:
-    data = json.loads(zlib.decompress(blob))
-    return FinishedPage(data["html"], data["toc"], data["title"], data["anchors"])
+    size = int.from_bytes(blob[:4], "big")
+    data = json.loads(zlib.decompress(blob[4 : 4 + size]))
+    packed = blob[4 + size :]
+    if zlib.crc32(packed) != data["crc"]:
+        raise ValueError("damaged entry")
+    return FinishedPage(packed, data["toc"], data["title"], data["anchors"])
 
 
 class PageCache:

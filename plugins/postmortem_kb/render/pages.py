@@ -32,6 +32,7 @@ from ..core.metrics import (
     format_duration,
     format_minutes,
 )
+from ..core.packed import pack, unpack
 from ..core.problems import Problem
 from ..core.related import Related, related_incidents
 from ..core.schema import (
@@ -130,15 +131,47 @@ class _MemoryBytecodeCache(jinja2.BytecodeCache):
 _BYTECODE_CACHE = _MemoryBytecodeCache()
 
 
-@dataclass(frozen=True)
 class GeneratedPage:
-    """A file to add to the site: a Markdown page (`*.md`) or any other file (JSON, SVG, XML)."""
+    """A file to add to the site: a Markdown page (`*.md`) or any other file (JSON, SVG, XML).
 
-    path: str
-    content: str | bytes
-    source: str | None = None
-    """Display path of the post-mortem it was generated from (for edit links)."""
-    in_nav: bool = False
+    Text is held packed (core/packed.py) and unpacked each time `content` is read: a site keeps
+    every generated page until its engine has finished them all.
+    """
+
+    __slots__ = ("_binary", "in_nav", "packed", "path", "source")
+
+    def __init__(
+        self, path: str, content: str | bytes, source: str | None = None, in_nav: bool = False
+    ) -> None:
+        self.path = path
+        self._binary = isinstance(content, bytes)
+        self.packed = content if isinstance(content, bytes) else pack(content)
+        """The text packed, or the bytes as given: equal content, equal `packed`."""
+        self.source = source
+        """Display path of the post-mortem it was generated from (for edit links)."""
+        self.in_nav = in_nav
+
+    @property
+    def content(self) -> str | bytes:
+        return self.packed if self._binary else unpack(self.packed)
+
+    @property
+    def is_text(self) -> bool:
+        return not self._binary
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.path, self.packed, self._binary, self.source, self.in_nav)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GeneratedPage):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"GeneratedPage({self.path!r}, source={self.source!r}, in_nav={self.in_nav!r})"
 
 
 @dataclass

@@ -74,9 +74,9 @@ def render_tree(
             files[page.path] = page.content
     # Only pages with author bodies need Markdown here; the rest are written as generated.
     jobs = {
-        page.path: Job(page.content, page.source or page.path)
+        page.path: Job.of_page(page)
         for page in generated.pages
-        if page.path in files and isinstance(page.content, str) and BODY_START in page.content
+        if isinstance(content := files.get(page.path), str) and BODY_START in content
     }
     rendered, result.failures = render_bodies(
         list(jobs.values()),

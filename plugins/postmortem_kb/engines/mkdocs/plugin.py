@@ -100,16 +100,58 @@ class _FinishedPage(Page):
     """A generated page the core has finished (render/bodies.py): MkDocs places its HTML, table
     of contents and title instead of converting its Markdown (as Material's blog plugin gives
     MkDocs page classes of its own). `on_nav` makes the pages MkDocs created for generated
-    files into these, so they keep the titles the nav gives them."""
+    files into these, so they keep the titles the nav gives them.
+
+    MkDocs converts every page before it writes any and keeps each page's `content` to the end:
+    here it stays packed (`_PACKED`) and is unpacked when read, the last page read kept at
+    hand (`_Unpacked`), so only the page being written is held as text. Content another plugin
+    changes is kept as it set it.
+    """
 
     finished: FinishedPage
 
+    @property
+    def content(self) -> str | None:
+        value = self.__dict__.get("content")
+        return _UNPACKED.html(self.finished) if value is _PACKED else value
+
+    @content.setter
+    def content(self, value: str | None) -> None:
+        if value is not None and _UNPACKED.gave(self.finished, value):
+            value = _PACKED
+        self.__dict__["content"] = value
+
     def render(self, config: MkDocsConfig, files: Files) -> None:
-        self.content = self.finished.html
+        self.__dict__["content"] = _PACKED
         self.toc = get_toc(self.finished.toc)  # type: ignore[arg-type]
         self._title_from_render = self.finished.title
         self.present_anchor_ids = set(self.finished.anchors)
         self.links_to_anchors = None  # every link in it was made by the core from SitePaths
+
+
+_PACKED: Any = object()
+"""A finished page's `content` while it is its finished HTML, packed."""
+
+
+class _Unpacked:
+    """The finished page whose HTML was last unpacked, and that text: reading `content` twice
+    (the theme, a plugin) unpacks it once."""
+
+    def __init__(self) -> None:
+        self._page: FinishedPage | None = None
+        self._html = ""
+
+    def html(self, page: FinishedPage) -> str:
+        if page is not self._page:
+            self._page, self._html = page, page.html
+        return self._html
+
+    def gave(self, page: FinishedPage, value: str) -> bool:
+        """Whether `value` is the very text last unpacked from `page`."""
+        return page is self._page and value is self._html
+
+
+_UNPACKED = _Unpacked()
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -273,21 +315,28 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         self._paths = site.paths
         pages, site.pages = site.pages, []  # each page's text lives on in its File only
         by_dest = {file.dest_uri: file for file in files}
-        finished: list[tuple[_GeneratedFile, str]] = []
+        finished: list[tuple[_GeneratedFile, Job]] = []
         for page in pages:
+            text = page.content
+            job = None
+            if is_page(page.path) and isinstance(text, str) and _THEME_LISTING not in text:
+                # MkDocs reads only the front matter of a page the core finishes (page.meta);
+                # the rest goes to the core, packed as the page holds it.
+                text = text[: len(text) - len(without_front_matter(text))]
+                job = Job.of_page(page)
+            elif isinstance(text, str) and not is_page(page.path):
+                text = text.encode("utf-8")  # half the memory of most strings until written
             # With an explicit nav, on_nav places the in_nav pages itself; without one, MkDocs
             # lists them. Either way no generated page is reported as "not in nav".
             in_auto_nav = page.in_nav and config.nav is None
             inclusion = InclusionLevel.UNDEFINED if in_auto_nav else InclusionLevel.NOT_IN_NAV
-            file = _GeneratedFile.generated(
-                config, page.path, content=page.content, inclusion=inclusion
-            )
+            file = _GeneratedFile.generated(config, page.path, content=text, inclusion=inclusion)
             assert isinstance(file, _GeneratedFile)
             own = files.get_file_from_path(page.path) or by_dest.get(file.dest_uri)
             if own is not None:
                 self._hand_written(own, page.path, site.paths.claimant(page.path), docs_dir)
                 continue
-            digest = hash(page.content)
+            digest = hash(page.packed)
             file.unchanged = previous.get(file.src_uri) == digest
             self._previous[file.src_uri] = digest
             if page.source is not None:
@@ -300,24 +349,17 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
                 self._incident_pages.add(file.src_uri)
             if page.in_nav:
                 self._nav_pages.append(file)
-            content = page.content
-            if is_page(page.path) and isinstance(content, str) and _THEME_LISTING not in content:
-                finished.append((file, page.source or page.path))
+            if job is not None:
+                finished.append((file, job))
         del pages
         self._finish(finished, config)
         files.append(File.generated(config, CSS, content=asset_text(CSS)))
         return files
 
-    def _finish(self, generated: list[tuple[_GeneratedFile, str]], config: MkDocsConfig) -> None:
+    def _finish(self, generated: list[tuple[_GeneratedFile, Job]], config: MkDocsConfig) -> None:
         """Have the core finish every generated page (in worker processes, from the cache where
         it can) and give each file its finished page."""
-        jobs: list[Job] = []
-        for file, source in generated:
-            text = file.content_string
-            jobs.append(Job(text, source))  # the core leaves the front matter out
-            # MkDocs reads only the front matter of a finished page (page.meta); its Markdown
-            # is not kept for the rest of the build.
-            file.content_string = text[: len(text) - len(without_front_matter(text))]
+        jobs = [job for _, job in generated]
         cache = None
         if self.options.cache_dir is not None:
             cache = PageCache(self.root / self.options.cache_dir)
