@@ -267,32 +267,30 @@ def test_workers_started_afresh_clean_bodies_with_the_pages_markers(method: str)
     assert html_payloads(result.stdout, MARKS) == [] and "<script" not in result.stdout
 
 
-def _write_marker(folder: Path, text: str) -> None:
-    import os
-
-    (folder / "pid").write_text(str(os.getpid()))
-    (folder / "out").write_text(text)
-
-
-def test_background_work_runs_in_a_child_from_the_main_thread_and_inline_elsewhere(
-    tmp_path: Path,
-) -> None:
-    import os
+def test_background_work_runs_in_a_thread_and_its_failure_reaches_wait(tmp_path: Path) -> None:
     import threading
 
     from postmortem_kb.render.workers import Background
 
-    main, other = tmp_path / "main", tmp_path / "other"
-    main.mkdir(), other.mkdir()
-    Background(_write_marker, main, "from the main thread").wait()
-    assert (main / "out").read_text() == "from the main thread"
-    assert (main / "pid").read_text() != str(os.getpid())  # a child wrote it
-    thread = threading.Thread(
-        target=lambda: Background(_write_marker, other, "from a thread").wait()
-    )
-    thread.start(), thread.join()
-    assert (other / "out").read_text() == "from a thread"
-    assert (other / "pid").read_text() == str(os.getpid())  # written in this process
+    seen: list[tuple[str, int]] = []
+    release = threading.Event()
+
+    def task(name: str) -> None:
+        release.wait(10)
+        seen.append((name, threading.get_ident()))
+
+    started = Background(task, "thread")
+    seen.append(("caller", threading.get_ident()))  # the task is waiting: the caller goes on
+    release.set()
+    started.wait()
+    assert [name for name, _ in seen] == ["caller", "thread"]
+    assert seen[1][1] != seen[0][1]
+
+    def failing() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        Background(failing).wait()
 
 
 UNGUARDED = """import logging

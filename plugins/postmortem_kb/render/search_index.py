@@ -305,7 +305,8 @@ def search_index_files(
         entry = kept[1] if kept is not None and kept[0] == inputs else None
         if entry is None:
             entry = _entry(incident, settings, url)
-        entries[incident.key] = (inputs, entry)
+        if memo is not None:  # a build keeps no incident's terms once they are in the index
+            entries[incident.key] = (inputs, entry)
         weights, values, result = entry
         if not patching:
             for term, weight in weights.items():

@@ -352,6 +352,12 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             if job is not None:
                 finished.append((file, job))
         del pages
+        if not self._serving:
+            # Written while worker processes render the pages (this thread only waits for
+            # them); a preview patches its index in place when MkDocs asks for pages (on_env).
+            self._search = Background(
+                write_search_index, corpus, self.settings, Path(config.site_dir)
+            )
         self._finish(finished, config)
         files.append(File.generated(config, CSS, content=asset_text(CSS)))
         return files
@@ -476,32 +482,27 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         return f"{head}{loader}\n</body>{tail}"
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
-        """Start writing the search index (render/search_index.py) into the site, in a child
-        process while MkDocs renders the pages with the theme (which uses one core). A preview
-        also keeps the theme's compiled templates for its next rebuild."""
+        """A preview keeps the theme's compiled templates for its next rebuild."""
         if self._templates is not None and env.bytecode_cache is None:
             env.bytecode_cache = self._templates
-        if self.corpus is not None:
-            site_dir = Path(config.site_dir)
-            memo = self._search_memo  # a preview keeps it across rebuilds: not in a child
-            self._search = Background(
-                write_search_index,
-                self.corpus,
-                self.settings,
-                site_dir,
-                memo,
-                inline=memo is not None,
-            )
         return env
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """The search index is written by now; a preview collects its garbage soon after."""
+        """The search index (render/search_index.py) is written by now; a preview patches its
+        own here, in place, and collects its garbage soon after."""
         self._wait_for_search()
+        if self._serving and self.corpus is not None:
+            site_dir = Path(config.site_dir)
+            write_search_index(self.corpus, self.settings, site_dir, self._search_memo)
         self._after_build()
 
     def on_build_error(self, *, error: Exception) -> None:
-        """A failed build still waits for its child process (no process is left behind)."""
-        self._wait_for_search()
+        """A failed build still waits for its search index (no thread is left writing); the
+        build's own error is the one reported."""
+        try:
+            self._wait_for_search()
+        except Exception as exc:
+            log.warning(f"postmortem-kb: the search index was not written: {printable(str(exc))}")
         self._after_build()
 
     def _after_build(self) -> None:
