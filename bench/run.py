@@ -711,10 +711,17 @@ def _serve_seconds(r: dict[str, Any]) -> tuple[float | None, str] | None:
 
 
 def _cold_peak(r: dict[str, Any]) -> tuple[float | None, str]:
-    """In GB (10^9 bytes); the tables' MB are MiB, so 1.5 GB is 1,431 MB."""
-    mb = r["plugin"]["peak_rss_mb"]
+    """What the build needs of the machine's memory at its peak: the tree's summed Pss (pages
+    processes share counted once), never below its largest process's RSS. In GB (10^9 bytes);
+    the tables' MB are MiB, so 1.5 GB is 1,431 MB."""
+    a = r["plugin"]
+    pss, largest = a.get("tree_pss_sampled_mb", 0.0), a["max_rss_one_process_mb"]
+    mb = max(pss, largest)
     gb = mb * 2**20 / 1e9
-    return gb, f"{gb:.2f} GB ({mb:.0f} MB)"
+    return gb, (
+        f"{gb:.2f} GB (Pss of the tree {pss:.0f} MB; largest process {largest:.0f} MB;"
+        f" RSS summed over the tree {a['peak_rss_mb']:.0f} MB)"
+    )
 
 
 def _cold_floor(r: dict[str, Any]) -> str:
@@ -770,7 +777,7 @@ TARGETS: list[tuple[str, int, float, Figure, Callable[[dict[str, Any]], str]]] =
         _serve_seconds,
         _serve_floor,
     ),
-    ("peak memory of (a), whole process tree ≤ 1.5 GB", 10000, 1.5, _cold_peak, _peak_floor),
+    ("peak memory of (a), whole process tree (Pss) ≤ 1.5 GB", 10000, 1.5, _cold_peak, _peak_floor),
 ]
 """Issue 17's targets: what, at which N, the limit, the figure (value in the limit's unit, and
 as shown; None when that size or step did not run) and the same step without the plugin."""
