@@ -267,7 +267,7 @@ def test_workers_started_afresh_clean_bodies_with_the_pages_markers(method: str)
     assert html_payloads(result.stdout, MARKS) == [] and "<script" not in result.stdout
 
 
-def test_background_work_runs_in_a_thread_and_its_failure_reaches_wait(tmp_path: Path) -> None:
+def test_background_work_runs_in_a_thread_and_its_failure_reaches_wait() -> None:
     import threading
 
     from postmortem_kb.render.workers import Background

@@ -55,6 +55,14 @@ def _safe_toc(items: Any) -> None:
         _safe_toc(item.children)
 
 
+def _front_matter(path: str, text: str | bytes) -> str | None:
+    """The front matter of a generated page the core finishes (MkDocs reads only that, for
+    page.meta); None for a file, or a page MkDocs converts (`_THEME_LISTING`)."""
+    if not isinstance(text, str) or not is_page(path) or _THEME_LISTING in text:
+        return None
+    return text[: len(text) - len(without_front_matter(text))]
+
+
 def _pages_of(items: list[Any]) -> Iterator[Page]:
     """Every page of a nav tree in reading order (what MkDocs uses for previous/next links)."""
     for item in items:
@@ -188,6 +196,8 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         """Source URIs of the pages this plugin generated (finished by the core)."""
         self._previous: dict[str, int] = {}
         """Hash of each generated file's content in the previous build (kept across serve)."""
+        self._fronts: dict[bytes, str] = {}
+        """A preview's front matter of each page the core finished, by its packed text."""
         self._serving = False
         self._reuse: Reuse | None = None
         """A preview's previous pages, reused where their inputs are unchanged (render/site.py)."""
@@ -316,14 +326,20 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         pages, site.pages = site.pages, []  # each page's text lives on in its File only
         by_dest = {file.dest_uri: file for file in files}
         finished: list[tuple[_GeneratedFile, Job]] = []
+        fronts, self._fronts = self._fronts, {}
         for page in pages:
-            text = page.content
+            # A page the core finishes goes to it packed, as the page holds it; MkDocs gets its
+            # front matter. A preview keeps each front matter by its page's packed text: a
+            # rebuild unpacks only the pages it made again.
+            front = fronts.get(page.packed)
+            text = page.content if front is None else front
+            if front is None:
+                front = _front_matter(page.path, text)
             job = None
-            if is_page(page.path) and isinstance(text, str) and _THEME_LISTING not in text:
-                # MkDocs reads only the front matter of a page the core finishes (page.meta);
-                # the rest goes to the core, packed as the page holds it.
-                text = text[: len(text) - len(without_front_matter(text))]
-                job = Job.of_page(page)
+            if front is not None:
+                text, job = front, Job.of_page(page)
+                if self._serving:
+                    self._fronts[page.packed] = front
             elif isinstance(text, str) and not is_page(page.path):
                 text = text.encode("utf-8")  # half the memory of most strings until written
             # With an explicit nav, on_nav places the in_nav pages itself; without one, MkDocs
@@ -354,7 +370,7 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         del pages
         if not self._serving:
             # Written while worker processes render the pages (this thread only waits for
-            # them); a preview patches its index in place when MkDocs asks for pages (on_env).
+            # them); a preview patches its index in place after its rebuild (on_post_build).
             self._search = Background(
                 write_search_index, corpus, self.settings, Path(config.site_dir)
             )
