@@ -16,7 +16,7 @@ import pytest
 from conftest import REFERENCE_EPOCH, build_in_process, build_site, copy_examples
 from payloads import html_payloads
 from postmortem_kb.render.pages import GeneratedPage
-from postmortem_kb.render.workers import Job
+from postmortem_kb.render.workers import Job, PageFinisher, finish_pages
 from security_corpus import SCRIPT_BODY, TOC_BODY, post_mortem
 
 MARKS = ("pwned", "pmkb-xss")
@@ -115,6 +115,20 @@ def test_serial_parallel_and_cached_builds_are_byte_identical(project: Path) -> 
     [line] = [line for line in warm.log.splitlines() if "from the cache" in line]
     assert line.endswith(" 0 rendered"), line
     assert _tree(warm.site) == reference
+
+
+def test_pages_go_to_the_workers_as_they_are_added_and_come_back_in_order() -> None:
+    """The build hands each incident page over as soon as it is made (render/site.py `ready`):
+    the workers render it while the build makes the others."""
+    texts = [f"# Page {n}\n\nText {n} with **bold** and a [link](../{n}/).\n" for n in range(40)]
+    serial = finish_pages([Job(t, f"{n}.md") for n, t in enumerate(texts)], ["toc"], {}, workers=1)
+    with PageFinisher("finish", ["toc"], {}, expected=len(texts), workers=2) as finisher:
+        indexes = [finisher.add(Job(t, f"{n}.md")) for n, t in enumerate(texts)]
+        assert finisher.sent == len(texts)  # all with the workers before `result` is asked for
+        result = finisher.result()
+    assert indexes == list(range(len(texts)))
+    assert [page.html for page in result.pages] == [page.html for page in serial.pages]
+    assert "<strong>bold</strong>" in result.pages[7].html and "Text 7 " in result.pages[7].html
 
 
 def test_an_edit_renders_only_the_pages_it_changes_and_the_cache_keeps_one_site(

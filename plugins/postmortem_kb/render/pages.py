@@ -589,13 +589,24 @@ class PageBuilder:
         ]
 
     def incident_pages(
-        self, corpus: Corpus, incident_page: Callable[[Incident], GeneratedPage] | None = None
+        self,
+        corpus: Corpus,
+        incident_page: Callable[[Incident], GeneratedPage] | None = None,
+        ready: Callable[[GeneratedPage], object] | None = None,
     ) -> list[GeneratedPage]:
         """Every incident's page. `incident_page`: what gives one (by default
-        `self.incident_page`)."""
-        if incident_page is None:
-            return [self.incident_page(incident, corpus) for incident in corpus.incidents]
-        return [incident_page(incident) for incident in corpus.incidents]
+        `self.incident_page`); `ready`: called with each page as soon as it is made."""
+        pages = []
+        for incident in corpus.incidents:
+            page = (
+                self.incident_page(incident, corpus)
+                if incident_page is None
+                else incident_page(incident)
+            )
+            if ready is not None:
+                ready(page)
+            pages.append(page)
+        return pages
 
     def index_pages(self, corpus: Corpus, site_title: str) -> list[GeneratedPage]:
         """The list of all incidents, the home page and, in a preview, the pages of files that

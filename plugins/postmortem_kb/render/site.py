@@ -91,21 +91,23 @@ def generate_site(
     overrides: Path | None = None,
     site_title: str = "Post-mortems",
     reuse: Reuse | None = None,
+    ready: Callable[[GeneratedPage], object] | None = None,
 ) -> Site:
     """Every generated file of the site, from every provider, and the collisions between them.
 
     `reuse`: a preview's previous build, whose pages are reused where their inputs are equal
-    (the site is the same as without it).
+    (the site is the same as without it). `ready`: called with each incident page as soon as it
+    is made, before the next (an engine can start rendering it while the others are made).
     """
     corpus = site_corpus(corpus, settings)
     builder = PageBuilder(settings, overrides, corpus)
     paths = builder.paths
     with collector_paused():
         if reuse is None:
-            generated = builder.incident_pages(corpus)
+            generated = builder.incident_pages(corpus, ready=ready)
             generated += _aggregates(builder, corpus, site_title)
         else:
-            generated = _reusing(reuse, builder, corpus, overrides, site_title)
+            generated = _reusing(reuse, builder, corpus, overrides, site_title, ready)
     pages: dict[str, GeneratedPage] = {}
     for page in generated:
         if not paths.is_claimed(page.path):  # a file no path method named
@@ -121,6 +123,7 @@ def _reusing(
     corpus: Corpus,
     overrides: Path | None,
     site_title: str,
+    ready: Callable[[GeneratedPage], object] | None,
 ) -> list[GeneratedPage]:
     """`generate_site`'s pages, reusing from `reuse` what is unchanged (and keeping the rest)."""
     paths = builder.paths
@@ -157,7 +160,7 @@ def _reusing(
         reuse.incidents[incident.key] = (inputs, page)
         return page
 
-    generated = builder.incident_pages(corpus, incident_page)
+    generated = builder.incident_pages(corpus, incident_page, ready)
     inputs = (
         [(i.model, i.metrics, i.document.display_path) for i in corpus.incidents],
         corpus.problems,

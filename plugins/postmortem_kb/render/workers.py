@@ -8,6 +8,7 @@ file. The output does not depend on the number of workers: pages are returned in
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -130,51 +131,6 @@ def _alone(job: Job, setup: tuple[Any, ...], budget: float) -> tuple[Any, str | 
             return _without_bodies(job.markdown, reason), reason
 
 
-def _run(
-    kind: str,
-    jobs: Sequence[Job],
-    extensions: Sequence[str],
-    configs: Mapping[str, Mapping[str, Any]],
-    workers: int | None,
-    budget: float,
-) -> tuple[list[Any], list[str | None]]:
-    """Each job's page and, when its bodies were left out, why (else None)."""
-    setup = (kind, tuple(extensions), configs, MARKERS)
-    count = worker_count() if workers is None else workers
-    # The budget's alarm can only be set in the main thread: elsewhere (a `serve` rebuild)
-    # even a single page goes to a worker.
-    here = threading.current_thread() is threading.main_thread()
-    if not jobs:
-        return [], []
-    size = max(1, min(count, len(jobs)))
-    pool = None
-    if not (here and (count <= 1 or len(jobs) <= 1)):
-        pool = start_pool(size, len(jobs), _start, setup)
-    if pool is None:
-        _start(*setup)
-        outcomes = [_render(job.markdown, budget) for job in jobs]
-    else:
-        with pool:
-            # Pages go in chunks: fewer round trips between processes than one at a time.
-            step = max(1, min(16, len(jobs) // (size * 8)))
-            chunks = [jobs[i : i + step] for i in range(0, len(jobs), step)]
-            futures: list[Future[list[tuple[Any, str | None]]]] = [
-                pool.submit(_render_many, [job.packed for job in part], budget) for part in chunks
-            ]
-            results: list[tuple[Any, str | None] | None] = []
-            for part, future in zip(chunks, futures, strict=True):
-                try:
-                    results.extend(future.result())
-                except BrokenProcessPool:  # a worker crashed (e.g. its C stack overflowed)
-                    results.extend([None] * len(part))
-        # After a crash every unfinished page fails alike: each is retried alone to find which.
-        outcomes = [
-            result if result is not None else _alone(job, setup, budget)
-            for job, result in zip(jobs, results, strict=True)
-        ]
-    return [page for page, _ in outcomes], [reason for _, reason in outcomes]
-
-
 def _failures(jobs: Sequence[Job], reasons: Sequence[str | None]) -> list[str]:
     return [
         f"{job.source}: {reason}; its page is written without it"
@@ -193,7 +149,8 @@ def _render_many(packed: list[bytes], budget: float) -> list[tuple[Any, str | No
 class Finished:
     """The finished pages of a build, in order, and what it took."""
 
-    pages: list[FinishedPage]
+    pages: list[Any]
+    """`FinishedPage`s (of `finish_pages`), or Markdown texts (of `render_bodies`)."""
     failures: list[str]
     """One message per page whose bodies were left out (not cached: reported every build)."""
     cached: int = 0
@@ -216,6 +173,150 @@ class FinishedMemo:
         return page_key(site, job.markdown)
 
 
+class PageFinisher:
+    """Renders pages as they are handed to it (`add`), in worker processes on every core: the
+    build makes the other pages meanwhile. `result` waits for them all and gives them in the
+    order they were added, the same pages as rendering each in turn in this process.
+
+    Jobs go to the workers in chunks (fewer round trips between processes). With a `cache`
+    (finished pages only), each chunk is looked up first and only the pages not found are
+    rendered; at the end they are stored and entries for no page of this build dropped.
+    `memo` (a preview's, with a cache): the pages of the previous build, taken from memory
+    before the cache is read; it is left holding this build's pages. `expected`: about how many
+    pages will be added (the chunk size and how workers start depend on it). `workers=1`
+    renders in this process (no pool); more use a process pool of that size. Use it as a
+    context manager: leaving it stops the workers, whether or not `result` was called.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        extensions: Sequence[str],
+        configs: Mapping[str, Mapping[str, Any]],
+        *,
+        expected: int,
+        workers: int | None = None,
+        budget: float = DEFAULT_BUDGET,
+        cache: PageCache | None = None,
+        memo: FinishedMemo | None = None,
+    ) -> None:
+        self._setup = (kind, tuple(extensions), configs, MARKERS)
+        self._budget = budget
+        self._cache = cache
+        self._memo = memo if cache is not None else None
+        self._site = identity(kind, extensions, configs)
+        count = worker_count() if workers is None else workers
+        self._size = max(1, min(count, expected))
+        self._expected = expected
+        # The budget's alarm can only be set in the main thread: elsewhere (a `serve` rebuild)
+        # even a single page goes to a worker.
+        self._here = threading.current_thread() is threading.main_thread()
+        self._in_process = self._here and count <= 1
+        self._step = max(1, min(16, expected // (self._size * 8)))
+        self._jobs: list[Job] = []
+        self._keys: list[str] = []
+        self._found: dict[str, FinishedPage] = {}
+        self._waiting: list[int] = []
+        """Added jobs not yet looked up nor sent."""
+        self._todo: list[int] = []
+        """Jobs to render (not found in the memo or the cache), in order."""
+        self._sent: list[tuple[list[int], Future[list[tuple[Any, str | None]]]]] = []
+        self._pool: ProcessPoolExecutor | None = None
+        self.sent = 0
+        """Pages handed to the workers so far (the others are found, or wait for a chunk)."""
+
+    def __enter__(self) -> PageFinisher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add(self, job: Job) -> int:
+        """Hand over one page: it is rendered while more are added. Its index in `result`."""
+        index = len(self._jobs)
+        self._waiting.append(index)
+        self._jobs.append(job)
+        if len(self._waiting) >= self._step:
+            self._send()
+        return index
+
+    def _send(self) -> None:
+        """Look up the waiting jobs, and send those to render to a worker as one chunk."""
+        waiting, self._waiting = self._waiting, []
+        if self._cache is not None:
+            memo = self._memo
+            keys = [
+                page_key(self._site, self._jobs[i].markdown)
+                if memo is None
+                else memo.key(self._site, self._jobs[i])
+                for i in waiting
+            ]
+            self._keys.extend(keys)
+            kept = memo.pages if memo is not None else {}
+            known = {key: kept[key] for key in keys if key in kept}
+            self._found |= known | self._cache.get([key for key in keys if key not in known])
+            waiting = [i for i in waiting if self._keys[i] not in self._found]
+        self._todo.extend(waiting)
+        if not waiting or self._in_process:
+            return
+        if self._pool is None:
+            self._pool = start_pool(self._size, self._expected, _start, self._setup)
+            if self._pool is None:  # no worker can start: the pages are rendered here
+                self._in_process = True
+                return
+        packed = [self._jobs[i].packed for i in waiting]
+        self._sent.append((waiting, self._pool.submit(_render_many, packed, self._budget)))
+        self.sent += len(waiting)
+
+    def result(self) -> Finished:
+        """Every page added, in order, once all are rendered, and one message per page whose
+        bodies were left out."""
+        if self._waiting:
+            if not self._sent and self._here and len(self._waiting) <= 1:
+                self._in_process = True  # one page: no pool is worth starting for it
+            self._send()
+        outcomes: dict[int, tuple[Any, str | None]] = {}
+        for part, future in self._sent:
+            # A worker that crashed (e.g. its C stack overflowed) leaves its pages without one.
+            with contextlib.suppress(BrokenProcessPool):
+                outcomes.update(zip(part, future.result(), strict=True))
+        self.close()
+        if self._in_process:
+            _start(*self._setup)
+        for index in self._todo:
+            if index not in outcomes:
+                job = self._jobs[index]
+                outcomes[index] = (
+                    _render(job.markdown, self._budget)
+                    if self._in_process
+                    # After a crash every unfinished page fails alike: each is retried alone.
+                    else _alone(job, self._setup, self._budget)
+                )
+        todo = [self._jobs[i] for i in self._todo]
+        failures = _failures(todo, [outcomes[i][1] for i in self._todo])
+        if self._cache is None:
+            return Finished([outcomes[i][0] for i in range(len(self._jobs))], failures)
+        fresh = {self._keys[i]: page for i, (page, reason) in outcomes.items() if reason is None}
+        self._cache.update(fresh, self._keys)
+        pages = [
+            outcomes[i][0] if i in outcomes else self._found[key]
+            for i, key in enumerate(self._keys)
+        ]
+        if self._memo is not None:
+            self._memo.pages = self._found | fresh
+            self._memo.keys = {
+                job.source: (job.packed, key)
+                for job, key in zip(self._jobs, self._keys, strict=True)
+            }
+        return Finished(pages, failures, cached=len(self._keys) - len(self._todo))
+
+    def close(self) -> None:
+        """Stop the workers (pages not yet rendered are dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
 def finish_pages(
     jobs: Sequence[Job],
     extensions: Sequence[str],
@@ -227,36 +328,20 @@ def finish_pages(
     memo: FinishedMemo | None = None,
 ) -> Finished:
     """Every job's page as finished HTML (bodies.PageRenderer), in order, and one message per
-    page whose bodies were left out. Pages in `cache` are taken from it; the others are
-    rendered and stored, and entries for no job of this build are dropped.
-
-    `memo` (a preview's, with a cache): the pages of the previous build, taken from memory
-    before the cache is read; it is left holding this build's pages.
-    `workers=1` renders in this process (no pool); more use a process pool of that size.
-    """
-    if cache is None:
-        pages, reasons = _run("finish", jobs, extensions, configs, workers, budget)
-        return Finished(pages, _failures(jobs, reasons))
-    site = identity("finish", extensions, configs)
-    keys = [page_key(site, job.markdown) if memo is None else memo.key(site, job) for job in jobs]
-    kept = memo.pages if memo is not None else {}
-    known = {key: kept[key] for key in keys if key in kept}
-    found = known | cache.get([key for key in keys if key not in known])
-    missing = [index for index, key in enumerate(keys) if key not in found]
-    todo = [jobs[i] for i in missing]
-    rendered, reasons = _run("finish", todo, extensions, configs, workers, budget)
-    fresh = {
-        keys[index]: page
-        for index, page, reason in zip(missing, rendered, reasons, strict=True)
-        if reason is None
-    }
-    cache.update(fresh, keys)
-    by_index = dict(zip(missing, rendered, strict=True))
-    pages = [by_index[i] if i in by_index else found[key] for i, key in enumerate(keys)]
-    if memo is not None:
-        memo.pages = found | fresh
-        memo.keys = {job.source: (job.packed, key) for job, key in zip(jobs, keys, strict=True)}
-    return Finished(pages, _failures(todo, reasons), cached=len(keys) - len(missing))
+    page whose bodies were left out (`PageFinisher`, every job added at once)."""
+    with PageFinisher(
+        "finish",
+        extensions,
+        configs,
+        expected=len(jobs),
+        workers=workers,
+        budget=budget,
+        cache=cache,
+        memo=memo,
+    ) as finisher:
+        for job in jobs:
+            finisher.add(job)
+        return finisher.result()
 
 
 def render_bodies(
@@ -269,8 +354,13 @@ def render_bodies(
 ) -> tuple[list[str], list[str]]:
     """Every job's page with its bodies rendered (bodies.BodyRenderer), in order, and one
     message per page whose bodies were left out."""
-    pages, reasons = _run("bodies", jobs, extensions, configs, workers, budget)
-    return pages, _failures(jobs, reasons)
+    with PageFinisher(
+        "bodies", extensions, configs, expected=len(jobs), workers=workers, budget=budget
+    ) as finisher:
+        for job in jobs:
+            finisher.add(job)
+        result = finisher.result()
+    return result.pages, result.failures
 
 
 class Background:

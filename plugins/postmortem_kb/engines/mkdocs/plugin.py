@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -29,12 +30,12 @@ from ...core.options import Options, OptionsError, validate_options
 from ...core.problems import Level, printable
 from ...render.bodies import FinishedPage, without_front_matter
 from ...render.cache import PageCache
-from ...render.pages import asset_text
+from ...render.pages import GeneratedPage, asset_text
 from ...render.paths import CSS, OVERRIDABLE, SEARCH_SCRIPT, SitePaths, folder_index, is_page
 from ...render.sanitize import sanitize_body_regions
 from ...render.search_index import SearchMemo, search_loader, write_search_index
 from ...render.site import Reuse, generate_site
-from ...render.workers import Background, FinishedMemo, Job, finish_pages
+from ...render.workers import Background, FinishedMemo, Job, PageFinisher
 
 log = logging.getLogger("mkdocs.plugins.postmortem_kb")
 
@@ -315,97 +316,127 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         docs_pages = frozenset(file.src_uri for file in files.documentation_pages())
         previous, self._previous = self._previous, {}
         settings = dataclasses.replace(self.settings, docs_pages=docs_pages)
-        site = generate_site(corpus, settings, self.overrides, config.site_name, self._reuse)
-        if self._reuse is not None:
-            log.info(f"postmortem-kb: {self._reuse.made} pages made again, the rest reused")
-        self._incidents_index = site.paths.incidents_index
-        self._incident_pages = set()
-        for collision in site.collisions:
-            log.warning(f"postmortem-kb: {collision.message()}")
-        self._paths = site.paths
-        pages, site.pages = site.pages, []  # each page's text lives on in its File only
-        by_dest = {file.dest_uri: file for file in files}
-        finished: list[tuple[_GeneratedFile, Job]] = []
         fronts, self._fronts = self._fronts, {}
-        for page in pages:
-            # A page the core finishes goes to it packed, as the page holds it; MkDocs gets its
-            # front matter. A preview keeps each front matter by its page's packed text: a
-            # rebuild unpacks only the pages it made again.
-            front = fronts.get(page.packed)
-            text = page.content if front is None else front
-            if front is None:
-                front = _front_matter(page.path, text)
-            job = None
-            if front is not None:
-                text, job = front, Job.of_page(page)
-                if self._serving:
-                    self._fronts[page.packed] = front
-            elif isinstance(text, str) and not is_page(page.path):
-                text = text.encode("utf-8")  # half the memory of most strings until written
-            # With an explicit nav, on_nav places the in_nav pages itself; without one, MkDocs
-            # lists them. Either way no generated page is reported as "not in nav".
-            in_auto_nav = page.in_nav and config.nav is None
-            inclusion = InclusionLevel.UNDEFINED if in_auto_nav else InclusionLevel.NOT_IN_NAV
-            file = _GeneratedFile.generated(config, page.path, content=text, inclusion=inclusion)
-            assert isinstance(file, _GeneratedFile)
-            own = files.get_file_from_path(page.path) or by_dest.get(file.dest_uri)
-            if own is not None:
-                self._hand_written(own, page.path, site.paths.claimant(page.path), docs_dir)
-                continue
-            digest = hash(page.packed)
-            file.unchanged = previous.get(file.src_uri) == digest
-            self._previous[file.src_uri] = digest
-            if page.source is not None:
-                # Percent-encoded: the theme prints the edit URL into an attribute unescaped.
-                source = Path(os.path.relpath(self.root / page.source, docs_dir)).as_posix()
-                file.edit_uri = quote(source, safe="/")
-            files.append(file)
-            self._generated.add(file.src_uri)
-            if page.source is not None:
-                self._incident_pages.add(file.src_uri)
-            if page.in_nav:
-                self._nav_pages.append(file)
-            if job is not None:
-                finished.append((file, job))
-        del pages
-        if not self._serving:
-            # Written while worker processes render the pages (this thread only waits for
-            # them); a preview patches its index in place after its rebuild (on_post_build).
-            self._search = Background(
-                write_search_index, corpus, self.settings, Path(config.site_dir)
+        with self._finishing(config, len(corpus.incidents)) as finisher:
+            # Each incident page goes to the worker processes as soon as it is made: they
+            # render it while this process makes the others.
+            streamed: dict[GeneratedPage, tuple[str | bytes, int | None]] = {}
+
+            def ready(page: GeneratedPage) -> None:
+                text, finished = self._content(page, fronts)
+                streamed[page] = (text, finisher.add(Job.of_page(page)) if finished else None)
+
+            site = generate_site(
+                corpus, settings, self.overrides, config.site_name, self._reuse, ready
             )
-        self._finish(finished, config)
+            if self._reuse is not None:
+                log.info(f"postmortem-kb: {self._reuse.made} pages made again, the rest reused")
+            self._incidents_index = site.paths.incidents_index
+            self._incident_pages = set()
+            for collision in site.collisions:
+                log.warning(f"postmortem-kb: {collision.message()}")
+            self._paths = site.paths
+            pages, site.pages = site.pages, []  # each page's text lives on in its File only
+            by_dest = {file.dest_uri: file for file in files}
+            placed: list[tuple[_GeneratedFile, int]] = []
+            for page in pages:
+                kept = streamed.pop(page, None)
+                if kept is not None:
+                    text, index = kept
+                else:
+                    text, finished = self._content(page, fronts)
+                    index = -1 if finished else None
+                # With an explicit nav, on_nav places the in_nav pages itself; without one,
+                # MkDocs lists them. Either way no generated page is reported as "not in nav".
+                in_auto_nav = page.in_nav and config.nav is None
+                inclusion = InclusionLevel.UNDEFINED if in_auto_nav else InclusionLevel.NOT_IN_NAV
+                file = _GeneratedFile.generated(
+                    config, page.path, content=text, inclusion=inclusion
+                )
+                assert isinstance(file, _GeneratedFile)
+                own = files.get_file_from_path(page.path) or by_dest.get(file.dest_uri)
+                if own is not None:
+                    self._hand_written(own, page.path, site.paths.claimant(page.path), docs_dir)
+                    continue
+                digest = hash(page.packed)
+                file.unchanged = previous.get(file.src_uri) == digest
+                self._previous[file.src_uri] = digest
+                if page.source is not None:
+                    # Percent-encoded: the theme prints the edit URL into an attribute unescaped.
+                    source = Path(os.path.relpath(self.root / page.source, docs_dir)).as_posix()
+                    file.edit_uri = quote(source, safe="/")
+                files.append(file)
+                self._generated.add(file.src_uri)
+                if page.source is not None:
+                    self._incident_pages.add(file.src_uri)
+                if page.in_nav:
+                    self._nav_pages.append(file)
+                if index == -1:
+                    index = finisher.add(Job.of_page(page))
+                if index is not None:
+                    placed.append((file, index))
+            del pages
+            streamed.clear()  # pages no file took (a collision)
+            if not self._serving:
+                # Written while worker processes render the pages (this thread only waits for
+                # them); a preview patches its index in place after its rebuild (on_post_build).
+                self._search = Background(
+                    write_search_index, corpus, self.settings, Path(config.site_dir)
+                )
+            self._finish(placed, finisher)
         files.append(File.generated(config, CSS, content=asset_text(CSS)))
         return files
 
-    def _finish(self, generated: list[tuple[_GeneratedFile, Job]], config: MkDocsConfig) -> None:
-        """Have the core finish every generated page (in worker processes, from the cache where
-        it can) and give each file its finished page."""
-        jobs = [job for _, job in generated]
+    def _content(self, page: GeneratedPage, fronts: dict[bytes, str]) -> tuple[str | bytes, bool]:
+        """What MkDocs gets of a generated file, and whether the core finishes it: a page the
+        core finishes goes to it packed, as the page holds it, and MkDocs gets its front matter.
+        A preview keeps each front matter by its page's packed text: a rebuild unpacks only the
+        pages it made again."""
+        front = fronts.get(page.packed)
+        text = page.content if front is None else front
+        if front is None:
+            front = _front_matter(page.path, text)
+        if front is not None:
+            if self._serving:
+                self._fronts[page.packed] = front
+            return front, True
+        if isinstance(text, str) and not is_page(page.path):
+            text = text.encode("utf-8")  # half the memory of most strings until written
+        return text, False
+
+    @contextlib.contextmanager
+    def _finishing(self, config: MkDocsConfig, expected: int) -> Iterator[PageFinisher]:
+        """The core's finisher of this build's pages (render/workers.py), with the page cache;
+        both closed when the block ends."""
         cache = None
         if self.options.cache_dir is not None:
             cache = PageCache(self.root / self.options.cache_dir)
         try:
-            result = finish_pages(
-                jobs,
+            with PageFinisher(
+                "finish",
                 config.markdown_extensions,
                 config.mdx_configs or {},
+                expected=expected,
                 workers=self.options.workers,
                 budget=self.options.render_budget,
                 cache=cache,
                 memo=self._finished_memo,
-            )
+            ) as finisher:
+                yield finisher
         finally:
             if cache is not None:
                 cache.close()
+
+    def _finish(self, placed: list[tuple[_GeneratedFile, int]], finisher: PageFinisher) -> None:
+        """Wait for the core to finish every generated page (in worker processes, from the cache
+        where it can) and give each file its finished page."""
+        result = finisher.result()
         for failure in result.failures:
             log.warning(f"postmortem-kb: {printable(failure)}")
-        self._finished = {
-            file.src_uri: page for (file, _), page in zip(generated, result.pages, strict=True)
-        }
+        self._finished = {file.src_uri: result.pages[index] for file, index in placed}
         log.info(
-            f"postmortem-kb: {len(jobs)} generated pages, {result.cached} from the cache,"
-            f" {len(jobs) - result.cached} rendered"
+            f"postmortem-kb: {len(result.pages)} generated pages, {result.cached} from the"
+            f" cache, {len(result.pages) - result.cached} rendered"
         )
 
     def _hand_written(self, own: File, path: str, claimant: str, docs_dir: Path) -> None:
