@@ -4,6 +4,7 @@ builds; the site is byte-identical however it was rendered."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -15,6 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import REFERENCE_EPOCH, build_in_process, build_site, copy_examples
 from payloads import html_payloads
+from postmortem_kb.core.packed import Packer, unpack
+from postmortem_kb.render import safejson
 from postmortem_kb.render.pages import GeneratedPage
 from postmortem_kb.render.workers import Job, PageFinisher, finish_pages
 from security_corpus import SCRIPT_BODY, TOC_BODY, post_mortem
@@ -208,6 +211,31 @@ def on_page_context(context, page, **kwargs):
             out.write(page.content)
     return context
 """
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [[], [""], ["Tomás — ☐ → ✓", "a lone \ud800 surrogate"], ["ab" * 50_000, "é" * 70_000, "z"]],
+)
+def test_text_packed_as_it_is_written_gives_back_exactly_that_text(pieces: list[str]) -> None:
+    """A large export is packed as it is encoded (core/packed.py `Packer`), never held whole."""
+    out = Packer()
+    for piece in pieces:
+        out.write(piece)
+    page = GeneratedPage.packed_text("data/incidents.json", out.packed())
+    assert page.content == "".join(pieces) and page.is_text
+
+
+def test_json_written_in_pieces_is_the_safe_json_of_the_whole() -> None:
+    data = {
+        "rows": [{"n": n, "text": f"<script>&{n}</script> — é", "none": None} for n in range(9000)]
+    }
+    out = Packer()
+    safejson.dump(data, out, indent=2)
+    text = unpack(out.packed())
+    assert text == safejson.dumps(data, indent=2)
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == data
 
 
 def test_other_plugins_read_and_change_finished_pages_as_text(project: Path) -> None:

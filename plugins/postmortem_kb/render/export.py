@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from ..core.analytics import (
 )
 from ..core.corpus import Incident
 from ..core.metrics import ActionState
+from ..core.packed import Packer
 from . import safejson
 from .pages import GeneratedPage
 from .paths import SitePaths
@@ -48,11 +48,22 @@ def export_files(paths: SitePaths, analytics: Analytics, url_of: UrlOf) -> list[
         "reference_date": analytics.reference_date.isoformat(),
         "holidays": sorted(day.isoformat() for day in analytics.holidays),
     }
+    # One kind of record at a time: each is dropped once its two files are packed.
     incidents = [incident_record(f, url_of) for f in analytics.incidents]
+    files = [
+        _json(paths, "incidents", {**header, "incidents": incidents}),
+        _csv(paths, "incidents", incidents),
+    ]
+    del incidents
     actions = [
         action_record(row, analytics.reference_date, url_of, paths.action_anchor)
         for row in analytics.actions
     ]
+    files += [
+        _json(paths, "action-items", {**header, "action_items": actions}),
+        _csv(paths, "action-items", actions),
+    ]
+    del actions
     quarters = [quarter_record(q) for q in analytics.quarters]
     targets = {
         "action_item_on_time_rate": ACTION_COMPLETION_TARGET,
@@ -65,10 +76,7 @@ def export_files(paths: SitePaths, analytics: Analytics, url_of: UrlOf) -> list[
         "min_sample": MIN_SAMPLE,
     }
     return [
-        _json(paths, "incidents", {**header, "incidents": incidents}),
-        _csv(paths, "incidents", incidents),
-        _json(paths, "action-items", {**header, "action_items": actions}),
-        _csv(paths, "action-items", actions),
+        *files,
         _json(
             paths,
             "quarters",
@@ -318,8 +326,10 @@ def quarter_record(q: QuarterFigures) -> Record:
 
 
 def _json(paths: SitePaths, name: str, data: Mapping[str, Any]) -> GeneratedPage:
-    text = safejson.dumps(data, indent=2) + "\n"
-    return GeneratedPage(paths.export(name, "json"), text)
+    out = Packer()  # packed as it is encoded: never the whole text (or its pieces) at once
+    safejson.dump(data, out, indent=2)
+    out.write("\n")
+    return GeneratedPage.packed_text(paths.export(name, "json"), out.packed())
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
@@ -358,10 +368,12 @@ def _spreadsheet_safe(value: Any) -> Any:
 
 
 def _csv(paths: SitePaths, name: str, records: Sequence[Mapping[str, Any]]) -> GeneratedPage:
-    rows = [flatten(r) for r in records]
-    columns = list(dict.fromkeys(c for row in rows for c in row))  # in order of appearance
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # Rows are flattened twice rather than all held at once: once for the columns (in order of
+    # appearance), once to write them.
+    columns = list(dict.fromkeys(c for record in records for c in flatten(record)))
+    rows = map(flatten, records)
+    out = Packer()
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     writer.writerows([_spreadsheet_safe(row.get(c)) for c in columns] for row in rows)
-    return GeneratedPage(paths.export(name, "csv"), buffer.getvalue())
+    return GeneratedPage.packed_text(paths.export(name, "csv"), out.packed())

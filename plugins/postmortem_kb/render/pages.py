@@ -151,6 +151,15 @@ class GeneratedPage:
         """Display path of the post-mortem it was generated from (for edit links)."""
         self.in_nav = in_nav
 
+    @classmethod
+    def packed_text(
+        cls, path: str, packed: bytes, source: str | None = None, in_nav: bool = False
+    ) -> GeneratedPage:
+        """A page of text already packed (core/packed.py: `pack` or a `Packer`)."""
+        page = cls(path, b"", source, in_nav)
+        page._binary, page.packed = False, packed
+        return page
+
     @property
     def content(self) -> str | bytes:
         return self.packed if self._binary else unpack(self.packed)
