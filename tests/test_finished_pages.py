@@ -19,6 +19,7 @@ from payloads import html_payloads
 from postmortem_kb.core.packed import Packer, unpack
 from postmortem_kb.render import safejson
 from postmortem_kb.render.pages import GeneratedPage
+from postmortem_kb.render.sanitize import MARKERS
 from postmortem_kb.render.workers import Job, PageFinisher, finish_pages
 from security_corpus import SCRIPT_BODY, TOC_BODY, post_mortem
 
@@ -132,6 +133,67 @@ def test_pages_go_to_the_workers_as_they_are_added_and_come_back_in_order() -> N
     assert indexes == list(range(len(texts)))
     assert [page.html for page in result.pages] == [page.html for page in serial.pages]
     assert "<strong>bold</strong>" in result.pages[7].html and "Text 7 " in result.pages[7].html
+
+
+CRASHER = """
+import os
+from pathlib import Path
+
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+
+
+class _Crash(Preprocessor):
+    def run(self, lines):
+        if any("CRASH-THE-WORKER" in line for line in lines):
+            Path(os.environ["CRASHED_FLAG"]).touch()
+            os._exit(70)  # gone without an exception, as when a C stack overflows
+        return lines
+
+
+class CrashExtension(Extension):
+    def extendMarkdown(self, md):
+        md.preprocessors.register(_Crash(md), "crash", 100)
+
+
+def makeExtension(**kwargs):
+    return CrashExtension(**kwargs)
+"""
+
+
+def test_a_worker_crash_costs_only_the_page_that_caused_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page that kills its worker is written without its body; the pages handed over after
+    the crash go to new workers, and every other page is rendered in full."""
+    (tmp_path / "crash_ext.py").write_text(CRASHER, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    flag = tmp_path / "crashed"
+    monkeypatch.setenv("CRASHED_FLAG", str(flag))
+
+    def page(n: int) -> str:
+        body = "CRASH-THE-WORKER" if n == 4 else f"Body {n}."
+        return f"# Page {n}\n\n{MARKERS[0]}\n\n{body}\n\n{MARKERS[1]}\n"
+
+    count = 60
+    with PageFinisher("finish", ["crash_ext"], {}, expected=count, workers=2) as finisher:
+        for n in range(6):
+            finisher.add(Job(page(n), f"{n}.md"))
+        deadline = time.monotonic() + 60
+        while not flag.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert flag.exists()
+        time.sleep(1)  # the pool has seen its worker die: the next chunk finds it broken
+        for n in range(6, count):
+            finisher.add(Job(page(n), f"{n}.md"))
+        result = finisher.result()
+    assert result.failures == [
+        "4.md: rendering its body crashed the worker process; its page is written without it"
+    ]
+    assert "Not shown: rendering its body crashed the worker process" in result.pages[4].html
+    for n, finished in enumerate(result.pages):
+        if n != 4:
+            assert f"Body {n}." in finished.html, n
 
 
 def test_an_edit_renders_only_the_pages_it_changes_and_the_cache_keeps_one_site(

@@ -259,14 +259,25 @@ class PageFinisher:
         self._todo.extend(waiting)
         if not waiting or self._in_process:
             return
-        if self._pool is None:
-            self._pool = start_pool(self._size, self._expected, _start, self._setup)
-            if self._pool is None:  # no worker can start: the pages are rendered here
-                self._in_process = True
-                return
         packed = [self._jobs[i].packed for i in waiting]
-        self._sent.append((waiting, self._pool.submit(_render_many, packed, self._budget)))
-        self.sent += len(waiting)
+        for _ in range(2):
+            if self._pool is None:
+                self._pool = start_pool(self._size, self._expected, _start, self._setup)
+                if self._pool is None:  # no worker can start: the pages are rendered here
+                    self._in_process = True
+                    return
+            try:
+                future = self._pool.submit(_render_many, packed, self._budget)
+            except BrokenProcessPool:
+                # A worker crashed on a page sent earlier (its C stack overflowed, say): the
+                # pages that pool did not finish are retried alone in `result`; the pages still
+                # to come go to a new pool.
+                self._pool.shutdown(wait=True)
+                self._pool = None
+                continue
+            self._sent.append((waiting, future))
+            self.sent += len(waiting)
+            return
 
     def result(self) -> Finished:
         """Every page added, in order, once all are rendered, and one message per page whose
