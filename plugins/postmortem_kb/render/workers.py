@@ -204,7 +204,8 @@ class PageFinisher:
         self._budget = budget
         self._cache = cache
         self._memo = memo if cache is not None else None
-        self._site = identity(kind, extensions, configs)
+        # What every cached page depends on besides its Markdown (read only with a cache).
+        self._site = identity(kind, extensions, configs) if cache is not None else ""
         count = worker_count() if workers is None else workers
         self._size = max(1, min(count, expected))
         self._expected = expected
@@ -340,19 +341,9 @@ def finish_pages(
 ) -> Finished:
     """Every job's page as finished HTML (bodies.PageRenderer), in order, and one message per
     page whose bodies were left out (`PageFinisher`, every job added at once)."""
-    with PageFinisher(
-        "finish",
-        extensions,
-        configs,
-        expected=len(jobs),
-        workers=workers,
-        budget=budget,
-        cache=cache,
-        memo=memo,
-    ) as finisher:
-        for job in jobs:
-            finisher.add(job)
-        return finisher.result()
+    return _all_at_once(
+        "finish", jobs, extensions, configs, workers=workers, budget=budget, cache=cache, memo=memo
+    )
 
 
 def render_bodies(
@@ -365,13 +356,22 @@ def render_bodies(
 ) -> tuple[list[str], list[str]]:
     """Every job's page with its bodies rendered (bodies.BodyRenderer), in order, and one
     message per page whose bodies were left out."""
-    with PageFinisher(
-        "bodies", extensions, configs, expected=len(jobs), workers=workers, budget=budget
-    ) as finisher:
+    result = _all_at_once("bodies", jobs, extensions, configs, workers=workers, budget=budget)
+    return result.pages, result.failures
+
+
+def _all_at_once(
+    kind: str,
+    jobs: Sequence[Job],
+    extensions: Sequence[str],
+    configs: Mapping[str, Mapping[str, Any]],
+    **options: Any,
+) -> Finished:
+    """A `PageFinisher`'s result for `jobs`, all added at once."""
+    with PageFinisher(kind, extensions, configs, expected=len(jobs), **options) as finisher:
         for job in jobs:
             finisher.add(job)
-        result = finisher.result()
-    return result.pages, result.failures
+        return finisher.result()
 
 
 class Background:

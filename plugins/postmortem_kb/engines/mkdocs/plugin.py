@@ -341,11 +341,11 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
             placed: list[tuple[_GeneratedFile, int]] = []
             for page in pages:
                 kept = streamed.pop(page, None)
-                if kept is not None:
-                    text, index = kept
+                index = None
+                if kept is not None:  # an incident page, already with the finisher
+                    (text, index), finish_here = kept, False
                 else:
-                    text, finished = self._content(page, fronts)
-                    index = -1 if finished else None
+                    text, finish_here = self._content(page, fronts)
                 # With an explicit nav, on_nav places the in_nav pages itself; without one,
                 # MkDocs lists them. Either way no generated page is reported as "not in nav".
                 in_auto_nav = page.in_nav and config.nav is None
@@ -371,7 +371,7 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
                     self._incident_pages.add(file.src_uri)
                 if page.in_nav:
                     self._nav_pages.append(file)
-                if index == -1:
+                if finish_here:
                     index = finisher.add(Job.of_page(page))
                 if index is not None:
                     placed.append((file, index))
