@@ -139,7 +139,7 @@ class FileCache:
     def put(self, outcomes: dict[str, Checked]) -> None:
         """Store `outcomes` by key."""
         if self._store.enabled:
-            self._store.put({key: encode(checked) for key, checked in outcomes.items()})
+            self._store.put((key, encode(checked)) for key, checked in outcomes.items())
 
     def prune(self, used: list[str]) -> None:
         """Drop every entry not among `used` (the keys of this build's files)."""

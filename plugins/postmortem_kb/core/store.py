@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from enum import Enum
 from importlib import metadata
 from pathlib import Path
@@ -96,15 +96,14 @@ class Store:
         except sqlite3.Error:
             return {}
 
-    def put(self, entries: Mapping[str, bytes]) -> None:
-        """Store `entries` (replacing any under the same keys)."""
-        if self._db is None or not entries:
+    def put(self, entries: Iterable[tuple[str, bytes]]) -> None:
+        """Store `entries`, (key, value) pairs taken one at a time (replacing any under the same
+        keys)."""
+        if self._db is None:
             return
         try:
             with self._db:
-                self._db.executemany(
-                    f"INSERT OR REPLACE INTO {self._table} VALUES (?, ?)", entries.items()
-                )
+                self._db.executemany(f"INSERT OR REPLACE INTO {self._table} VALUES (?, ?)", entries)
         except sqlite3.Error:
             pass
 

@@ -108,7 +108,7 @@ class PageCache:
     def update(self, pages: Mapping[str, FinishedPage], used: Iterable[str]) -> None:
         """Store `pages` and drop every entry not among `used` (this build's keys)."""
         if self._store.enabled:
-            self._store.put({key: _encode(page) for key, page in pages.items()})
+            self._store.put((key, _encode(page)) for key, page in pages.items())
         self._store.prune(used)
 
     def close(self) -> None:
