@@ -3,6 +3,7 @@ explorer data, lessons reading path and the Atom feed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import re
@@ -18,7 +19,10 @@ from browser.synthetic_corpus import synthetic_incidents
 from conftest import EXAMPLE, Build, build_in_process, make_project, search_index_docs
 from hypothesis import given
 from hypothesis import strategies as st
+from postmortem_kb.core import processes
+from postmortem_kb.core.corpus import Corpus, load_corpus, without_drafts
 from postmortem_kb.core.related import Relation, explicit_links, related_incidents
+from postmortem_kb.core.settings import Settings
 from postmortem_kb.render import search_index
 from postmortem_kb.render.search_index import normal_id, stem
 
@@ -136,6 +140,55 @@ def test_shards_hold_every_term_once_under_its_longest_prefix(index: dict[str, l
             longest = max(k for k in keys if term.startswith(k))  # what search.js looks up
             assert longest == prefix, (term, prefix, longest)
     assert seen.keys() == index.keys()
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*.json")}
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    """60 generated post-mortems (drafts among them), loaded."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from generate import generate
+
+    folder = tmp_path_factory.mktemp("many") / "postmortems"
+    generate(folder, 60, seed=5)
+    return load_corpus(folder)
+
+
+@pytest.mark.parametrize("dies", [False, True], ids=["worker", "worker-dies"])
+def test_search_index_made_apart_has_the_files_made_here(
+    many: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies: bool
+) -> None:
+    """A build's search index is made by a worker process from each incident's text, a part at
+    a time (search_index.write_search_index_apart): its files are those the build's own
+    process makes. A worker that dies leaves the index to be made here, whole."""
+    settings = Settings(reference_date=dt.date(2025, 11, 23), include_drafts=False)
+    search_index.write_search_index(many, settings, tmp_path / "here")
+    monkeypatch.setattr(search_index, "FRESH_WORKERS_FROM", 1)
+    monkeypatch.setattr(processes, "FRESH_WORKERS_FROM", 1)
+    monkeypatch.setattr(search_index, "_PART", 7)  # several parts, more than are sent ahead
+    started: list[Any] = []
+
+    def start(*args: Any, **kwargs: Any) -> Any:
+        pool = processes.start_pool(*args, **kwargs)
+        started.append(pool)
+        if dies and pool is not None:
+            for worker in list(pool._processes.values()):  # type: ignore[attr-defined]
+                worker.kill()
+                worker.join()
+        return pool
+
+    monkeypatch.setattr(search_index, "start_pool", start)
+    search_index.write_search_index_apart(many, settings, tmp_path / "apart")
+    assert len(started) == 1 and started[0] is not None  # the index was sent to a worker
+    here, apart = _tree(tmp_path / "here"), _tree(tmp_path / "apart")
+    docs = [path for path in here if path.startswith("search-index/d/")]
+    assert len(docs) == len(without_drafts(many).incidents) > 40
+    assert apart == here
 
 
 def test_blocks_held_out_of_search_are_back_on_the_page(build: Build) -> None:

@@ -43,7 +43,12 @@ _FAILED: set[str] = set()
 
 
 def start_pool(
-    size: int, tasks: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
+    size: int,
+    tasks: int,
+    initializer: Callable[..., None],
+    initargs: tuple[Any, ...],
+    *,
+    fork: bool = True,
 ) -> ProcessPoolExecutor | None:
     """A started pool of `size` workers for `tasks` tasks, or None when none can start.
 
@@ -51,9 +56,13 @@ def start_pool(
     level, without an `if __name__ == "__main__":` guard, breaks every such pool. Workers
     forked from the build are then used, for the rest of the process, with one notice (or,
     where they cannot start either, None: the caller does the work in its own process).
+    `fork=False`: never forked (a pool started from a thread while the build goes on, whose
+    fork could copy a lock another thread holds), None instead.
     """
     methods = [context(tasks).get_start_method()]
-    if "fork" in multiprocessing.get_all_start_methods():
+    if not fork:
+        methods = [method for method in methods if method != "fork"]
+    elif "fork" in multiprocessing.get_all_start_methods():
         methods.append("fork")
     for method in dict.fromkeys(m for m in methods if m not in _FAILED):
         pool = ProcessPoolExecutor(

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterator, Mapping, Sequence, Sized
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
@@ -37,6 +39,7 @@ from lunr.stop_word_filter import WORDS as STOP_WORDS
 from ..core.analytics import incident_quarter
 from ..core.corpus import Corpus, Incident, without_drafts
 from ..core.metrics import ActionState, action_state
+from ..core.processes import FRESH_WORKERS_FROM, start_pool
 from ..core.sections import SECTIONS, split_body
 from ..core.settings import Settings
 from .pages import GeneratedPage, asset_text
@@ -102,8 +105,9 @@ def plain(markdown: str) -> str:
     return _SPACE.sub(" ", _MARKUP.sub(lambda m: m.group(1) or " ", markdown)).strip()
 
 
-def _fields(incident: Incident, sections: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(field, text) pairs of everything indexed about one incident (`sections`: `_sections`)."""
+def _fields(incident: Incident) -> list[tuple[str, str]]:
+    """(field, text) pairs of the front matter's indexed fields (the body's sections follow them,
+    as `body`, in `entry_of`)."""
     pm = incident.model
     out = [("title", pm.title), ("services", " ".join(pm.services)), ("summary", pm.summary)]
     out += [("lessons", lesson) for lesson in pm.lessons_learned]
@@ -113,16 +117,15 @@ def _fields(incident: Incident, sections: list[tuple[str, str]]) -> list[tuple[s
     out += [("whys", f"{w.question} {w.answer}") for w in pm.whys]
     out += [("went", text) for text in (*pm.went_well, *pm.went_wrong, *pm.lucky)]
     out.append(("people", " ".join(pm.authors)))
-    out += [("body", text) for _, text in sections]
     return out
 
 
-def _sections(incident: Incident) -> list[tuple[str, str]]:
+def _sections(body: str) -> list[tuple[str, str]]:
     """(heading, plain text) of the body's sections that are indexed, in the body's order."""
-    body = split_body(incident.document.body)
-    narrative = body.narrative.items()
+    split = split_body(body)
+    narrative = split.narrative.items()
     found = [(SECTIONS[key], text) for key, text in narrative if key not in NOT_INDEXED]
-    found += body.extra
+    found += split.extra
     return [(heading, plain(text)) for heading, text in found if text.strip()]
 
 
@@ -211,37 +214,35 @@ def write_search_index(
     only the files whose content changed since the previous build)."""
     written: dict[str, int] = {}
     for path, text in search_index_files(corpus, settings, memo):
-        target = site_dir / path
         digest = written[path] = hash(text)
-        if memo is not None and memo.written.get(path) == digest and target.is_file():
+        if memo is not None and memo.written.get(path) == digest and (site_dir / path).is_file():
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        _write(site_dir, path, text)
     if memo is not None:
         memo.written = written
 
 
-def _entry(incident: Incident, settings: Settings, url: str) -> _Entry:
-    """What the index holds of one incident: its term weights, facet values and result entry."""
-    weights: dict[str, int] = defaultdict(int)
-    sections = _sections(incident)
-    for field_name, text in _fields(incident, sections):
-        weight = WEIGHTS[field_name]
-        stems = terms(text)
-        counts: dict[str, int] = defaultdict(int)
-        for term in stems:
-            counts[term] += 1
-        if field_name in PHRASE_FIELDS:
-            for pair in pairwise(stems):
-                counts[" ".join(pair)] += 1
-        for term, count in counts.items():
-            weights[term] += weight * min(count, MAX_COUNT)
-    weights["#" + normal_id(incident.id)] += ID_WEIGHT
-    for service in incident.model.services:
-        weights["@" + service] += SERVICE_WEIGHT
-    weights["=" + " ".join(terms(incident.model.title))] += TITLE_WEIGHT
-    values = _facets(incident, settings)
+@dataclass(frozen=True)
+class EntrySource:
+    """One incident as its index entry is made from it: text and values, no model, so that a
+    worker process can make the entry (`entry_of`) from what it is sent."""
+
+    id: str
+    title: str
+    services: tuple[str, ...]
+    fields: tuple[tuple[str, str], ...]
+    """(field, text) of the front matter's indexed fields."""
+    body: str
+    facets: dict[str, list[str]]
+    result: dict[str, Any]
+    """The result entry, without the body's sections (`entry_of` adds them)."""
+
+
+def entry_source(incident: Incident, settings: Settings, url: str) -> EntrySource:
+    """What `entry_of` makes one incident's entry from (reading its model takes this process
+    little time; stemming and counting its words is the work)."""
     pm = incident.model
+    values = _facets(incident, settings)
     result = {
         "id": pm.id,
         "title": pm.title,
@@ -252,10 +253,45 @@ def _entry(incident: Incident, settings: Settings, url: str) -> _Entry:
             *(["Lessons learned", lesson] for lesson in pm.lessons_learned),
             *([["Root cause", pm.root_cause.summary]] if pm.root_cause is not None else []),
             *(["Action items", f"{a.id} {a.action}"] for a in pm.action_items),
-            *([h, t] for h, t in sections),
         ],
     }
-    return dict(weights), values, dumps(result)
+    return EntrySource(
+        pm.id,
+        pm.title,
+        tuple(pm.services),
+        tuple(_fields(incident)),
+        incident.document.body,
+        values,
+        result,
+    )
+
+
+def entry_of(source: EntrySource) -> _Entry:
+    """What the index holds of one incident: its term weights, facet values and result entry."""
+    weights: dict[str, int] = defaultdict(int)
+    sections = _sections(source.body)
+    for field_name, text in (*source.fields, *(("body", text) for _, text in sections)):
+        weight = WEIGHTS[field_name]
+        stems = terms(text)
+        counts: dict[str, int] = defaultdict(int)
+        for term in stems:
+            counts[term] += 1
+        if field_name in PHRASE_FIELDS:
+            for pair in pairwise(stems):
+                counts[" ".join(pair)] += 1
+        for term, count in counts.items():
+            weights[term] += weight * min(count, MAX_COUNT)
+    weights["#" + normal_id(source.id)] += ID_WEIGHT
+    for service in source.services:
+        weights["@" + service] += SERVICE_WEIGHT
+    weights["=" + " ".join(terms(source.title))] += TITLE_WEIGHT
+    result = {**source.result, "sections": [*source.result["sections"], *map(list, sections)]}
+    return dict(weights), source.facets, dumps(result)
+
+
+def _entry(incident: Incident, settings: Settings, url: str) -> _Entry:
+    """One incident's entry (`entry_of`), made in this process."""
+    return entry_of(entry_source(incident, settings, url))
 
 
 def _patch(
@@ -277,15 +313,36 @@ def _patch(
     return changed
 
 
+def _in_doc_order(corpus: Corpus, settings: Settings) -> tuple[list[Incident], list[str]]:
+    """The incidents the index holds, in doc order (newest first), and each one's page URL."""
+    if not settings.include_drafts:
+        corpus = without_drafts(corpus)
+    paths = SitePaths(settings, corpus)
+    incidents = sorted(corpus.incidents, key=lambda i: (i.model.started, i.id), reverse=True)
+    return incidents, [paths.dest(paths.incident(incident)) for incident in incidents]
+
+
+def _new_facets() -> dict[str, dict[str, list[int]]]:
+    return {name: defaultdict(list) for name in FACETS}
+
+
+def _add_facets(facets: dict[str, dict[str, list[int]]], doc: int, entry: _Entry) -> None:
+    for name, found in entry[1].items():
+        for value in found:
+            facets[name][value].append(doc)
+
+
+def _add_terms(index: dict[str, array[int]], doc: int, entry: _Entry) -> None:
+    for term, weight in entry[0].items():
+        index.setdefault(term, array("l")).extend((doc, weight))
+
+
 def search_index_files(
     corpus: Corpus, settings: Settings, memo: SearchMemo | None = None
 ) -> Iterator[tuple[str, str]]:
     """Every file of the search index as (site path, JSON text); `memo` reuses the entries of
     incidents unchanged since the previous build."""
-    if not settings.include_drafts:
-        corpus = without_drafts(corpus)
-    paths = SitePaths(settings, corpus)
-    incidents = sorted(corpus.incidents, key=lambda i: (i.model.started, i.id), reverse=True)
+    incidents, urls = _in_doc_order(corpus, settings)
     order = [incident.key for incident in incidents]
     patching = memo is not None and memo.order == order
     index: dict[str, array[int]] = memo.index if memo is not None and patching else {}
@@ -294,12 +351,11 @@ def search_index_files(
     """The previous build's shards by prefix (a split shard renumbers every shard after it)."""
     if memo is not None:  # until this build's index is complete
         memo.order, memo.index, memo.shards = [], {}, []
-    facets: dict[str, dict[str, list[int]]] = {name: defaultdict(list) for name in FACETS}
+    facets = _new_facets()
     previous = memo.entries if memo is not None else {}
     entries: dict[str, tuple[tuple[object, ...], _Entry]] = {}
     changed: set[str] = set()
-    for doc, incident in enumerate(incidents):
-        url = paths.dest(paths.incident(incident))
+    for doc, (incident, url) in enumerate(zip(incidents, urls, strict=True)):
         inputs = (incident.model, incident.document.body, url, settings.reference_date)
         kept = previous.get(incident.key)
         entry = kept[1] if kept is not None and kept[0] == inputs else None
@@ -307,20 +363,31 @@ def search_index_files(
             entry = _entry(incident, settings, url)
         if memo is not None:  # a build keeps no incident's terms once they are in the index
             entries[incident.key] = (inputs, entry)
-        weights, values, result = entry
         if not patching:
-            for term, weight in weights.items():
-                index.setdefault(term, array("l")).extend((doc, weight))
+            _add_terms(index, doc, entry)
         elif kept is None or kept[1] is not entry:
-            changed |= _patch(index, doc, {} if kept is None else kept[1][0], weights)
-        for name, found in values.items():
-            for value in found:
-                facets[name][value].append(doc)
-        yield paths.search_doc(doc), result
+            changed |= _patch(index, doc, {} if kept is None else kept[1][0], entry[0])
+        _add_facets(facets, doc, entry)
+        yield SitePaths.search_doc(doc), entry[2]
     if memo is not None:
         memo.entries = entries
-    shard_of: dict[str, int] = {}
     shards: list[tuple[str, list[str], str]] = []
+    yield from _index_files(index, facets, len(incidents), shards, old_shards, changed)
+    if memo is not None:
+        memo.order, memo.index, memo.shards = order, index, shards
+
+
+def _index_files(
+    index: dict[str, array[int]],
+    facets: dict[str, dict[str, list[int]]],
+    count: int,
+    shards: list[tuple[str, list[str], str]],
+    old_shards: Mapping[str, tuple[str, list[str], str]],
+    changed: set[str],
+) -> Iterator[tuple[str, str]]:
+    """The index's files besides the incidents' own: its shards (each shard's prefix, terms and
+    text also appended to `shards`; an unchanged one of `old_shards` reused), facets and meta."""
+    shard_of: dict[str, int] = {}
     for number, (prefix, shard) in enumerate(_shards(index)):
         shard_of[prefix] = number
         old = old_shards.get(prefix)
@@ -329,25 +396,104 @@ def search_index_files(
         else:
             text = dumps({term: _postings(index[term]) for term in shard})
         shards.append((prefix, shard, text))
-        yield paths.search_shard(number), text
-    if memo is not None:
-        memo.order, memo.index, memo.shards = order, index, shards
+        yield SitePaths.search_shard(number), text
     facet_values: dict[str, list[list[Any]]] = {}
     for name in FACETS:
         lists = facets[name]
         facet_values[name] = [[value, len(lists[value])] for value in sorted(lists)]
         yield (
-            paths.search_facet(name),
+            SitePaths.search_facet(name),
             dumps({value: _deltas(docs) for value, docs in lists.items()}),
         )
     meta = {
         "version": FORMAT,
-        "count": len(incidents),
+        "count": count,
         "stop": sorted(_STOP),
         "shards": shard_of,
         "facets": facet_values,
     }
-    yield paths.SEARCH_META, dumps(meta)
+    yield SitePaths.SEARCH_META, dumps(meta)
+
+
+# --- made apart: the index of a build, in a worker process ---------------------------------------
+
+
+_PART = 200
+"""Incidents sent to the worker at a time."""
+_AHEAD = 2
+"""Parts sent and not yet taken in by the worker (what this process holds of them is bounded)."""
+
+
+def write_search_index_apart(corpus: Corpus, settings: Settings, site_dir: Path) -> None:
+    """`write_search_index` for a build, its work done in a worker process: that process gets
+    each incident as text (`EntrySource`), a few hundred at a time, makes its entry, adds it to
+    its index and writes all the files. This thread only reads the incidents' models, so the
+    build's own thread (MkDocs' theme) is not slowed by it, and the worker holds no copy of the
+    build's memory. Under FRESH_WORKERS_FROM incidents, or when the worker cannot start or
+    dies, the index is made in this thread; the files are the same either way."""
+    incidents, urls = _in_doc_order(corpus, settings)
+    pool = None
+    if len(incidents) >= FRESH_WORKERS_FROM:
+        folder = str(site_dir.resolve())
+        pool = start_pool(1, len(incidents), _start_apart, (folder,), fork=False)
+    if pool is None:
+        write_search_index(corpus, settings, site_dir)
+        return
+    try:
+        pending: deque[Future[None]] = deque()
+        for start in range(0, len(incidents), _PART):
+            part = zip(incidents[start : start + _PART], urls[start : start + _PART], strict=True)
+            sources = [entry_source(incident, settings, url) for incident, url in part]
+            pending.append(pool.submit(_add_apart, sources))
+            while len(pending) > _AHEAD:
+                pending.popleft().result()
+        pending.append(pool.submit(_end_apart))
+        while pending:
+            pending.popleft().result()
+    except BrokenProcessPool:  # the worker died (its files may be half written): all again here
+        write_search_index(corpus, settings, site_dir)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class _Apart:
+    """The index a worker process makes of the incidents it is sent, in the order sent."""
+
+    site_dir: Path
+    index: dict[str, array[int]] = field(default_factory=dict)
+    facets: dict[str, dict[str, list[int]]] = field(default_factory=_new_facets)
+    count: int = 0
+
+
+_APART: list[_Apart] = []
+"""The worker's index (one), from `_start_apart` on."""
+
+
+def _start_apart(site_dir: str) -> None:
+    _APART[:] = [_Apart(Path(site_dir))]
+
+
+def _add_apart(sources: list[EntrySource]) -> None:
+    apart = _APART[0]
+    for source in sources:
+        doc, entry = apart.count, entry_of(source)
+        apart.count += 1
+        _add_terms(apart.index, doc, entry)
+        _add_facets(apart.facets, doc, entry)
+        _write(apart.site_dir, SitePaths.search_doc(doc), entry[2])
+
+
+def _end_apart() -> None:
+    apart = _APART[0]
+    for path, text in _index_files(apart.index, apart.facets, apart.count, [], {}, set()):
+        _write(apart.site_dir, path, text)
+
+
+def _write(site_dir: Path, path: str, text: str) -> None:
+    target = site_dir / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
 
 
 _LOADER = """<script id="pmkb-search-loader" data-root="{root}" data-src="{script}">

@@ -377,10 +377,11 @@ def _all_at_once(
 class Background:
     """`task(*args)` run in a thread of this process while the build goes on.
 
-    The build starts it before its worker processes render the pages, while its own thread
-    only waits for them: the task uses that time of a core and shares the build's memory (a
-    forked child, which it was, copies most of it as both processes touch their objects: at
-    10,000 post-mortems the pair needed 2.1 GB where the build alone needs 1.4 GB). `wait`
+    The thread shares the build's memory (a forked child, which it was, copies most of it as
+    both processes touch their objects: at 10,000 post-mortems the pair needed 2.1 GB where the
+    build alone needs 1.4 GB) but also its interpreter lock: a task of much Python slows the
+    build's own thread by as much, so the search index's task only reads the incidents and
+    sends their text to a worker process (search_index.write_search_index_apart). `wait`
     returns once the task is done, and raises what the task raised.
     """
 

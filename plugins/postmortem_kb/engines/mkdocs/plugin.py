@@ -33,7 +33,12 @@ from ...render.cache import PageCache
 from ...render.pages import GeneratedPage, asset_text
 from ...render.paths import CSS, OVERRIDABLE, SEARCH_SCRIPT, SitePaths, folder_index, is_page
 from ...render.sanitize import sanitize_body_regions
-from ...render.search_index import SearchMemo, search_loader, write_search_index
+from ...render.search_index import (
+    SearchMemo,
+    search_loader,
+    write_search_index,
+    write_search_index_apart,
+)
 from ...render.site import Reuse, generate_site
 from ...render.workers import Background, FinishedMemo, Job, PageFinisher
 
@@ -377,13 +382,14 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
                     placed.append((file, index))
             del pages
             streamed.clear()  # pages no file took (a collision)
-            if not self._serving:
-                # Written while worker processes render the pages (this thread only waits for
-                # them); a preview patches its index in place after its rebuild (on_post_build).
-                self._search = Background(
-                    write_search_index, corpus, self.settings, Path(config.site_dir)
-                )
             self._finish(placed, finisher)
+        if not self._serving:
+            # Made and written by a worker process while MkDocs builds the pages (once the
+            # finisher's workers are gone: the three would not fit in the build's memory); a
+            # preview patches its index in place after its rebuild (on_post_build).
+            self._search = Background(
+                write_search_index_apart, corpus, self.settings, Path(config.site_dir)
+            )
         files.append(File.generated(config, CSS, content=asset_text(CSS)))
         return files
 
