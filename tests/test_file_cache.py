@@ -7,6 +7,7 @@ processes give the same corpus too."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import sys
@@ -216,3 +217,19 @@ def _counting(init: Any, started: list[int]) -> Any:
         init(self, max_workers, *args, **kwargs)
 
     return counted
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_started_afresh_fork_from_a_server_that_imported_the_package_once() -> None:
+    """processes.PRELOADED: the fork server imports the package (and pydantic, Markdown, nh3
+    with it) before it forks a worker, so a worker started afresh imports none of it again."""
+    pool = processes.start_pool(2, processes.FRESH_WORKERS_FROM, processes._ready, ())
+    assert pool is not None
+    try:
+        parents = {pool.submit(os.getppid).result() for _ in range(8)}
+    finally:
+        pool.shutdown()
+    assert len(parents) == 1 and os.getpid() not in parents  # one server, not this process
+    maps = Path(f"/proc/{parents.pop()}/maps").read_text(encoding="utf-8")
+    for library in ("pydantic_core", "nh3", "_yaml"):  # C extensions the package loads
+        assert library in maps, library

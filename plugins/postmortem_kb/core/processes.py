@@ -19,6 +19,18 @@ fork of the build: a fork shares the build's whole memory (the corpus, every pag
 of it get copied into each worker as Python touches their objects. Both give the same results."""
 
 
+PRELOADED = (
+    "__main__",
+    "postmortem_kb.core.corpus",
+    "postmortem_kb.render.workers",
+    "postmortem_kb.render.search_index",
+)
+"""What the fork server imports once, before it forks the first worker (the modules whose
+functions workers run, and with them the libraries they use): each worker started afresh is a
+fork of it, so none imports them again (about a second of a core each) and their memory is
+shared. `__main__` first, as by default: a script's main module is still imported there."""
+
+
 def context(tasks: int) -> multiprocessing.context.BaseContext:
     """How workers for `tasks` tasks start."""
     if tasks >= FRESH_WORKERS_FROM and "forkserver" in multiprocessing.get_all_start_methods():
@@ -65,9 +77,12 @@ def start_pool(
     elif "fork" in multiprocessing.get_all_start_methods():
         methods.append("fork")
     for method in dict.fromkeys(m for m in methods if m not in _FAILED):
+        mp_context = multiprocessing.get_context(method)
+        if isinstance(mp_context, multiprocessing.context.ForkServerContext):
+            mp_context.set_forkserver_preload(list(PRELOADED))  # before it starts, else moot
         pool = ProcessPoolExecutor(
             size,
-            mp_context=multiprocessing.get_context(method),
+            mp_context=mp_context,
             initializer=initializer,
             initargs=initargs,
         )
