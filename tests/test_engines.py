@@ -14,12 +14,14 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from conftest import REFERENCE_EPOCH, build_in_process, copy_examples, make_project
 from payloads import html_payloads
 from postmortem_kb.cli.main import main
+from postmortem_kb.engines.mkdocs import navigation
 from postmortem_kb.render.bodies import BodyRenderer
 from postmortem_kb.render.sanitize import fence_body
 from security_corpus import SCRIPT_BODY, TOC_BODY, post_mortem
@@ -166,6 +168,44 @@ def test_pages_rendered_in_workers_are_byte_identical_to_serial(project: Path) -
     assert _render(project, parallel, "--jobs", "3")[0] == 0
     assert _tree(serial) == _tree(parallel)
     assert len([p for p in _tree(serial) if p.startswith("incidents/inc-")]) == 18
+
+
+@pytest.mark.parametrize("directory_urls", [True, False], ids=["x/", "x.html"])
+def test_navigation_rendered_once_gives_every_page_the_html_it_had(
+    project: Path, monkeypatch: pytest.MonkeyPatch, directory_urls: bool
+) -> None:
+    """engines/mkdocs/navigation.py: the theme's navigation partial, rendered once per folder
+    and active items for the pages outside the nav, leaves every file of the site as it was."""
+    copy_examples(project)
+    # Outside the nav, in the incident pages' folder, without their active Incidents tab.
+    (project / "docs" / "incidents").mkdir(parents=True, exist_ok=True)
+    (project / "docs" / "incidents" / "numbering.md").write_text("# How incidents are numbered\n")
+    config = project / "mkdocs.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + f"use_directory_urls: {str(directory_urls).lower()}\n"
+    )
+    installed: list[navigation.NavigationOnce] = []
+    install = navigation.NavigationOnce.install
+
+    def spying(env: Any) -> navigation.NavigationOnce | None:
+        once = install(env)
+        installed.extend([once] if once is not None else [])
+        return once
+
+    monkeypatch.setattr(navigation.NavigationOnce, "install", staticmethod(spying))
+    once = build_in_process(project)
+    assert once.returncode == 0, once.log
+    with_once = _tree(once.site)
+    monkeypatch.setattr(navigation.NavigationOnce, "install", staticmethod(lambda env: None))
+    afresh = build_in_process(project)
+    assert afresh.returncode == 0, afresh.log
+    assert with_once == _tree(afresh.site)
+    pages = [path for path in with_once if path.endswith(".html")]
+    incident_pages = [path for path in pages if path.startswith("incidents/inc-")]
+    assert len(incident_pages) == 18
+    [used] = installed
+    # Each page in the nav, and once per folder and active items for the others.
+    assert 0 < used.rendered < len(pages) - len(incident_pages)
 
 
 @pytest.mark.parametrize(

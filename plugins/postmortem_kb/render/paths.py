@@ -47,6 +47,9 @@ GROUPS = ("categories", "severities", "regulations", "services")
 """The index-page families: `<group>/index.md` and a page per value."""
 NO_OWNER = "(no owner)"
 """The owner label of action items that name none (it has its page like any owner)."""
+THEME_NAVIGATION = "partials/nav.html"
+"""Not a file of the site: the theme template (Material's) that renders the site navigation
+into each page, which the MkDocs adapter renders once for many (engines/mkdocs/navigation.py)."""
 OVERRIDABLE = frozenset({HOME})
 """Generated pages a hand-written page of the same path replaces on purpose: the home page
 (`docs/index.md`). Any other hand-written page on a generated path is a collision (an error)."""

@@ -41,6 +41,7 @@ from ...render.search_index import (
 )
 from ...render.site import Reuse, generate_site
 from ...render.workers import Background, FinishedMemo, Job, PageFinisher
+from .navigation import NavigationOnce
 
 log = logging.getLogger("mkdocs.plugins.postmortem_kb")
 
@@ -535,9 +536,11 @@ class PostmortemPlugin(BasePlugin[_NoScheme]):
         return f"{head}{loader}\n</body>{tail}"
 
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
-        """A preview keeps the theme's compiled templates for its next rebuild."""
+        """A preview keeps the theme's compiled templates for its next rebuild; the theme's
+        navigation is rendered once for the pages outside the nav (navigation.py)."""
         if self._templates is not None and env.bytecode_cache is None:
             env.bytecode_cache = self._templates
+        NavigationOnce.install(env)
         return env
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
