@@ -491,9 +491,14 @@ def _end_apart() -> None:
 
 
 def _write(site_dir: Path, path: str, text: str) -> None:
+    """Write one file of the index, making its folder only when it is missing (thousands of
+    files share a few folders)."""
     target = site_dir / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    try:
+        target.write_text(text, encoding="utf-8")
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
 
 
 _LOADER = """<script id="pmkb-search-loader" data-root="{root}" data-src="{script}">
