@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 from conftest import EXAMPLE, build_in_process, make_project
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from postmortem_kb.core.corpus import CorpusLoader
 
 OTHER = "INC-2025-008-cache.md"
@@ -90,6 +92,25 @@ def test_finding_links_is_linear_in_hostile_lines() -> None:
         rewrite_links(body, P("/x/a.md"), lambda _: "p/", lambda _: "q/")
         return time.perf_counter() - start
 
-    for unit in ("[", "](", "<", "[a](", "](x.md "):
+    for unit in ("[", "](", "<", "[a](", "](x.md ", "`", "``a", "A-1", "A-1a", "[A-1](", " A-1-"):
         small, large = took(unit * 20_000), took(unit * 80_000)
         assert large < max(0.05, small * 12), (unit, small, large)  # 4x input: ~4x time
+
+
+# The scanners are written so the regex engine skips to the characters they can start at; each
+# must find exactly what its plain form (below) finds.
+PLAIN_FORMS = {
+    "_CODE_SPAN": r"`+[^`\n]*`+",
+    "_LINK_SPAN": r"!?\[[^\[\]\n]*\](?:\([^()\n]*\)|\[[^\[\]\n]*\])?|<[^<>\n]*>",
+    "_BARE_ID": r"(?<![\w/.#\[-])[A-Z][A-Z0-9]*-\d[\w-]*\d(?![\w\]-]|\.md)",
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="AZa1-0_/.#[]()<>!`\n é", max_size=60))
+def test_link_scanners_find_what_their_plain_forms_find(text: str) -> None:
+    from postmortem_kb.core import links
+
+    for name, plain in PLAIN_FORMS.items():
+        found = [m.span() for m in getattr(links, name).finditer(text)]
+        assert found == [m.span() for m in re.finditer(plain, text)], name

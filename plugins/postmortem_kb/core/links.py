@@ -14,7 +14,9 @@ from .sections import without_fenced_code
 
 _LINK = re.compile(r"\]\([ \t]*<?([^()\s<>]+)>?(?:[ \t]+\"[^\"\n]*\")?[ \t]*\)")
 """An inline link's target: `[text](target)` or `[text](<target> "title")`."""
-_CODE_SPAN = re.compile(r"`+[^`\n]*`+")
+_CODE_SPAN = re.compile(r"``*[^`\n]*`+")
+"""A code span. Written to start with one literal backtick (`` `+ `` is the same), so the regex
+engine skips to each backtick instead of trying every position."""
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,18 @@ class BodyLink:
 def _prose(body: str) -> str:
     """The body with fenced code and code spans blanked, every offset kept (line breaks stay)."""
     text = without_fenced_code(body, keep_offsets=True)
+    if "`" not in text:
+        return text
     return _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def markdown_links(body: str, source: Path) -> Iterator[BodyLink]:
     """Relative links to `.md` files in a body outside code, resolved against `source`'s folder."""
-    prose = _prose(body)
+    return _links_in(_prose(body), source)
+
+
+def _links_in(prose: str, source: Path) -> Iterator[BodyLink]:
+    """`markdown_links` of a body whose code is blanked (`_prose`)."""
     for match in _LINK.finditer(prose):
         target = match.group(1)
         if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^/|^#", target):
@@ -90,13 +98,15 @@ def rewrite_links(
     (`page_of(normalised path)`, its fragment kept) and each bare incident id that names an
     incident (`id_page(id)`) made a link to it; code and existing links are left alone."""
     edits: list[tuple[int, int, str]] = []
-    for link in markdown_links(body, source):
+    prose = _prose(body)
+    for link in _links_in(prose, source):
         page = page_of(link.path)
         if page is not None:
             edits.append(
                 (link.start, link.end, page + (f"#{link.fragment}" if link.fragment else ""))
             )
-    prose = _LINK_SPAN.sub(lambda m: " " * len(m.group(0)), _prose(body))
+    if "[" in prose or "<" in prose:
+        prose = _LINK_SPAN.sub(lambda m: " " * len(m.group(0)), prose)
     for match in _BARE_ID.finditer(prose):
         page = id_page(match.group(0))
         if page is not None:
@@ -115,9 +125,13 @@ def rewrite_links(
     return "".join(out)
 
 
-_LINK_SPAN = re.compile(r"!?\[[^\[\]\n]*\](?:\([^()\n]*\)|\[[^\[\]\n]*\])?|<[^<>\n]*>")
+_TARGET = r"(?:\([^()\n]*\)|\[[^\[\]\n]*\])?"
+_LINK_SPAN = re.compile(rf"!\[[^\[\]\n]*\]{_TARGET}|\[[^\[\]\n]*\]{_TARGET}|<[^<>\n]*>")
 """Links, images, reference links and autolinks/HTML tags: ids inside them stay as written.
 No class may cross its own opening character, so each start scans only to the next one: linear
-in a line of `[[[[` or `](](`."""
-_BARE_ID = re.compile(r"(?<![\w/.#\[-])[A-Z][A-Z0-9]*-\d[\w-]*\d(?![\w\]-]|\.md)")
-"""An incident id written in prose (`INC-2025-014`): capitals, a dash, digits."""
+in a line of `[[[[` or `](](`. Each alternative starts with a literal character, so the regex
+engine skips to the next `!`, `[` or `<` instead of trying every position."""
+_BARE_ID = re.compile(r"[A-Z](?<![\w/.#\[-].)[A-Z0-9]*-\d[\w-]*\d(?![\w\]-]|\.md)")
+"""An incident id written in prose (`INC-2025-014`): capitals, a dash, digits, not right after
+a word character, `/`, `.`, `#`, `[` or `-`. That test looks back from after the first capital,
+so the regex engine skips to each capital instead of testing every position."""
