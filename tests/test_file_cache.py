@@ -233,3 +233,22 @@ def test_workers_started_afresh_fork_from_a_server_that_imported_the_package_onc
     maps = Path(f"/proc/{parents.pop()}/maps").read_text(encoding="utf-8")
     for library in ("pydantic_core", "nh3", "_yaml"):  # C extensions the package loads
         assert library in maps, library
+
+
+def _priority() -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no process priorities")
+@pytest.mark.parametrize("tasks", [2, processes.FRESH_WORKERS_FROM])
+def test_workers_run_below_the_build_which_waits_for_them(tasks: int) -> None:
+    """processes.WORKER_NICENESS: the build's own process (which makes the pages workers
+    finish, then runs the theme) wins a core from its workers, whether they are forked from it
+    or started afresh."""
+    pool = processes.start_pool(2, tasks, processes._ready, ())
+    assert pool is not None
+    try:
+        priorities = {pool.submit(_priority).result() for _ in range(4)}
+    finally:
+        pool.shutdown()
+    assert priorities == {min(19, _priority() + processes.WORKER_NICENESS)}
