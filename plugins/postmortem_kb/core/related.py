@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -139,76 +139,85 @@ def explicit_links(incidents: Sequence[Incident]) -> dict[str, list[Link]]:
 
 def related_incidents(
     incidents: Sequence[Incident], *, limit: int = LIMIT, window: int = WINDOW
-) -> dict[str, Related]:
-    """The related-incidents section of every incident, keyed by incident id."""
-    links = explicit_links(incidents)
-    count = len(incidents)
-    surface: dict[str, str] = {}
-    raw = [_terms(incident, surface) for incident in incidents]
-    document_frequency: Counter[str] = Counter()
-    for counts in raw:
-        document_frequency.update(counts.keys())
+) -> Mapping[str, Related]:
+    """The related-incidents section of every incident, keyed by incident id.
 
-    vectors: list[dict[str, float]] = []
-    for counts in raw:
-        weights = {
-            term: (1 + math.log(tf)) * math.log(count / document_frequency[term])
-            for term, tf in counts.items()
-            if document_frequency[term] > 1
-        }
-        top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]
-        norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-        vectors.append({term: w / norm for term, w in top if w > 0})
+    What all incidents share (links, term weights, inverted lists) is computed here; each
+    incident's section when it is first looked up, so the first page can be made (and handed
+    to a worker) before the last incident's neighbours are scored.
+    """
+    return _RelatedIncidents(incidents, limit, window)
 
-    # Inverted lists, in time order (incidents are sorted by start); remember each position.
-    postings: dict[tuple[str, str], list[int]] = defaultdict(list)
-    positions: list[dict[tuple[str, str], int]] = []
-    for index, incident in enumerate(incidents):
-        keys = [("s", service) for service in incident.model.services]
-        keys += [("t", term) for term in vectors[index]]
-        mine = {}
-        for key in keys:
-            mine[key] = len(postings[key])
-            postings[key].append(index)
-        positions.append(mine)
 
-    services = [frozenset(incident.model.services) for incident in incidents]
+class _RelatedIncidents(Mapping[str, Related]):
+    """`related_incidents`: each incident's section computed on first lookup, then kept."""
 
-    def _similar(index: int, other: int, score: float) -> Similar:
-        mine, theirs = incidents[index].model, incidents[other].model
-        shared = sorted(
-            set(vectors[index]) & set(vectors[other]),
-            key=lambda t: (-vectors[index][t] * vectors[other][t], t),
-        )
-        same = (
-            mine.root_cause is not None
-            and theirs.root_cause is not None
-            and mine.root_cause.category == theirs.root_cause.category
-        )
-        return Similar(
-            incidents[other],
-            round(score, 4),
-            tuple(s for s in mine.services if s in services[other]),
-            same,
-            tuple(surface[t] for t in shared[:3]),
-        )
+    def __init__(self, incidents: Sequence[Incident], limit: int, window: int) -> None:
+        self._incidents = incidents
+        self._limit, self._window = limit, window
+        self._links = explicit_links(incidents)
+        count = len(incidents)
+        self._surface: dict[str, str] = {}
+        raw = [_terms(incident, self._surface) for incident in incidents]
+        document_frequency: Counter[str] = Counter()
+        for counts in raw:
+            document_frequency.update(counts.keys())
 
-    # Looked up for every candidate pair: read once per incident here.
-    ids = [incident.id for incident in incidents]
-    categories = [
-        incident.model.root_cause.category if incident.model.root_cause is not None else None
-        for incident in incidents
-    ]
-    newer_first_key = [-incident.model.started.timestamp() for incident in incidents]
+        vectors: list[dict[str, float]] = []
+        for counts in raw:
+            weights = {
+                term: (1 + math.log(tf)) * math.log(count / document_frequency[term])
+                for term, tf in counts.items()
+                if document_frequency[term] > 1
+            }
+            top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]
+            norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+            vectors.append({term: w / norm for term, w in top if w > 0})
+        self._vectors = vectors
 
-    result: dict[str, Related] = {}
-    for index, incident_id in enumerate(ids):
-        own = links.get(incident_id, [])
+        # Inverted lists, in time order (incidents are sorted by start); remember each position.
+        self._postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._positions: list[dict[tuple[str, str], int]] = []
+        for index, incident in enumerate(incidents):
+            keys = [("s", service) for service in incident.model.services]
+            keys += [("t", term) for term in vectors[index]]
+            mine = {}
+            for key in keys:
+                mine[key] = len(self._postings[key])
+                self._postings[key].append(index)
+            self._positions.append(mine)
+
+        # Looked up for every candidate pair: read once per incident here.
+        self._services = [frozenset(incident.model.services) for incident in incidents]
+        self._ids = [incident.id for incident in incidents]
+        self._index = {incident_id: index for index, incident_id in enumerate(self._ids)}
+        self._categories = [
+            incident.model.root_cause.category if incident.model.root_cause is not None else None
+            for incident in incidents
+        ]
+        self._newer_first_key = [-incident.model.started.timestamp() for incident in incidents]
+        self._found: dict[str, Related] = {}
+
+    def __getitem__(self, incident_id: str) -> Related:
+        found = self._found.get(incident_id)
+        if found is None:
+            found = self._found[incident_id] = self._related(self._index[incident_id])
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def _related(self, index: int) -> Related:
+        incident_id, vectors, window = self._ids[index], self._vectors, self._window
+        own = self._links.get(incident_id, [])
         linked = {link.incident.id for link in own}
         vector = vectors[index]
         text_score: dict[int, float] = {}
-        for (kind, value), position in positions[index].items():
-            posting = postings[kind, value]
+        for (kind, value), position in self._positions[index].items():
+            posting = self._postings[kind, value]
             lower = max(0, position - window)
             neighbours = posting[lower:position] + posting[position + 1 : position + window + 1]
             if kind == "s":
@@ -218,6 +227,7 @@ def related_incidents(
                 weight = vector[value]
                 for other in neighbours:
                     text_score[other] = text_score.get(other, 0.0) + weight * vectors[other][value]
+        ids, categories, services = self._ids, self._categories, self._services
         category = categories[index]
         own_services = services[index]
         ranked: list[tuple[float, int]] = []
@@ -232,7 +242,29 @@ def related_incidents(
             )
             if score >= MIN_SCORE:
                 ranked.append((score, other))
+        newer_first_key = self._newer_first_key
         ranked.sort(key=lambda so: (-so[0], newer_first_key[so[1]], so[1]))
-        similar = tuple(_similar(index, other, score) for score, other in ranked[:limit])
-        result[incident_id] = Related(tuple(own), similar)
-    return result
+        similar = tuple(
+            self._similar(index, other, score) for score, other in ranked[: self._limit]
+        )
+        return Related(tuple(own), similar)
+
+    def _similar(self, index: int, other: int, score: float) -> Similar:
+        incidents, vectors = self._incidents, self._vectors
+        mine, theirs = incidents[index].model, incidents[other].model
+        shared = sorted(
+            set(vectors[index]) & set(vectors[other]),
+            key=lambda t: (-vectors[index][t] * vectors[other][t], t),
+        )
+        same = (
+            mine.root_cause is not None
+            and theirs.root_cause is not None
+            and mine.root_cause.category == theirs.root_cause.category
+        )
+        return Similar(
+            incidents[other],
+            round(score, 4),
+            tuple(s for s in mine.services if s in self._services[other]),
+            same,
+            tuple(self._surface[t] for t in shared[:3]),
+        )

@@ -9,7 +9,7 @@ import os
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -304,7 +304,7 @@ class PageBuilder:
         self.corpus = corpus
         self.paths = SitePaths(settings, corpus)
         self._unbuilt: tuple[Corpus, list[UnbuiltTarget]] | None = None
-        self._related: tuple[Corpus, dict[str, Related]] | None = None
+        self._related: tuple[Corpus, Mapping[str, Related]] | None = None
         self._problems: tuple[Corpus, dict[str, list[Problem]]] | None = None
         self._targets: tuple[Corpus, dict[str, Incident], dict[str, Incident]] | None = None
         self._urls: dict[str, dict[str, str]] = {}  # base directory -> target -> URL
@@ -424,8 +424,8 @@ class PageBuilder:
         return GeneratedPage(path, self.with_meta(meta, markdown), in_nav=in_nav)
 
     def related(
-        self, corpus: Corpus, known: dict[str, Related] | None = None
-    ) -> dict[str, Related]:
+        self, corpus: Corpus, known: Mapping[str, Related] | None = None
+    ) -> Mapping[str, Related]:
         """Related incidents of every incident of `corpus`, computed once per corpus (`known`:
         what they are, computed before from equal front matter)."""
         if known is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,7 +59,7 @@ class Reuse:
     """By incident key: the inputs of its page and the page."""
     aggregates: tuple[tuple[object, ...], list[GeneratedPage], list[tuple[str, str]]] | None = None
     """The inputs of the aggregates, their pages and the paths they claimed."""
-    related: tuple[list[tuple[PostMortem, Path]], dict[str, Related]] | None = None
+    related: tuple[list[tuple[PostMortem, Path]], Mapping[str, Related]] | None = None
     """The front matter and file of every incident, and their related incidents."""
     made: int = 0
     """Pages the last build made (the others it reused)."""
