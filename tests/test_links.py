@@ -114,3 +114,17 @@ def test_link_scanners_find_what_their_plain_forms_find(text: str) -> None:
     for name, plain in PLAIN_FORMS.items():
         found = [m.span() for m in getattr(links, name).finditer(text)]
         assert found == [m.span() for m in re.finditer(plain, text)], name
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="AIaz19-_ .#é\n", max_size=60))
+def test_incident_ids_in_text_are_found_as_their_plain_form_finds_them(text: str) -> None:
+    """pages._INCIDENT_REF (ids in action items and other front-matter text) finds what its plain
+    form finds, and each id it finds is among the words looked up first (pages._WORDS)."""
+    from postmortem_kb.render import pages
+
+    plain = r"(?<![\w-])([A-Za-z][\w-]*)(?: (AI-\d+))?"
+    found = [(m.span(), m.groups()) for m in pages._INCIDENT_REF.finditer(text)]
+    assert found == [(m.span(), m.groups()) for m in re.finditer(plain, text)]
+    words = set(pages._WORDS.findall(text))
+    assert all(groups[0] in words for _, groups in found)

@@ -275,6 +275,10 @@ class SitePaths:
         """The page of the incident with this id (any case), None when the build has none."""
         return self._incidents.get(id_key(incident_id))
 
+    def names_an_incident(self, words: Iterable[str]) -> bool:
+        """Whether any of `words` is the id (any case) of an incident of this build."""
+        return not self._incidents.keys().isdisjoint(map(id_key, words))
+
     def unbuilt(self, name: str) -> str | None:
         """Where the preview page of a file that gives no incident goes, by the id it would have
         had (or its file name); None when `name` cannot be an id."""
