@@ -61,6 +61,12 @@ PAGES = {
     "unclosed": "<div>\n<p>x</p>\n\nmore *md*\n",
     "autolink": "<https://example.com>\n\n<div>y</div>\n",
     "heading": '<h2 id="h">Title</h2>\n\n<p class="x">&lt;b&gt;</p>\n',
+    "section": (
+        '## S\n\n<table class="t">\n<tr><td>1</td></tr>\n</table>\n\n<!-- body a -->\n\n'
+        "*text*\n\n<!-- /body a -->\n\n## T\n"
+    ),
+    "comment in a list": "- item\n\n<!-- c -->\n\n  more\n\n    code\n\n<!-- d -->\n",
+    "comment then code": "<!-- c -->\n\n    code\n\n<div>x</div>\n",
 }
 
 
@@ -97,7 +103,16 @@ def test_only_unambiguous_blocks_are_stashed() -> None:
     # After a line that may open a raw region (a comment, an indented tag), nothing is stashed.
     for name in ("comment spanning", "indented", "after a paragraph", "markdown attribute"):
         assert _through_stash(PAGES[name])[1] == [], name
-    assert _through_stash(PAGES["one-line comments"])[1] == ["<div>w</div>"]
+    # One-line comments are stashed too; what follows a placeholder with only blank lines
+    # between joins it (one placeholder paragraph for Markdown to parse, not several).
+    assert _through_stash(PAGES["one-line comments"])[1] == [
+        "<!-- start -->",
+        "<!-- end -->\n<div>w</div>",
+    ]
+    assert _through_stash(PAGES["section"])[1] == [
+        '<table class="t">\n<tr><td>1</td></tr>\n</table>\n<!-- body a -->',
+        "<!-- /body a -->",
+    ]
 
 
 def test_block_tags_are_block_level_for_markdown() -> None:

@@ -9,7 +9,10 @@ qualifies only when there is no doubt about how Markdown reads it: it starts at 
 of a line, after a blank line, with a block-level tag; that tag closes at the end of a line,
 followed by a blank line (blank lines inside are fine, as for Markdown); it holds no comment,
 script, style, code fence or `markdown` attribute; and it is outside fenced code and before any
-fence never closed (`sections.fenced_code`). Anything else is left to Markdown.
+fence never closed (`sections.fenced_code`). A comment alone on its line, between blank lines
+(sanitize.py's markers), qualifies too. Blocks separated only by blank lines share one
+placeholder: Markdown's cost is per block, and a section's table and the marker that opens its
+body are two. Anything else is left to Markdown.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ _ANCHOR = re.compile(r"""<[a-zA-Z][^>]*?\s(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*
 
 
 def stash_html_blocks(markdown: str, token: str) -> tuple[str, list[str]]:
-    """Replace every unambiguous raw-HTML block by a placeholder line; return the blocks.
+    """Replace every unambiguous raw-HTML block (and one-line comment) by a placeholder line,
+    consecutive ones by one; return the blocks.
 
     `token` must be a word that cannot occur in the page (e.g. random letters and digits). From
     the first line starting with a tag that is not such a block (it may open a raw region that
@@ -47,8 +51,23 @@ def stash_html_blocks(markdown: str, token: str) -> tuple[str, list[str]]:
     out: list[str] = []
     blocks: list[str] = []
     code, rest = _code_lines(markdown)
+    last_token = -1  # where in `out` the last placeholder is
     index = 0
     count = len(lines)
+
+    def stash(block: str) -> None:
+        """A block for a placeholder; one following the last placeholder with only blank lines
+        between joins its block (Markdown parses each block, placeholders included, at a cost:
+        a section's table and the marker of its body become one)."""
+        nonlocal last_token
+        if blocks and not any(line.strip() for line in out[last_token + 1 :]):
+            del out[last_token + 1 :]
+            blocks[-1] += "\n" + block
+            return
+        blocks.append(block)
+        out.append(f"{token}x{len(blocks) - 1}")
+        last_token = len(out) - 1
+
     while index < count:
         line = lines[index]
         if index == rest:  # after a fence never closed: Markdowns differ, so touch nothing
@@ -66,15 +85,14 @@ def stash_html_blocks(markdown: str, token: str) -> tuple[str, list[str]]:
                 and _COMMENT_LINE.match(line)
                 and (index + 1 == count or not lines[index + 1].strip())
             ):
-                out.append(line)  # a one-line comment (e.g. sanitize.py's markers) stays as it is
+                stash(line)  # a one-line comment (e.g. sanitize.py's markers)
                 index += 1
                 continue
             end = _block_end(lines, index) if alone else None
             if end is None:
                 out.extend(lines[index:])
                 break
-            blocks.append("\n".join(lines[index:end]))
-            out.append(f"{token}x{len(blocks) - 1}")
+            stash("\n".join(lines[index:end]))
             index = end
             continue
         out.append(line)
