@@ -202,6 +202,8 @@ class _RelatedIncidents(Mapping[str, Related]):
         found = self._found.get(incident_id)
         if found is None:
             found = self._found[incident_id] = self._related(self._index[incident_id])
+            if len(self._found) == len(self._index):  # all scored: what scoring needs goes
+                del self._vectors, self._postings, self._positions, self._surface, self._links
         return found
 
     def __iter__(self) -> Iterator[str]:
