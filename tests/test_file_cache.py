@@ -196,6 +196,7 @@ def test_files_parsed_in_worker_processes_give_the_same_corpus(
     follow_up = FollowUp(approval=frozenset({Severity.SEV1}))
     serial = CorpusLoader(follow_up=follow_up).load(folder, tmp_path)
     monkeypatch.setattr(corpus_module, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(corpus_module, "CHUNK", 25)  # rounds read while the last is parsed
     monkeypatch.setattr(processes, "FRESH_WORKERS_FROM", fresh_from)
     started: list[int] = []
     monkeypatch.setattr(
@@ -209,6 +210,42 @@ def test_files_parsed_in_worker_processes_give_the_same_corpus(
     unreadable = {p.path for p in serial.problems if p.field == "file"}  # never parsed
     assert loader.files_parsed == len(serial.files) - len(unreadable)
     assert _facts(parallel) == _facts(serial)
+
+
+def test_a_worker_dying_mid_load_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker gone while one round is parsed and the next already sent: both rounds, and
+    the rest, are parsed in the build's process; the corpus is the same."""
+    folder = _corpus_folder(tmp_path)
+    serial = CorpusLoader().load(folder, tmp_path)
+    monkeypatch.setattr(corpus_module, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(corpus_module, "CHUNK", 25)
+    monkeypatch.setattr(processes, "FRESH_WORKERS_FROM", 10_000)  # forked: sees the patch
+    files = sorted(folder.rglob("*.md"))
+    victim = next(path for path in files[25:] if path.parent.name == "generated")
+    assert files.index(victim) < len(files) - 25  # not in the last round
+    crashed = tmp_path / "crashed"
+    monkeypatch.setenv("VICTIM", str(victim))
+    monkeypatch.setenv("CRASHED_FLAG", str(crashed))
+    monkeypatch.setattr(corpus_module, "_check_many", _dying_on_victim)
+    loader = CorpusLoader(workers=2)
+    parallel = loader.load(folder, tmp_path)
+    assert crashed.exists()
+    unreadable = {p.path for p in serial.problems if p.field == "file"}
+    assert loader.files_parsed == len(serial.files) - len(unreadable)
+    assert _facts(parallel) == _facts(serial)
+
+
+_CHECK_MANY = corpus_module._check_many
+
+
+def _dying_on_victim(todo: list[Any]) -> Any:
+    """`_check_many`, whose worker dies on the file named by $VICTIM (a forked worker)."""
+    if any(str(path) == os.environ["VICTIM"] for path, _, _ in todo):
+        Path(os.environ["CRASHED_FLAG"]).touch()
+        os._exit(70)
+    return _CHECK_MANY(todo)
 
 
 def _counting(init: Any, started: list[int]) -> Any:

@@ -129,23 +129,42 @@ class _Parser:
         self._files = files
 
     def __call__(self, todo: list[_Todo]) -> list[Checked]:
+        return self.start(todo)()
+
+    def start(self, todo: list[_Todo]) -> Callable[[], list[Checked]]:
+        """Start parsing `todo`; what is returned gives the results, waiting for them. A round
+        started before the last one's results are taken keeps the workers busy meanwhile."""
         here = threading.current_thread() is threading.main_thread()
         if self._count <= 1 or len(todo) < PARALLEL_FROM or not here:
-            return [check(*item, *self._settings) for item in todo]
+            return lambda: self._here(todo)
         if self._pool is None:
             self._pool = start_pool(self._count, self._files, _start_worker, (self._settings,))
             if self._pool is None:
                 self._count = 1
-                return [check(*item, *self._settings) for item in todo]
+                return lambda: self._here(todo)
         step = max(1, len(todo) // (self._count * 4))
         parts = [todo[i : i + step] for i in range(0, len(todo), step)]
         try:
             futures = [self._pool.submit(_check_many, part) for part in parts]
-            return [checked for future in futures for checked in future.result()]
-        except BrokenProcessPool:  # a worker died: parse here, as without workers
-            self.close()
-            self._count = 1
-            return [check(*item, *self._settings) for item in todo]
+        except BrokenProcessPool:
+            return lambda: self._without_workers(todo)
+
+        def results() -> list[Checked]:
+            try:
+                return [checked for future in futures for checked in future.result()]
+            except BrokenProcessPool:
+                return self._without_workers(todo)
+
+        return results
+
+    def _here(self, todo: list[_Todo]) -> list[Checked]:
+        return [check(*item, *self._settings) for item in todo]
+
+    def _without_workers(self, todo: list[_Todo]) -> list[Checked]:
+        """A worker died: parse here, as without workers, from now on."""
+        self.close()
+        self._count = 1
+        return self._here(todo)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -226,11 +245,16 @@ class CorpusLoader:
         used: list[str] = []
         try:
             with collector_paused(age_survivors=True):
+                # Each round is read while the workers parse the one before.
+                last: _Round | None = None
                 for start in range(0, len(paths), CHUNK):
                     chunk = paths[start : start + CHUNK]
-                    results.extend(
-                        self._load_chunk(chunk, display_root, within, cache, used, parse)
-                    )
+                    round_ = self._start_round(chunk, display_root, within, cache, used, parse)
+                    if last is not None:
+                        results.extend(self._end_round(last, cache))
+                    last = round_
+                if last is not None:
+                    results.extend(self._end_round(last, cache))
             cache.prune(used)
         finally:
             parse.close()
@@ -282,52 +306,72 @@ class CorpusLoader:
         ]
         return Corpus(incidents, problems, displays, unbuilt)
 
-    def _load_chunk(
+    def _start_round(
         self,
         paths: list[Path],
         display_root: Path,
         within: Path | None,
         cache: FileCache,
         used: list[str],
-        parse: Callable[[list[_Todo]], list[Checked]],
-    ) -> list[Checked]:
-        """Load `paths`: unchanged since the last load, from the file cache, or parsed."""
-        results: dict[Path, Checked] = {}
-        stamps: dict[Path, tuple[int, int]] = {}
-        keys: dict[Path, str | None] = {}
+        parse: _Parser,
+    ) -> _Round:
+        """Read `paths`: unchanged since the last load, or in the file cache, or to be parsed
+        (started here, taken by `_end_round`)."""
+        round_ = _Round(paths)
         texts: dict[str, tuple[Path, str, str]] = {}
         """Cache key -> (path, display path, text) of each file read."""
         for path in paths:
             try:
                 stat = path.lstat()
-                stamps[path] = (stat.st_mtime_ns, stat.st_size)
+                round_.stamps[path] = (stat.st_mtime_ns, stat.st_size)
             except OSError:
-                stamps[path] = (0, 0)
+                round_.stamps[path] = (0, 0)
             kept = self._cache.get(path)
-            if kept is not None and kept[0] == stamps[path]:
-                keys[path], results[path] = kept[1], kept[2]
+            if kept is not None and kept[0] == round_.stamps[path]:
+                round_.keys[path], round_.results[path] = kept[1], kept[2]
                 continue
             display = display_path(path, display_root)
             try:
                 text = read_text(path, display, within)
             except LoadError as exc:
-                keys[path] = None
-                results[path] = Checked(None, None, exc.problems, exc.declared_id)
+                round_.keys[path] = None
+                round_.results[path] = Checked(None, None, exc.problems, exc.declared_id)
                 continue
-            key = keys[path] = cache.key(path, display, text)
+            key = round_.keys[path] = cache.key(path, display, text)
             texts[key] = (path, display, text)
-        used.extend(key for key in keys.values() if key is not None)
+        used.extend(key for key in round_.keys.values() if key is not None)
         found = cache.get({key: (path, display) for key, (path, display, _) in texts.items()})
         self.files_cached += len(found)
-        missing = [key for key in texts if key not in found]
-        parsed = dict(zip(missing, parse([texts[key] for key in missing]), strict=True))
-        for key, (path, _, _) in texts.items():
-            results[path] = found[key] if key in found else parsed[key]
+        for key, checked in found.items():
+            round_.results[texts[key][0]] = checked
+        round_.missing = {key: texts[key][0] for key in texts if key not in found}
+        round_.parsed = parse.start([texts[key] for key in round_.missing])
+        return round_
+
+    def _end_round(self, round_: _Round, cache: FileCache) -> list[Checked]:
+        """The outcome of each file of a round, in its order, once its parsing is done."""
+        parsed = dict(zip(round_.missing, round_.parsed(), strict=True))
+        for key, path in round_.missing.items():
+            round_.results[path] = parsed[key]
         self.files_parsed += len(parsed)
         cache.put(parsed)
-        for path, checked in results.items():
-            self._cache[path] = (stamps[path], keys[path], checked)
-        return [results[path] for path in paths]
+        for path in round_.paths:
+            self._cache[path] = (round_.stamps[path], round_.keys[path], round_.results[path])
+        return [round_.results[path] for path in round_.paths]
+
+
+@dataclass
+class _Round:
+    """One round of files being loaded (`CorpusLoader._start_round`)."""
+
+    paths: list[Path]
+    results: dict[Path, Checked] = field(default_factory=dict)
+    stamps: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, str | None] = field(default_factory=dict)
+    missing: dict[str, Path] = field(default_factory=dict)
+    """Cache key -> path of each file being parsed."""
+    parsed: Callable[[], list[Checked]] = list
+    """The parsed outcomes of `missing`, in its order (waits for them)."""
 
 
 CROSS_FILE_FIELDS = frozenset({"id", "related", "recurrence_of"})
