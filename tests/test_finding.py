@@ -21,7 +21,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from postmortem_kb.core import processes
 from postmortem_kb.core.corpus import Corpus, load_corpus, without_drafts
-from postmortem_kb.core.related import Relation, explicit_links, related_incidents
+from postmortem_kb.core.related import (
+    CATEGORY_WEIGHT,
+    MIN_SCORE,
+    SERVICE_WEIGHT,
+    Relation,
+    explicit_links,
+    related_incidents,
+)
 from postmortem_kb.core.settings import Settings
 from postmortem_kb.render import search_index
 from postmortem_kb.render.search_index import normal_id, stem
@@ -269,6 +276,57 @@ def test_explicit_links_rank_recurrence_over_related_and_skip_unknown_ids() -> N
         (c.id, Relation.RELATED),
     ]
     assert [link.incident.id for link in links[c.id]] == [b.id]
+
+
+def test_similar_incidents_follow_the_scoring_rule_written_plainly() -> None:
+    """related.py's rule, pair by pair: term weights multiplied for each shared term whose
+    list has the other within `window` of this one, plus the shared services (up to two) and the
+    same category; explicitly linked incidents left out; the best `limit`, newer first on ties."""
+    incidents = synthetic_incidents(300, seed=3)
+    b = incidents[40]
+    incidents[40] = type(b)(
+        b.document, b.model.model_copy(update={"related": [incidents[41].id]}), b.metrics
+    )
+    window, limit = 3, 4
+    found = related_incidents(incidents, limit=limit, window=window)
+    vectors: list[dict[str, float]] = list(found._vectors)  # type: ignore[attr-defined]
+    lists: dict[tuple[str, str], list[int]] = {}
+    for index, incident in enumerate(incidents):
+        for key in [("s", s) for s in incident.model.services] + [("t", t) for t in vectors[index]]:
+            lists.setdefault(key, []).append(index)
+
+    def near(key: tuple[str, str], index: int, other: int) -> bool:
+        members = lists.get(key, [])
+        return other in members and abs(members.index(other) - members.index(index)) <= window
+
+    links = explicit_links(incidents)
+    for index, incident in enumerate(incidents):
+        linked = {link.incident.id for link in links.get(incident.id, [])}
+        expected = []
+        for other, candidate in enumerate(incidents):
+            keys = [("s", s) for s in incident.model.services] + [("t", t) for t in vectors[index]]
+            if other == index or candidate.id in linked:
+                continue
+            if not any(near(key, index, other) for key in keys):
+                continue
+            text = sum(
+                vectors[index][t] * vectors[other][t]
+                for kind, t in keys
+                if kind == "t" and near((kind, t), index, other)
+            )
+            shared = len(set(incident.model.services) & set(candidate.model.services))
+            mine, theirs = incident.model.root_cause, candidate.model.root_cause
+            same = mine is not None and theirs is not None and mine.category == theirs.category
+            score = text + SERVICE_WEIGHT * min(shared, 2) + (CATEGORY_WEIGHT if same else 0.0)
+            if score >= MIN_SCORE:
+                expected.append((-score, -candidate.model.started.timestamp(), candidate.id))
+        similar = found[incident.id].similar
+        assert [s.incident.id for s in similar] == [id_ for *_, id_ in sorted(expected)[:limit]]
+        assert [s.score for s in similar] == [
+            pytest.approx(round(-score, 4), abs=1e-4) for score, *_ in sorted(expected)[:limit]
+        ]
+    assert incidents[41].id not in {s.incident.id for s in found[incidents[40].id].similar}
+    assert sum(len(found[i.id].similar) for i in incidents) > 300
 
 
 def test_similar_incidents_share_services_or_words_and_scale_linearly() -> None:

@@ -8,6 +8,7 @@ nearest in time on either side, so the work per incident is bounded whatever the
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -176,19 +177,31 @@ class _RelatedIncidents(Mapping[str, Related]):
         self._vectors = vectors
 
         # Inverted lists, in time order (incidents are sorted by start); remember each position.
-        self._postings: dict[tuple[str, str], list[int]] = defaultdict(list)
-        self._positions: list[dict[tuple[str, str], int]] = []
+        # A term's list has each incident's weight for the term alongside.
+        postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+        term_weights: dict[tuple[str, str], list[float]] = defaultdict(list)
+        positions: list[dict[tuple[str, str], int]] = []
         for index, incident in enumerate(incidents):
-            keys = [("s", service) for service in incident.model.services]
-            keys += [("t", term) for term in vectors[index]]
             mine = {}
-            for key in keys:
-                mine[key] = len(self._postings[key])
-                self._postings[key].append(index)
-            self._positions.append(mine)
+            for service in incident.model.services:
+                posting = postings["s", service]
+                mine["s", service] = len(posting)
+                posting.append(index)
+            for term, weight in vectors[index].items():
+                posting = postings["t", term]
+                mine["t", term] = len(posting)
+                posting.append(index)
+                term_weights["t", term].append(weight)
+            positions.append(mine)
+        self._postings, self._weights, self._positions = postings, term_weights, positions
 
         # Looked up for every candidate pair: read once per incident here.
         self._services = [frozenset(incident.model.services) for incident in incidents]
+        self._with_service: dict[str, frozenset[int]] = {
+            service: frozenset(posting)
+            for (kind, service), posting in self._postings.items()
+            if kind == "s"
+        }
         self._ids = [incident.id for incident in incidents]
         self._index = {incident_id: index for index, incident_id in enumerate(self._ids)}
         self._categories = [
@@ -204,6 +217,7 @@ class _RelatedIncidents(Mapping[str, Related]):
             found = self._found[incident_id] = self._related(self._index[incident_id])
             if len(self._found) == len(self._index):  # all scored: what scoring needs goes
                 del self._vectors, self._postings, self._positions, self._surface, self._links
+                del self._weights, self._with_service
         return found
 
     def __iter__(self) -> Iterator[str]:
@@ -213,41 +227,55 @@ class _RelatedIncidents(Mapping[str, Related]):
         return len(self._index)
 
     def _related(self, index: int) -> Related:
-        incident_id, vectors, window = self._ids[index], self._vectors, self._window
+        incident_id, window = self._ids[index], self._window
+        postings, weights = self._postings, self._weights
         own = self._links.get(incident_id, [])
-        linked = {link.incident.id for link in own}
-        vector = vectors[index]
+        vector = self._vectors[index]
         text_score: dict[int, float] = {}
-        for (kind, value), position in self._positions[index].items():
-            posting = self._postings[kind, value]
-            lower = max(0, position - window)
-            neighbours = posting[lower:position] + posting[position + 1 : position + window + 1]
-            if kind == "s":
-                for other in neighbours:
-                    text_score.setdefault(other, 0.0)
-            else:
-                weight = vector[value]
-                for other in neighbours:
-                    text_score[other] = text_score.get(other, 0.0) + weight * vectors[other][value]
-        ids, categories, services = self._ids, self._categories, self._services
-        category = categories[index]
-        own_services = services[index]
-        ranked: list[tuple[float, int]] = []
-        for other, similarity in text_score.items():
-            if ids[other] in linked:
+        get = text_score.get
+        for key, position in self._positions[index].items():
+            posting = postings[key]
+            lower, upper = max(0, position - window), position + window + 1
+            if key[0] == "s":
+                for other in posting[lower:position] + posting[position + 1 : upper]:
+                    if other not in text_score:
+                        text_score[other] = 0.0
                 continue
-            same = category is not None and categories[other] == category
+            weight, theirs = vector[key[1]], weights[key]
+            # Before, then after (the order the sums are taken in is part of the result).
+            for other, their in zip(posting[lower:position], theirs[lower:position], strict=True):
+                text_score[other] = get(other, 0.0) + weight * their
+            for other, their in zip(
+                posting[position + 1 : upper], theirs[position + 1 : upper], strict=True
+            ):
+                text_score[other] = get(other, 0.0) + weight * their
+        index_of = self._index
+        for link in own:
+            text_score.pop(index_of.get(link.incident.id, -1), None)
+        categories, newer_first_key = self._categories, self._newer_first_key
+        category = categories[index]
+        # Shared services counted by membership in each own service's incidents.
+        own_services = [self._with_service[service] for service in self._services[index]]
+        ranked: list[tuple[float, float, int]] = []
+        for other, similarity in text_score.items():
+            shared = 0
+            for holders in own_services:
+                if other in holders:
+                    shared += 1
             score = (
                 similarity
-                + SERVICE_WEIGHT * min(len(own_services & services[other]), 2)
-                + (CATEGORY_WEIGHT if same else 0.0)
+                + SERVICE_WEIGHT * min(shared, 2)
+                + (
+                    CATEGORY_WEIGHT
+                    if category is not None and categories[other] == category
+                    else 0.0
+                )
             )
             if score >= MIN_SCORE:
-                ranked.append((score, other))
-        newer_first_key = self._newer_first_key
-        ranked.sort(key=lambda so: (-so[0], newer_first_key[so[1]], so[1]))
+                ranked.append((-score, newer_first_key[other], other))
         similar = tuple(
-            self._similar(index, other, score) for score, other in ranked[: self._limit]
+            self._similar(index, other, -negative)
+            for negative, _, other in heapq.nsmallest(self._limit, ranked)
         )
         return Related(tuple(own), similar)
 
