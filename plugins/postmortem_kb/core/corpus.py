@@ -128,9 +128,6 @@ class _Parser:
         self._pool: ProcessPoolExecutor | None = None
         self._files = files
 
-    def __call__(self, todo: list[_Todo]) -> list[Checked]:
-        return self.start(todo)()
-
     def start(self, todo: list[_Todo]) -> Callable[[], list[Checked]]:
         """Start parsing `todo`; what is returned gives the results, waiting for them. A round
         started before the last one's results are taken keeps the workers busy meanwhile."""
